@@ -1,0 +1,1 @@
+"""The shipped catalog, installed as the package ``infra_advisor.data``."""

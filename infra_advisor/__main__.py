@@ -1,0 +1,3 @@
+from infra_advisor.cli import main
+
+main()

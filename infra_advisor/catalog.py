@@ -1,0 +1,224 @@
+"""Load, validate and merge the TOML catalog (shipped + overlays).
+
+The shipped catalog lives in the package ``infra_advisor.data`` (the
+repository's ``catalog/`` folder) and is read with ``importlib.resources`` so
+an installed wheel finds it from any directory.  Overlays (``--catalog DIR``)
+add entries or replace them by id.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from infra_advisor.errors import CatalogError
+from infra_advisor.models import Chip, Efficiency, Entry, Framework, Interconnect, Storage
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+# file name -> (table name, model, Catalog attribute)
+KINDS: dict[str, tuple[str, type[Entry], str]] = {
+    "chips.toml": ("chip", Chip, "chips"),
+    "interconnects.toml": ("interconnect", Interconnect, "interconnects"),
+    "storage.toml": ("storage", Storage, "storage"),
+    "frameworks.toml": ("framework", Framework, "frameworks"),
+    "efficiency.toml": ("efficiency", Efficiency, "efficiency"),
+}
+LIST_KINDS = ("chips", "interconnects", "storage", "frameworks")
+
+
+@dataclass
+class Catalog:
+    chips: dict[str, Chip] = field(default_factory=dict)
+    interconnects: dict[str, Interconnect] = field(default_factory=dict)
+    storage: dict[str, Storage] = field(default_factory=dict)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+    efficiency: dict[str, Efficiency] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    def kind_of(self, entry_id: str) -> str | None:
+        for attr in (*LIST_KINDS, "efficiency"):
+            if entry_id in getattr(self, attr):
+                return attr
+        return None
+
+    def get(self, entry_id: str) -> Entry | None:
+        kind = self.kind_of(entry_id)
+        if kind is None:
+            return None
+        entry: Entry = getattr(self, kind)[entry_id]
+        return entry
+
+    def all_ids(self) -> list[str]:
+        return [i for attr in (*LIST_KINDS, "efficiency") for i in getattr(self, attr)]
+
+    def eff(self, entry_id: str) -> Efficiency:
+        try:
+            return self.efficiency[entry_id]
+        except KeyError:
+            raise CatalogError(
+                f"catalog: efficiency entry {entry_id!r} is missing",
+                hint="an overlay may not remove shipped efficiency entries",
+            ) from None
+
+
+def _entry_line(text: str, entry_id: object) -> int | None:
+    if not isinstance(entry_id, str):
+        return None
+    pattern = re.compile(rf"^\s*id\s*=\s*[\"']{re.escape(entry_id)}[\"']", re.M)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _format_validation(err: ValidationError) -> list[str]:
+    lines = []
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "(entry)"
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown field (a typo? see catalog/README.md for the field list)"
+        elif item["type"] == "missing":
+            msg = "required field is missing"
+        lines.append(f"field {loc}: {msg}")
+    return lines
+
+
+def _read_toml(label: str, raw: bytes) -> dict[str, Any]:
+    if len(raw) > MAX_FILE_BYTES:
+        raise CatalogError(f"{label}: file is {len(raw)} bytes, over the {MAX_FILE_BYTES}-byte limit")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CatalogError(f"{label}:{line}: not UTF-8 text (byte {exc.start}); is this a TOML file?") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        reason = str(exc)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", reason)
+        where = f"{label}:{match[1]}:{match[2]}" if match else label
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", reason).strip()
+        raise CatalogError(f"{where}: TOML syntax error: {reason}") from None
+    data["__text__"] = text
+    return data
+
+
+def _parse_file(label: str, name: str, raw: bytes) -> list[Entry]:
+    table, model, _ = KINDS[name]
+    data = _read_toml(label, raw)
+    text: str = data.pop("__text__")
+    unknown = [k for k in data if k != table]
+    if unknown:
+        raise CatalogError(
+            f"{label}: unknown table {unknown[0]!r}; {name} holds [[{table}]] entries only"
+        )
+    items = data.get(table, [])
+    if not isinstance(items, list):
+        raise CatalogError(f"{label}: {table!r} must be an array of tables ([[{table}]])")
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items, start=1):
+        entry_id = item.get("id") if isinstance(item, dict) else None
+        line = _entry_line(text, entry_id)
+        where = f"{label}:{line}" if line else label
+        who = f"entry {entry_id!r}" if isinstance(entry_id, str) else f"{table} #{index} (no id)"
+        try:
+            entry = model.model_validate(item)
+        except ValidationError as exc:
+            details = "; ".join(_format_validation(exc))
+            raise CatalogError(f"{where}: {who}: {details}") from None
+        if entry.id in seen:
+            raise CatalogError(f"{where}: duplicate id {entry.id!r} in {name}")
+        seen.add(entry.id)
+        entries.append(entry)
+    return entries
+
+
+def _shipped_files() -> Iterable[tuple[str, str, bytes]]:
+    root = resources.files("infra_advisor.data")
+    for name in KINDS:
+        res = root.joinpath(name)
+        if res.is_file():
+            yield f"<shipped>/{name}", name, res.read_bytes()
+
+
+def _overlay_files(directory: str | Path) -> Iterable[tuple[str, str, bytes]]:
+    path = Path(directory)
+    if not path.exists():
+        raise CatalogError(f"--catalog {directory}: no such directory")
+    if not path.is_dir():
+        raise CatalogError(f"--catalog {directory}: not a directory (give the folder holding chips.toml …)")
+    found = False
+    for name in KINDS:
+        file = path / name
+        if file.exists():
+            if file.is_dir():
+                raise CatalogError(f"{file}: is a directory, expected a TOML file")
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                raise CatalogError(f"{file}: cannot read: {exc.strerror}") from None
+            found = True
+            yield str(file), name, raw
+    if not found:
+        stray = sorted(p.name for p in path.glob("*.toml"))
+        hint = f" (found {', '.join(stray)}; expected names: {', '.join(KINDS)})" if stray else ""
+        raise CatalogError(f"--catalog {directory}: holds none of {', '.join(KINDS)}{hint}")
+
+
+def _check_references(catalog: Catalog) -> None:
+    for chip in catalog.chips.values():
+        for fld in ("scale_up_interconnect", "host_interconnect"):
+            ref = getattr(chip, fld)
+            if ref is not None and ref not in catalog.interconnects:
+                raise CatalogError(
+                    f"chips: entry {chip.id!r}: field {fld}: unknown interconnect id {ref!r}",
+                    hint="add it to interconnects.toml or fix the id",
+                )
+        if chip.scale_up_interconnect is not None and chip.scale_up_bandwidth_gb_s is None:
+            raise CatalogError(
+                f"chips: entry {chip.id!r}: field scale_up_bandwidth_gb_s: required when "
+                "scale_up_interconnect is set"
+            )
+    for store in catalog.storage.values():
+        if store.read_gb_s is None and store.read_gb_s_per_tib is None:
+            raise CatalogError(
+                f"storage: entry {store.id!r}: field read_gb_s: give read_gb_s or read_gb_s_per_tib"
+            )
+    for eff in catalog.efficiency.values():
+        if not eff.low <= eff.value <= eff.high:
+            raise CatalogError(
+                f"efficiency: entry {eff.id!r}: field value: {eff.value} must lie within "
+                f"low {eff.low} and high {eff.high}"
+            )
+
+
+def load_catalog(overlays: Sequence[str | Path] = ()) -> Catalog:
+    """Load the shipped catalog and merge each overlay directory over it, by id."""
+    catalog = Catalog()
+    sources: list[Iterable[tuple[str, str, bytes]]] = [_shipped_files()]
+    sources.extend(_overlay_files(d) for d in overlays)
+    for files in sources:
+        for label, name, raw in files:
+            attr = KINDS[name][2]
+            bucket: dict[str, BaseModel] = getattr(catalog, attr)
+            for entry in _parse_file(label, name, raw):
+                other = catalog.kind_of(entry.id)
+                if other is not None and other != attr:
+                    raise CatalogError(f"{label}: id {entry.id!r} is already used by an entry in {other}")
+                bucket[entry.id] = entry
+            catalog.files.append(label)
+    _check_references(catalog)
+    return catalog

@@ -1,0 +1,439 @@
+"""The typer app: flags / workload files / presets -> Workload -> engine -> render.
+
+Only ``main`` maps errors to exit codes (errors.ExitCode).  Heavy modules
+(rich, questionary, the engine) are imported inside the commands that use them.
+"""
+
+import inspect
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+
+from infra_advisor import __version__
+from infra_advisor.errors import AdvisorError, ExitCode
+
+app = typer.Typer(
+    name="infra-advisor",
+    help="Rank AI infrastructure stacks for a workload, and explain what limits each one.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+catalog_app = typer.Typer(help="List, show and validate the hardware catalog.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Workload flags: name -> help.  Every one is also a workload-file key and a Q&A question.
+WORKLOAD_HELP: dict[str, str] = {
+    "task": "train (from scratch), finetune or inference",
+    "finetune_method": "full, lora or qlora",
+    "model_type": "transformer, gnn, recsys, vision or generic",
+    "params": "total parameters, e.g. 70B",
+    "active_params": "active parameters per token (mixture of experts), e.g. 13B",
+    "layers": "transformer layers (derived from --params when absent)",
+    "hidden": "hidden size (derived when absent)",
+    "heads": "attention heads (derived when absent)",
+    "kv_heads": "key/value heads, grouped-query attention (derived when absent)",
+    "precision": "fp32, tf32, bf16, fp16, fp8, int8 or int4",
+    "tokens": "training tokens, e.g. 15T",
+    "samples": "training samples, or requests to serve",
+    "epochs": "passes over the data",
+    "seq_len": "sequence length in tokens",
+    "batch_size": "global batch (sequences or samples)",
+    "prompt_tokens": "prompt tokens per request",
+    "output_tokens": "generated tokens per request",
+    "rate": "requests per second to serve, e.g. 20 or 1200/min",
+    "latency_target": "time to first token (LLM serving) or per-sample latency, e.g. 200ms",
+    "weight_sparsity": "fraction of zero weights, e.g. 0.5",
+    "sparsity_pattern": "unstructured or 2:4",
+    "embedding_rows": "rows in the sparse embedding tables, e.g. 1B",
+    "embedding_dim": "embedding dimension",
+    "lookups_per_sample": "embedding lookups per sample",
+    "flops_per_sample": "forward FLOPs per sample, e.g. 4.1G",
+    "bytes_per_sample": "input bytes per sample, e.g. 150KB",
+    "nodes": "graph nodes, e.g. 111M",
+    "edges": "graph edges, e.g. 1.6B",
+    "node_features": "node feature dimension",
+    "edge_features": "edge feature dimension",
+    "sampling": "full or neighbor",
+    "fanout": "neighbour-sampling fanouts per layer, e.g. 15,10",
+    "dataset_size": "dataset size, e.g. 2TB",
+    "files": "number of files in the dataset",
+    "checkpoint_every": "interval between checkpoints, e.g. 1h",
+    "deploy": "cloud, onprem or edge",
+    "power_budget": "power budget, e.g. 15W",
+    "battery": "battery capacity, e.g. 50Wh",
+    "max_chips": "most chips to consider",
+    "budget": "most the job may cost, e.g. $20k",
+    "deadline": "latest the job may finish, e.g. 30d",
+    "vendor": "only chips from this vendor (nvidia, amd, google, aws, intel, ...)",
+    "cloud": "only chips offered on this cloud (aws, gcp, azure, ...)",
+    "framework": "pin the framework (a catalog id)",
+    "chip": "pin the chip (a catalog id)",
+    "chips": "pin the chip count",
+    "interconnect": "pin the scale-out interconnect (a catalog id)",
+    "storage": "pin the storage system (a catalog id)",
+    "optimize": "time, cost, energy or balanced",
+    "include_legacy": "also consider legacy and discontinued parts",
+}
+
+
+def _workload_parameters() -> list[inspect.Parameter]:
+    params = []
+    for name, help_text in WORKLOAD_HELP.items():
+        flag = "--" + name.replace("_", "-")
+        if name == "include_legacy":
+            annotation: Any = Annotated[
+                bool | None, typer.Option(flag, help=help_text, rich_help_panel="Workload", show_default=False)
+            ]
+        else:
+            annotation = Annotated[
+                str | None,
+                typer.Option(flag, help=help_text, rich_help_panel="Workload", show_default=False, metavar="VALUE"),
+            ]
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+    return params
+
+
+def with_workload_options(fn: F) -> F:
+    """Give a command every workload flag (collected into its ``**workload`` keyword arguments)."""
+    sig = inspect.signature(fn)
+    own = [p for p in sig.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    fn.__signature__ = sig.replace(parameters=own + _workload_parameters())  # type: ignore[attr-defined]  # typer reads __signature__
+    return fn
+
+
+# Options shared by the commands that read a workload.
+WorkloadFile = Annotated[str | None, typer.Option("--workload", "-w", help="workload TOML file", metavar="FILE")]
+Preset = Annotated[str | None, typer.Option("--preset", "-p", help="start from a preset (see `presets`)")]
+CatalogDirs = Annotated[
+    list[str] | None, typer.Option("--catalog", help="overlay catalog directory (repeatable)", metavar="DIR")
+]
+Format = Annotated[str | None, typer.Option("--format", "-f", help="table, json or markdown", metavar="FORMAT")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="same as --format json")]
+Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks", hidden=True)]
+
+
+def fail(message: str, hint: str = "", code: int = ExitCode.BAD_INPUT) -> NoReturn:
+    sys.stderr.write(f"infra-advisor: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"  hint: {hint}\n")
+    raise typer.Exit(code)
+
+
+def _load_catalog(dirs: list[str] | None) -> Any:
+    from infra_advisor.catalog import load_catalog
+
+    return load_catalog(dirs or [])
+
+
+def _build_workload(preset: str | None, workload_file: str | None, flags: dict[str, Any]) -> Any:
+    from infra_advisor.presets import load_preset
+    from infra_advisor.workload import build_workload, load_workload_file
+
+    values: dict[str, Any] = {}
+    if preset is not None:
+        values.update(load_preset(preset))
+    if workload_file is not None:
+        values.update(load_workload_file(workload_file))
+        where = f"{workload_file}: "
+    else:
+        where = ""
+    given = {k: v for k, v in flags.items() if v is not None}
+    values.update(given)
+    return build_workload(values, where if not given else "")
+
+
+def _resolve_format(fmt: str | None, as_json: bool) -> str:
+    if as_json:
+        return "json"
+    fmt = (fmt or "table").lower()
+    if fmt not in ("table", "json", "markdown"):
+        fail(f"--format: {fmt!r} is not one of table, json, markdown")
+    return fmt
+
+
+def _emit(report: Any, fmt: str, view: str = "ranking") -> None:
+    if fmt == "json":
+        data = report.model_dump(mode="json")
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    elif fmt == "markdown":
+        from infra_advisor.render.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(report, view))
+    else:
+        from infra_advisor.render.table import make_console, render_report
+
+        render_report(report, make_console(), view)
+
+
+def _guard(debug: bool, body: Callable[[], int | None]) -> None:
+    try:
+        code = body()
+    except AdvisorError as exc:
+        if debug:
+            raise
+        fail(exc.message, exc.hint, int(exc.exit_code))
+    except KeyboardInterrupt:
+        sys.stderr.write("infra-advisor: interrupted\n")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    if code:
+        raise typer.Exit(code)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"infra-advisor {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool, typer.Option("--version", help="print the version and exit", callback=_version_callback, is_eager=True)
+    ] = False,
+) -> None:
+    """Rank AI infrastructure stacks for a workload, and explain what limits each one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from infra_advisor.prompts import run_guided
+
+        _guard(False, lambda: run_guided())
+        raise typer.Exit(0)
+    sys.stderr.write(ctx.get_help() + "\n\nNo terminal: pass a command, e.g. `infra-advisor recommend --preset llama-8b-chat`.\n")
+    raise typer.Exit(ExitCode.BAD_INPUT)
+
+
+@app.command()
+@with_workload_options
+def recommend(
+    workload_file: WorkloadFile = None,
+    preset: Preset = None,
+    top: Annotated[int, typer.Option("--top", "-n", help="how many stacks to show", min=1, max=1000)] = 5,
+    fmt: Format = None,
+    as_json: JsonFlag = False,
+    catalog_dirs: CatalogDirs = None,
+    require_fit: Annotated[
+        bool, typer.Option("--require-fit", help="exit 1 unless a stack meets every target (rate, latency)")
+    ] = False,
+    debug: Debug = False,
+    **workload: Any,
+) -> None:
+    """Rank stacks for a workload: time, cost, energy, the bottleneck and its relief."""
+
+    def body() -> int:
+        from infra_advisor.engine import recommend as run
+
+        fmt_name = _resolve_format(fmt, as_json)
+        catalog = _load_catalog(catalog_dirs)
+        wl = _build_workload(preset, workload_file, workload)
+        report = run(wl, catalog, top=top, require_fit=require_fit)
+        _emit(report, fmt_name)
+        return ExitCode.OK if report.stacks else ExitCode.NO_FIT
+
+    _guard(debug, body)
+
+
+@app.command()
+@with_workload_options
+def explain(
+    stack_id: Annotated[str, typer.Argument(help="a stack id from `recommend`", metavar="STACK_ID")],
+    workload_file: WorkloadFile = None,
+    preset: Preset = None,
+    fmt: Format = None,
+    as_json: JsonFlag = False,
+    catalog_dirs: CatalogDirs = None,
+    debug: Debug = False,
+    **workload: Any,
+) -> None:
+    """Show the full working for one stack: every term, the bottleneck and the relief."""
+
+    def body() -> int:
+        from infra_advisor.engine import explain_stack
+
+        fmt_name = _resolve_format(fmt, as_json)
+        catalog = _load_catalog(catalog_dirs)
+        wl = _build_workload(preset, workload_file, workload)
+        report = explain_stack(wl, catalog, stack_id)
+        _emit(report, fmt_name, "explain")
+        return ExitCode.OK if report.stacks else ExitCode.NO_FIT
+
+    _guard(debug, body)
+
+
+@app.command()
+@with_workload_options
+def compare(
+    stack_ids: Annotated[list[str], typer.Argument(help="two or more stack ids", metavar="STACK_ID...")],
+    workload_file: WorkloadFile = None,
+    preset: Preset = None,
+    fmt: Format = None,
+    as_json: JsonFlag = False,
+    catalog_dirs: CatalogDirs = None,
+    debug: Debug = False,
+    **workload: Any,
+) -> None:
+    """Lay two or more stacks side by side for the same workload."""
+
+    def body() -> int:
+        from infra_advisor.engine import compare_stacks
+
+        if len(stack_ids) < 2:
+            fail("compare needs at least two stack ids")
+        fmt_name = _resolve_format(fmt, as_json)
+        catalog = _load_catalog(catalog_dirs)
+        wl = _build_workload(preset, workload_file, workload)
+        report = compare_stacks(wl, catalog, stack_ids)
+        _emit(report, fmt_name, "compare")
+        return ExitCode.OK if report.stacks else ExitCode.NO_FIT
+
+    _guard(debug, body)
+
+
+@app.command()
+def presets(
+    as_json: JsonFlag = False,
+) -> None:
+    """List the shipped workload presets."""
+
+    def body() -> int:
+        from infra_advisor.presets import list_presets
+
+        items = list_presets()
+        if as_json:
+            sys.stdout.write(json.dumps(items, indent=2, sort_keys=True) + "\n")
+        else:
+            from infra_advisor.render.table import make_console, render_presets
+
+            render_presets(items, make_console())
+        return 0
+
+    _guard(False, body)
+
+
+@app.command()
+def schema(
+    which: Annotated[str, typer.Argument(help="report or workload", metavar="[report|workload]")] = "report",
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of the report or of a workload file."""
+
+    def body() -> int:
+        if which == "report":
+            from infra_advisor.report import Report
+
+            data = Report.model_json_schema()
+        elif which == "workload":
+            from infra_advisor.workload import Workload
+
+            data = Workload.model_json_schema()
+        else:
+            fail(f"schema: {which!r} is not one of report, workload")
+        data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        return 0
+
+    _guard(False, body)
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+@catalog_app.command("list")
+def catalog_list(
+    kind: Annotated[
+        str | None, typer.Argument(help="chips, interconnects, storage or frameworks", metavar="[KIND]")
+    ] = None,
+    as_json: JsonFlag = False,
+    catalog_dirs: CatalogDirs = None,
+    debug: Debug = False,
+) -> None:
+    """List catalog entries (all kinds, or one)."""
+
+    def body() -> int:
+        from infra_advisor.catalog import LIST_KINDS
+
+        kinds = list(LIST_KINDS)
+        if kind is not None:
+            wanted = kind.lower()
+            aliases = {"chip": "chips", "interconnect": "interconnects", "framework": "frameworks"}
+            wanted = aliases.get(wanted, wanted)
+            if wanted not in LIST_KINDS:
+                fail(f"catalog list: unknown kind {kind!r}; use one of {', '.join(LIST_KINDS)}")
+            kinds = [wanted]
+        catalog = _load_catalog(catalog_dirs)
+        if as_json:
+            data = {k: [e.model_dump(mode="json") for e in getattr(catalog, k).values()] for k in kinds}
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        else:
+            from infra_advisor.render.table import make_console, render_catalog
+
+            render_catalog(catalog, kinds, make_console())
+        return 0
+
+    _guard(debug, body)
+
+
+@catalog_app.command("show")
+def catalog_show(
+    entry_id: Annotated[str, typer.Argument(help="a catalog id", metavar="ID")],
+    as_json: JsonFlag = False,
+    catalog_dirs: CatalogDirs = None,
+    debug: Debug = False,
+) -> None:
+    """Show one catalog entry with its sources."""
+
+    def body() -> int:
+        import difflib
+
+        catalog = _load_catalog(catalog_dirs)
+        entry = catalog.get(entry_id)
+        if entry is None:
+            close = difflib.get_close_matches(entry_id, catalog.all_ids(), n=3)
+            fail(f"catalog show: no entry with id {entry_id!r}",
+                 f"did you mean {', '.join(close)}?" if close else "see `infra-advisor catalog list`")
+        if as_json:
+            data = entry.model_dump(mode="json")
+            data["kind"] = catalog.kind_of(entry_id)
+            sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        else:
+            from infra_advisor.render.table import make_console, render_entry
+
+            render_entry(entry, catalog.kind_of(entry_id) or "", make_console())
+        return 0
+
+    _guard(debug, body)
+
+
+@catalog_app.command("validate")
+def catalog_validate(
+    dirs: Annotated[list[str] | None, typer.Argument(help="overlay directories to check", metavar="[DIR]...")] = None,
+    debug: Debug = False,
+) -> None:
+    """Validate the shipped catalog plus the given overlays; exit 0 when valid."""
+
+    def body() -> int:
+        catalog = _load_catalog(dirs)
+        counts = ", ".join(f"{len(getattr(catalog, k))} {k}" for k in
+                           ("chips", "interconnects", "storage", "frameworks", "efficiency"))
+        sys.stdout.write(f"catalog valid: {counts} ({len(catalog.files)} files)\n")
+        return 0
+
+    _guard(debug, body)
+
+
+def main() -> None:
+    """Entry point: run the app; exit codes follow errors.ExitCode."""
+    if os.environ.get("NO_COLOR") is not None:
+        os.environ.setdefault("TERM", "dumb")
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("infra-advisor: interrupted\n")
+        sys.exit(ExitCode.INTERRUPTED)

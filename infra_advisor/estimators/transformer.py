@@ -1,0 +1,167 @@
+"""Transformer physics: shape, FLOPs, memory, KV cache, prefill and decode.
+
+Every function is pure, takes SI inputs and returns SI outputs.  The
+formula numbers (F1 …) refer to docs/methodology.md, which cites each source.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# Bytes per weight element by precision (F5).  int4 carries one fp16 scale
+# per 128 weights (GPTQ/AWQ group size 128): 0.5 + 2/128 bytes.
+BYTES_PER_WEIGHT = {
+    "fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5 + 2 / 128,
+}
+# QLoRA stores the frozen base in 4-bit NF4 with double-quantised constants:
+# 0.127 bits of constants per parameter (Dettmers et al. 2023, §2).
+QLORA_BYTES_PER_PARAM = 0.5 + 0.127 / 8
+# Mixed-precision AdamW (F6): bf16 weights 2 + bf16 grads 2 + fp32 master, m, v 12.
+WEIGHT_BYTES, GRAD_BYTES, OPTIMIZER_BYTES = 2.0, 2.0, 12.0
+LORA_RANK = 16
+HEAD_DIM = 128
+
+
+@dataclass(frozen=True)
+class Shape:
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    derived: bool
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+
+def derive_shape(
+    params: float, layers: int | None, hidden: int | None, heads: int | None, kv_heads: int | None
+) -> Shape:
+    """Fill missing architecture detail from the parameter count (F1, inverted).
+
+    A decoder holds about 12·L·h² parameters; Llama-family models keep
+    h/L ≈ 128 (Llama 3 8B: 4096/32; 70B: 8192/80; 405B: 16384/126), so
+    h ≈ (128·P/12)^(1/3), rounded to a multiple of 128, with 128-wide heads
+    and 8 KV heads (grouped-query attention) as in Llama 3.
+    """
+    derived = not (layers and hidden)
+    if hidden is None and layers is not None:
+        hidden = int(round(math.sqrt(params / (12 * layers)) / HEAD_DIM)) * HEAD_DIM
+    if hidden is None:
+        # Round to a multiple of 1024 so the head count (h/128) divides by 8 for tensor parallelism.
+        hidden = int(round((128 * params / 12) ** (1 / 3) / 1024)) * 1024 or HEAD_DIM
+    hidden = max(hidden, HEAD_DIM)
+    if layers is None:
+        layers = max(1, int(round(params / (12 * hidden * hidden))))
+    if heads is None:
+        heads = max(1, hidden // HEAD_DIM)
+    if kv_heads is None:
+        kv_heads = 8 if heads >= 8 and heads % 8 == 0 else heads
+    return Shape(layers=layers, hidden=hidden, heads=heads, kv_heads=kv_heads, derived=derived)
+
+
+def training_flops_per_token(
+    active_params: float, shape: Shape, seq_len: int, *, recompute: bool, lora: bool
+) -> float:
+    """FLOPs per trained token (F2): 6·P + 6·L·s·h, attention included (Kaplan et al. 2020).
+
+    Full recomputation adds one forward pass (2·P + 2·L·s·h).  With LoRA the
+    frozen weights need no weight gradients: forward 2 + backward-to-activations 2.
+    """
+    forward = 2 * active_params + 2 * shape.layers * seq_len * shape.hidden
+    passes = 2.0 if lora else 3.0
+    if recompute:
+        passes += 1.0
+    return passes * forward
+
+
+def model_flops_per_token(active_params: float, shape: Shape, seq_len: int) -> float:
+    """Useful FLOPs per token for MFU (no recomputation): 6·P + 6·L·s·h."""
+    return 3 * (2 * active_params + 2 * shape.layers * seq_len * shape.hidden)
+
+
+def lora_params(shape: Shape, rank: int = LORA_RANK) -> float:
+    """Trainable LoRA parameters (F23): r·(d_in + d_out) on every linear layer.
+
+    Attention q, k, v, o ≈ 4·r·2h; a gated MLP with f = 3.5h: 3·r·(h + f).
+    """
+    per_layer = 8 * rank * shape.hidden + 3 * rank * (shape.hidden + 3.5 * shape.hidden)
+    return per_layer * shape.layers
+
+
+def model_state_bytes_per_chip(
+    params: float,
+    trainable: float,
+    *,
+    method: str,
+    tp: int,
+    pp: int,
+    dp: int,
+    zero: int,
+    expert_shard: float = 1.0,
+) -> float:
+    """Model states held per chip (F6, F23) under TP·PP and ZeRO stage ``zero`` over DP.
+
+    ``expert_shard`` < 1 scales the share of parameters split over expert parallelism.
+    """
+    shard = tp * pp
+    if method in ("lora", "qlora"):
+        base = QLORA_BYTES_PER_PARAM if method == "qlora" else WEIGHT_BYTES
+        frozen = params * base * expert_shard / shard
+        states = trainable * (WEIGHT_BYTES + GRAD_BYTES + OPTIMIZER_BYTES) / shard
+        return frozen + states
+    per_param = params * expert_shard / shard
+    weights = per_param * WEIGHT_BYTES
+    grads = per_param * GRAD_BYTES
+    optimizer = per_param * OPTIMIZER_BYTES
+    if zero >= 1:
+        optimizer /= dp
+    if zero >= 2:
+        grads /= dp
+    if zero >= 3:
+        weights /= dp
+    return weights + grads + optimizer
+
+
+def activation_bytes_per_layer(
+    seq_len: int, micro_batch: int, hidden: int, tp: int, *, recompute: bool
+) -> float:
+    """Activation bytes per layer per micro-batch (F7, Korthikanti et al. 2022).
+
+    Tensor + sequence parallel with FlashAttention (no s² term): 34·s·b·h/t;
+    full recomputation keeps only the layer input: 2·s·b·h/t.
+    """
+    factor = 2.0 if recompute else 34.0
+    return factor * seq_len * micro_batch * hidden / tp
+
+
+def kv_bytes_per_token(shape: Shape, bytes_per_element: float) -> float:
+    """KV cache per token (F8): 2 (K and V) · L · n_kv · d_head · bytes.
+
+    Llama 3 8B in bf16: 2·32·8·128·2 = 131,072 bytes (128 KiB) per token.
+    """
+    return 2 * shape.layers * shape.kv_heads * shape.head_dim * bytes_per_element
+
+
+def prefill_flops(active_params: float, shape: Shape, prompt_tokens: int) -> float:
+    """Forward FLOPs of a prompt (F11): 2·P·s + 2·L·s²·h (causal attention, QKᵀ and AV)."""
+    return 2 * active_params * prompt_tokens + 2 * shape.layers * prompt_tokens**2 * shape.hidden
+
+
+def decode_flops_per_token(active_params: float, shape: Shape, context: float) -> float:
+    """Forward FLOPs of one generated token at a context length: 2·P + 4·L·c·h."""
+    return 2 * active_params + 4 * shape.layers * context * shape.hidden
+
+
+def critical_batch(peak_flops: float, bandwidth_bytes_s: float, bytes_per_weight: float) -> float:
+    """Batch where decode turns compute-bound (F11, llm-analysis "pivot"): F·by_w/(2·BW)."""
+    return peak_flops * bytes_per_weight / (2 * bandwidth_bytes_s)
+
+
+def pipeline_bubble_fraction(stages: int, micro_batches: int) -> float:
+    """1F1B pipeline bubble (F14, Narayanan et al. 2021): (p − 1)/m."""
+    if stages <= 1:
+        return 0.0
+    return (stages - 1) / max(micro_batches, 1)

@@ -1,0 +1,125 @@
+"""A Job: the workload with its derived quantities, computed once per run.
+
+Holds the architecture (derived where the user gave none), token and sample
+volumes, and the efficiency factors for one scenario (central, optimistic or
+pessimistic), each with the assumption it rests on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from infra_advisor.catalog import Catalog
+from infra_advisor.estimators import transformer as tf
+from infra_advisor.workload import Workload
+
+SCENARIOS = ("central", "optimistic", "pessimistic")
+
+# Efficiency entries where a larger value means a faster stack.
+_HIGHER_IS_FASTER = {
+    "compute-training", "compute-inference", "compute-small", "memory-bandwidth",
+    "gather-bandwidth", "network", "dp-overlap", "memory-usable", "storage-read",
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    workload: Workload
+    task: str
+    method: str
+    params: float
+    active_params: float
+    shape: tf.Shape
+    seq_len: int
+    batch_size: int
+    tokens: float
+    prompt_tokens: int
+    output_tokens: int
+    eff: dict[str, float]
+    scenario: str = "central"
+    assumptions: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_transformer(self) -> bool:
+        return self.workload.model_type == "transformer"
+
+    @property
+    def is_moe(self) -> bool:
+        return self.active_params < self.params
+
+    @property
+    def inference(self) -> bool:
+        return self.task == "inference"
+
+
+def efficiency_for(catalog: Catalog, scenario: str) -> dict[str, float]:
+    values = {}
+    for key, entry in catalog.efficiency.items():
+        if scenario == "central":
+            values[key] = entry.value
+        elif scenario == "optimistic":
+            values[key] = entry.high if key in _HIGHER_IS_FASTER else entry.low
+        else:
+            values[key] = entry.low if key in _HIGHER_IS_FASTER else entry.high
+    return values
+
+
+def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -> Job:
+    w = workload
+    notes: list[str] = []
+    task = w.task
+    method = w.finetune_method or ("full" if task != "finetune" else "lora")
+    if task == "finetune" and w.finetune_method is None:
+        notes.append("fine-tuning method not given: LoRA (rank 16 on every linear layer) assumed")
+    if task != "finetune":
+        method = "full"
+    params = w.params
+    if params is None:
+        if w.model_type == "transformer":
+            params = 8e9
+            notes.append("--params not given: an 8B-parameter transformer assumed")
+        else:
+            params = 25e6
+            notes.append("--params not given: 25M parameters assumed (ResNet-50 size)")
+    active = w.active_params or params
+    shape = tf.derive_shape(params, w.layers, w.hidden, w.heads, w.kv_heads)
+    if shape.derived and w.model_type == "transformer":
+        notes.append(
+            f"architecture derived from {params:.3g} parameters (P ≈ 12·L·h², h/L ≈ 128 as in Llama): "
+            f"{shape.layers} layers, hidden {shape.hidden}, {shape.heads} heads, {shape.kv_heads} KV heads"
+        )
+    if w.active_params and w.active_params < params:
+        notes.append(
+            f"mixture of experts: compute follows {active:.3g} active parameters, "
+            f"memory follows {params:.3g} total"
+        )
+    seq_len = w.seq_len or (4096 if task == "train" else 2048)
+    if w.seq_len is None and task != "inference" and w.model_type == "transformer":
+        notes.append(f"--seq-len not given: {seq_len} tokens assumed")
+    batch = w.batch_size or (1024 if task == "train" else 64)
+    if w.batch_size is None and task != "inference" and w.model_type == "transformer":
+        notes.append(f"--batch-size not given: a global batch of {batch} sequences assumed")
+    tokens = w.tokens
+    if tokens is None and w.samples is not None and w.model_type == "transformer":
+        tokens = w.samples * seq_len * (w.epochs or 1)
+    if tokens is None:
+        if task == "train":
+            tokens = 20 * active if not w.active_params else 20 * params
+            notes.append(f"--tokens not given: {tokens:.3g} tokens (≈20 per parameter, Chinchilla) assumed")
+        else:
+            tokens = 1e8
+            if task == "finetune" and w.model_type == "transformer":
+                notes.append("--tokens not given: 100M fine-tuning tokens assumed")
+    elif w.epochs and w.tokens is not None:
+        tokens = tokens * w.epochs
+    prompt = w.prompt_tokens or 1024
+    output = w.output_tokens or 256
+    if task == "inference" and w.model_type == "transformer":
+        if w.prompt_tokens is None or w.output_tokens is None:
+            notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
+    eff = efficiency_for(catalog, scenario)
+    return Job(
+        workload=w, task=task, method=method, params=params, active_params=active, shape=shape,
+        seq_len=seq_len, batch_size=batch, tokens=tokens, prompt_tokens=prompt,
+        output_tokens=output, eff=eff, scenario=scenario, assumptions=tuple(notes),
+    )

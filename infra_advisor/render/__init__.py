@@ -1,0 +1,1 @@
+"""Renderers: draw a Report; never compute."""

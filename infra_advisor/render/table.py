@@ -1,0 +1,278 @@
+"""Human output with rich: ranked table, breakdown bars, explain and compare views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from infra_advisor.report import Report, Stack
+from infra_advisor.units import format_bytes, format_duration, format_money
+
+PARTS = (("compute_s", "compute", "green"), ("memory_s", "memory", "yellow"), ("network_s", "network", "magenta"),
+         ("storage_s", "storage", "cyan"), ("host_s", "host", "blue"))
+
+
+def make_console(**kwargs: Any) -> Console:
+    return Console(highlight=False, **kwargs)
+
+
+def _num(value: float | None, fmt: str = "{:.3g}") -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def _money(value: float | None) -> str:
+    return "no public price" if value is None else format_money(value)
+
+
+def _time(value: float | None) -> str:
+    return "—" if value is None else format_duration(value)
+
+
+def breakdown_bar(stack: Stack, width: int = 30) -> Text:
+    b = stack.breakdown.model_dump()
+    total = sum(b[k] for k, _, _ in PARTS) or 1.0
+    text = Text()
+    for key, label, colour in PARTS:
+        cells = round(width * b[key] / total)
+        if cells:
+            text.append("█" * cells, style=colour)
+    text.append("  ")
+    shares = [f"{label} {b[key] / total:.0%}" for key, label, _ in PARTS if b[key] / total >= 0.005]
+    text.append(" · ".join(shares), style="dim")
+    return text
+
+
+def _summary(report: Report) -> str:
+    w = report.workload
+    parts = [str(w.get("task")), str(w.get("model_type"))]
+    if w.get("params"):
+        parts.append(f"{w['params'] / 1e9:.3g}B params")
+    if w.get("rate"):
+        parts.append(f"{w['rate']:g} req/s")
+    parts.append(f"optimize {report.optimize}")
+    return ", ".join(parts)
+
+
+def render_report(report: Report, console: Console, view: str = "ranking") -> None:
+    if view == "explain":
+        for stack in report.stacks:
+            render_explain(stack, console)
+    elif view == "compare":
+        render_compare(report, console)
+    else:
+        render_ranking(report, console)
+    _render_rejected(report, console, limit=10 if report.stacks else 50)
+    if view == "ranking":
+        _render_assumptions(report, console)
+
+
+def render_ranking(report: Report, console: Console) -> None:
+    desc = report.workload.get("description") or ""
+    console.print(Text(f"infra-advisor: {_summary(report)}", style="bold"))
+    if desc:
+        console.print(Text(desc, style="dim"))
+    if not report.stacks:
+        console.print(Text("No stack satisfies this workload and its limits.", style="bold red"))
+        return
+    inference = report.workload.get("task") == "inference"
+    table = Table(show_lines=False, header_style="bold", expand=False)
+    table.add_column("#", justify="right")
+    table.add_column("stack")
+    if inference:
+        table.add_column("TTFT", justify="right")
+        table.add_column("per token", justify="right")
+        table.add_column("req/s", justify="right")
+    else:
+        table.add_column("time", justify="right")
+    table.add_column("cost", justify="right")
+    table.add_column("energy", justify="right")
+    table.add_column("bottleneck")
+    for s in report.stacks:
+        m = s.metrics
+        mark = " ★" if s.pareto else ""
+        c = s.components
+        row = [f"{s.rank}{mark}", f"{c.chip.count} × {c.chip.id}\n{c.framework}"]
+        if inference:
+            row += [_time(m.ttft_s), _time(m.tpot_s), _num(m.requests_per_s)]
+        else:
+            row += [_time(m.time_s)]
+        row += [_money(m.cost_usd), _num(m.energy_kwh, "{:.3g} kWh"), s.bottleneck.kind.replace("_", " ")]
+        table.add_row(*row)
+    console.print(table)
+    console.print(Text("★ Pareto-optimal over time, cost and energy · `infra-advisor explain ID` shows the working",
+                       style="dim"))
+    for s in report.stacks:
+        console.print()
+        console.print(Text(f"{s.rank}. ", style="bold").append(s.id, style="bold cyan"))
+        console.print(Text("   ").append(breakdown_bar(s)))
+        console.print(Text(f"   bottleneck ({s.bottleneck.kind.replace('_', ' ')}): {s.bottleneck.explanation}"))
+        console.print(Text(f"   relief: {s.bottleneck.relief}", style="green"))
+        for note in s.notes:
+            console.print(Text(f"   note: {note}", style="dim"))
+
+
+def _render_rejected(report: Report, console: Console, limit: int) -> None:
+    if not report.rejected:
+        return
+    console.print()
+    console.print(Text(f"Rejected ({len(report.rejected)}):", style="bold"))
+    for r in report.rejected[:limit]:
+        console.print(Text(f"  {r.id}: {'; '.join(r.reasons)}"))
+    if len(report.rejected) > limit:
+        console.print(Text(f"  … {len(report.rejected) - limit} more (see --format json)", style="dim"))
+
+
+def _render_assumptions(report: Report, console: Console) -> None:
+    if not report.assumptions:
+        return
+    console.print()
+    console.print(Text("Assumptions:", style="bold"))
+    for a in report.assumptions:
+        console.print(Text(f"  - {a}", style="dim"))
+
+
+def _fmt_value(value: float, unit: str) -> str:
+    if unit == "bytes":
+        return format_bytes(value)
+    if unit == "s":
+        return format_duration(value)
+    if unit == "USD":
+        return format_money(value)
+    if unit == "fraction":
+        return f"{value:.2%}"
+    return f"{value:.4g} {unit}"
+
+
+def render_explain(stack: Stack, console: Console) -> None:
+    c = stack.components
+    console.print(Text(f"Stack {stack.id}", style="bold"))
+    console.print(f"  chip {c.chip.id} × {c.chip.count}; scale-up {c.scale_up or '—'}; scale-out "
+                  f"{c.scale_out or '—'}; storage {c.storage or '—'}; framework {c.framework}")
+    if stack.layout:
+        console.print("  layout: " + ", ".join(f"{k} {v}" for k, v in stack.layout.items()))
+    terms = Table(title="Working", header_style="bold", show_lines=False)
+    terms.add_column("term")
+    terms.add_column("formula", overflow="fold")
+    terms.add_column("inputs", overflow="fold")
+    terms.add_column("result", justify="right")
+    terms.add_column("ref")
+    for t in stack.terms:
+        inputs = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.inputs.items())
+        terms.add_row(t.name, t.formula, inputs, _fmt_value(t.value, t.unit), t.source)
+    console.print(terms)
+    metrics = Table(title="Metrics", header_style="bold")
+    metrics.add_column("metric")
+    metrics.add_column("value", justify="right")
+    metrics.add_column("range (optimistic–pessimistic)", justify="right")
+    for key, value in stack.metrics.model_dump().items():
+        if value is None:
+            continue
+        rng = stack.ranges.get(key)
+        shown = _fmt_value(value, _unit_of(key))
+        span = f"{_fmt_value(rng.low, _unit_of(key))} – {_fmt_value(rng.high, _unit_of(key))}" if rng else ""
+        metrics.add_row(key, shown, span)
+    console.print(metrics)
+    console.print(Text("Time per step: ").append(breakdown_bar(stack)))
+    console.print(Text(f"Bottleneck ({stack.bottleneck.kind.replace('_', ' ')}): {stack.bottleneck.explanation}"))
+    console.print(Text(f"Relief: {stack.bottleneck.relief}", style="green"))
+    for note in stack.notes:
+        console.print(Text(f"note: {note}", style="dim"))
+    console.print()
+
+
+def _unit_of(key: str) -> str:
+    if key.endswith("_bytes"):
+        return "bytes"
+    if key.endswith("_s"):
+        return "s"
+    if key.endswith("_usd"):
+        return "USD"
+    if key.endswith("_kwh"):
+        return "kWh"
+    if key.endswith("_w"):
+        return "W"
+    return ""
+
+
+def render_compare(report: Report, console: Console) -> None:
+    if not report.stacks:
+        return
+    table = Table(title="Compare", header_style="bold")
+    table.add_column("")
+    for s in report.stacks:
+        table.add_column(f"{s.rank}. {s.id}", overflow="fold")
+    keys = ["chips", "time_s", "step_time_s", "ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "mfu",
+            "memory_per_chip_bytes", "power_w", "energy_kwh", "cost_usd"]
+    for key in keys:
+        values = [getattr(s.metrics, key) for s in report.stacks]
+        if all(v is None for v in values):
+            continue
+        table.add_row(key, *[("—" if v is None else _fmt_value(v, _unit_of(key))) for v in values])
+    table.add_row("bottleneck", *[s.bottleneck.kind for s in report.stacks])
+    table.add_row("pareto", *["★" if s.pareto else "" for s in report.stacks])
+    console.print(table)
+    for s in report.stacks:
+        console.print(Text(f"{s.rank}. ").append(breakdown_bar(s)))
+        console.print(Text(f"   {s.bottleneck.explanation}"))
+        console.print(Text(f"   relief: {s.bottleneck.relief}", style="green"))
+
+
+def render_presets(items: list[dict[str, Any]], console: Console) -> None:
+    table = Table(header_style="bold")
+    table.add_column("preset")
+    table.add_column("description", overflow="fold")
+    for item in items:
+        table.add_row(item["id"], item["description"])
+    console.print(table)
+    console.print(Text("Run one: infra-advisor recommend --preset NAME", style="dim"))
+
+
+def render_catalog(catalog: Any, kinds: list[str], console: Console) -> None:
+    for kind in kinds:
+        entries = list(getattr(catalog, kind).values())
+        table = Table(title=f"{kind} ({len(entries)})", header_style="bold")
+        if kind == "chips":
+            cols = ("id", "type", "segment", "memory", "BW GB/s", "bf16 TFLOPS", "TDP W", "$/h", "status")
+            for col in cols:
+                table.add_column(col, justify="right" if col[0].isupper() or col in ("memory",) else "left")
+            for e in entries:
+                table.add_row(e.id, e.type, e.segment, f"{e.memory_gb:g} GB", f"{e.memory_bandwidth_gb_s:g}",
+                              _num(e.peak_tflops.bf16, "{:g}"), f"{e.tdp_w:g}",
+                              _num(e.price_usd_per_hour, "{:.2f}"), e.status)
+        elif kind == "interconnects":
+            for col in ("id", "scope", "GB/s per dir", "latency µs", "RDMA", "domain", "status"):
+                table.add_column(col)
+            for e in entries:
+                table.add_row(e.id, e.scope, f"{e.bandwidth_gb_s:g}", f"{e.latency_us:g}", "yes" if e.rdma else "no",
+                              _num(e.max_domain_size, "{:d}"), e.status)
+        elif kind == "storage":
+            for col in ("id", "type", "read GB/s", "per TiB", "GDS", "$/GB-month", "status"):
+                table.add_column(col)
+            for e in entries:
+                table.add_row(e.id, e.type, _num(e.read_gb_s, "{:g}"), _num(e.read_gb_s_per_tib, "{:g}"),
+                              "yes" if e.gpudirect_storage else "no", _num(e.price_usd_per_gb_month, "{:g}"), e.status)
+        else:
+            for col in ("id", "runs on", "tasks", "models", "status"):
+                table.add_column(col, overflow="fold")
+            for e in entries:
+                runs = ", ".join(f"{r.vendor or 'any'} {r.type} ({r.support})" for r in e.runs_on)
+                table.add_row(e.id, runs, ", ".join(e.tasks), ", ".join(e.model_types), e.status)
+        console.print(table)
+
+
+def render_entry(entry: Any, kind: str, console: Console) -> None:
+    table = Table(title=f"{kind}: {entry.id}", header_style="bold", show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for key, value in entry.model_dump(mode="json").items():
+        if value in (None, [], ""):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
+        elif isinstance(value, list):
+            value = "\n".join(str(v) for v in value)
+        table.add_row(key, str(value))
+    console.print(table)

@@ -1,0 +1,237 @@
+"""Named rules: hard rules reject with a reason in numbers, soft rules add notes.
+
+Each rule has an id, a sentence, and the Workload fields it reads; the field
+names are checked when this module is imported, so a typo fails loudly
+(with a "did you mean") instead of silently never firing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from infra_advisor.evaluate import Outcome
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.units import format_duration, format_money
+from infra_advisor.workload import FIELDS
+
+SUPPORT_RANK = {"native": 0, "bridge": 1, "experimental": 2}
+# A framework reached through a bridge loses some efficiency (bounded soft adjustment).
+BRIDGE_PENALTY = {"native": 1.0, "bridge": 0.9, "experimental": 0.75}
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    sentence: str
+    reads: tuple[str, ...]
+    hard: bool
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, sentence: str, reads: tuple[str, ...], *, hard: bool = True) -> Callable[[Callable[..., object]], Callable[..., object]]:
+    for name in reads:
+        if name not in FIELDS:
+            close = difflib.get_close_matches(name, FIELDS, n=1)
+            raise AssertionError(f"rule {rule_id}: unknown workload field {name!r}"
+                                 + (f" (did you mean {close[0]!r}?)" if close else ""))
+
+    def register(fn: Callable[..., object]) -> Callable[..., object]:
+        RULES[rule_id] = Rule(rule_id, sentence, reads, hard)
+        return fn
+
+    return register
+
+
+# --------------------------------------------------------------------------- chip rules
+
+
+@rule("chip-status", "Discontinued and legacy parts are considered only with --include-legacy.",
+      ("include_legacy",))
+def check_status(job: Job, chip: Chip) -> str | None:
+    if chip.status in ("legacy", "discontinued") and not job.workload.include_legacy:
+        return f"{chip.status}; pass --include-legacy to consider it"
+    if chip.status == "announced":
+        return "announced, not yet available"
+    return None
+
+
+@rule("chip-deploy", "Edge deployments use edge chips; cloud and on-prem use datacenter or workstation parts.",
+      ("deploy",))
+def check_deploy(job: Job, chip: Chip) -> str | None:
+    deploy = job.workload.deploy
+    if deploy == "edge" and chip.segment != "edge":
+        return f"a {chip.segment} part, and --deploy edge asks for an edge device"
+    if deploy != "edge" and chip.segment == "edge":
+        return f"an edge part; pass --deploy edge to consider it"
+    if deploy == "cloud" and job.workload.cloud and job.workload.cloud not in chip.clouds:
+        return f"not offered on {job.workload.cloud} (offered on: {', '.join(chip.clouds) or 'no cloud'})"
+    return None
+
+
+@rule("chip-vendor", "--vendor limits chips to one vendor.", ("vendor",))
+def check_vendor(job: Job, chip: Chip) -> str | None:
+    vendor = job.workload.vendor
+    if vendor and vendor.lower() not in ("any", chip.vendor):
+        return f"made by {chip.vendor}, and --vendor asks for {vendor}"
+    return None
+
+
+@rule("chip-kind", "Only processors that run models: DPUs serve as offloads, not as the main chip.", ())
+def check_kind(job: Job, chip: Chip) -> str | None:
+    if chip.type == "dpu":
+        return "a DPU: used as a network/storage offload, not to run the model"
+    return None
+
+
+@rule("chip-power-budget", "The chip's board power must fit --power-budget.", ("power_budget",))
+def check_power(job: Job, chip: Chip) -> str | None:
+    budget = job.workload.power_budget
+    if budget is not None and chip.tdp_w > budget:
+        return f"draws up to {chip.tdp_w:g} W; the power budget is {budget:g} W"
+    return None
+
+
+CHIP_RULES: tuple[Callable[[Job, Chip], str | None], ...] = (
+    check_status, check_deploy, check_vendor, check_kind, check_power,
+)
+
+
+def chip_rejections(job: Job, chip: Chip) -> list[str]:
+    return [reason for check in CHIP_RULES if (reason := check(job, chip)) is not None]
+
+
+# --------------------------------------------------------------------------- framework rules
+
+
+def framework_support(fw: Framework, chip: Chip) -> str | None:
+    """How the framework reaches this chip (native, bridge, experimental), or None."""
+    best: str | None = None
+    for row in fw.runs_on:
+        if row.type == chip.type and (row.vendor is None or row.vendor == chip.vendor):
+            if best is None or SUPPORT_RANK[row.support] < SUPPORT_RANK[best]:
+                best = row.support
+    return best
+
+
+@rule("framework-fit", "The framework runs on the chip and supports the task and model type.",
+      ("task", "model_type", "framework"))
+def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
+    if framework_support(fw, chip) is None:
+        return f"{fw.name} does not run on {chip.name} ({chip.vendor} {chip.type})"
+    if job.task not in fw.tasks:
+        return f"{fw.name} does not do {job.task}"
+    if job.workload.model_type not in fw.model_types:
+        return f"{fw.name} does not handle {job.workload.model_type} models"
+    if fw.status in ("legacy", "discontinued") and not job.workload.include_legacy:
+        return f"{fw.name} is {fw.status}; pass --include-legacy"
+    return None
+
+
+def frameworks_for(job: Job, frameworks: dict[str, Framework], chip: Chip) -> tuple[list[Framework], list[str]]:
+    """Frameworks that can run this job on this chip, best support first, and why others cannot."""
+    pinned = job.workload.framework
+    pool = [frameworks[pinned]] if pinned and pinned in frameworks else list(frameworks.values())
+    ok: list[Framework] = []
+    why: list[str] = []
+    for fw in pool:
+        reason = framework_rejection(job, fw, chip)
+        if reason is None:
+            ok.append(fw)
+        elif pinned:
+            why.append(reason)
+    ok.sort(key=lambda f: framework_preference(job, f, chip))
+    return ok, why
+
+
+def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, str]:
+    """Sort key: native first; for serving, dedicated serving engines (continuous batching,
+    paged KV cache) first; for training, the framework with the most parallel strategies."""
+    support = SUPPORT_RANK[framework_support(fw, chip) or "experimental"]
+    if job.task == "inference":
+        special = (0 if fw.tasks == ["inference"] and fw.parallelism else 100) - len(fw.parallelism)
+    else:
+        special = -len(fw.parallelism)
+    return support, special, fw.id
+
+
+@rule("framework-bridge", "A framework reached through a bridge or experimental backend loses some efficiency.",
+      (), hard=False)
+def bridge_note(fw: Framework, chip: Chip) -> tuple[float, str | None]:
+    support = framework_support(fw, chip) or "experimental"
+    factor = BRIDGE_PENALTY[support]
+    if support == "native":
+        return factor, None
+    return factor, f"{fw.name} reaches {chip.name} through a {support} backend: efficiency × {factor:g} assumed"
+
+
+# --------------------------------------------------------------------------- link rules
+
+
+@rule("scale-out-serves-chip", "A scale-out fabric must serve the chip's vendor and type, and only links "
+      "between nodes count: NVLink, ICI and PCIe never join nodes (except multi-node NVLink domains).", ())
+def scale_out_rejection(link: Interconnect, chip: Chip) -> str | None:
+    if link.scope != "scale_out":
+        return f"{link.name} is a scale-up link; it does not join nodes"
+    if link.serves_vendors and chip.vendor not in link.serves_vendors:
+        return f"{link.name} serves {', '.join(link.serves_vendors)} chips, not {chip.vendor}"
+    if link.serves_types and chip.type not in link.serves_types:
+        return f"{link.name} serves {', '.join(link.serves_types)}, not {chip.type}"
+    if link.status in ("legacy", "discontinued", "announced"):
+        return f"{link.name} is {link.status}"
+    edge_link = link.bandwidth_gb_s < 1.0
+    if (chip.segment == "edge") != edge_link:
+        return f"{link.name} is not a {chip.segment} network"
+    return None
+
+
+@rule("no-rdma", "A scale-out link without RDMA adds CPU copies and latency to every collective.", (), hard=False)
+def rdma_note(link: Interconnect | None) -> str | None:
+    if link is not None and not link.rdma:
+        return f"{link.name} has no RDMA: collectives go through host TCP stacks"
+    return None
+
+
+# --------------------------------------------------------------------------- limits on the estimate
+
+
+@rule("deadline", "The job must finish within --deadline.", ("deadline",))
+def check_deadline(job: Job, oc: Outcome) -> str | None:
+    deadline = job.workload.deadline
+    time_s = oc.metrics.get("time_s")
+    if deadline is not None and not job.inference and time_s is not None and time_s > deadline:
+        return f"takes {format_duration(time_s)} on {oc.spec.count} chips; the deadline is {format_duration(deadline)}"
+    return None
+
+
+@rule("budget", "The job must cost no more than --budget.", ("budget",))
+def check_budget(job: Job, oc: Outcome) -> str | None:
+    budget = job.workload.budget
+    cost = oc.metrics.get("cost_usd")
+    if budget is None:
+        return None
+    if cost is None:
+        return "has no public price, so it cannot be held to --budget"
+    if cost > budget:
+        return f"costs {format_money(cost)}; the budget is {format_money(budget)}"
+    return None
+
+
+@rule("power-budget", "The whole stack's power must fit --power-budget.", ("power_budget",))
+def check_stack_power(job: Job, oc: Outcome) -> str | None:
+    budget = job.workload.power_budget
+    power = oc.metrics.get("power_w")
+    if budget is not None and power is not None and power > budget:
+        return f"draws {power:.3g} W; the power budget is {budget:g} W"
+    return None
+
+
+OUTCOME_RULES: tuple[Callable[[Job, Outcome], str | None], ...] = (check_deadline, check_budget, check_stack_power)
+
+
+def outcome_rejections(job: Job, oc: Outcome) -> list[str]:
+    return [reason for check in OUTCOME_RULES if (reason := check(job, oc)) is not None]
