@@ -9,7 +9,6 @@ add entries or replace them by id.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,11 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from infra_advisor.errors import CatalogError
 from infra_advisor.models import Chip, Efficiency, Entry, Framework, Interconnect, Storage
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from infra_advisor.tomlcompat import tomllib
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -97,12 +92,16 @@ def _format_validation(err: ValidationError) -> list[str]:
 
 def _read_toml(label: str, raw: bytes) -> dict[str, Any]:
     if len(raw) > MAX_FILE_BYTES:
-        raise CatalogError(f"{label}: file is {len(raw)} bytes, over the {MAX_FILE_BYTES}-byte limit")
+        raise CatalogError(
+            f"{label}: file is {len(raw)} bytes, over the {MAX_FILE_BYTES}-byte limit"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise CatalogError(f"{label}:{line}: not UTF-8 text (byte {exc.start}); is this a TOML file?") from None
+        raise CatalogError(
+            f"{label}:{line}: not UTF-8 text (byte {exc.start}); is this a TOML file?"
+        ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -159,7 +158,9 @@ def _overlay_files(directory: str | Path) -> Iterable[tuple[str, str, bytes]]:
     if not path.exists():
         raise CatalogError(f"--catalog {directory}: no such directory")
     if not path.is_dir():
-        raise CatalogError(f"--catalog {directory}: not a directory (give the folder holding chips.toml …)")
+        raise CatalogError(
+            f"--catalog {directory}: not a directory (give the folder holding chips.toml …)"
+        )
     found = False
     for name in KINDS:
         file = path / name
@@ -217,7 +218,9 @@ def load_catalog(overlays: Sequence[str | Path] = ()) -> Catalog:
             for entry in _parse_file(label, name, raw):
                 other = catalog.kind_of(entry.id)
                 if other is not None and other != attr:
-                    raise CatalogError(f"{label}: id {entry.id!r} is already used by an entry in {other}")
+                    raise CatalogError(
+                        f"{label}: id {entry.id!r} is already used by an entry in {other}"
+                    )
                 bucket[entry.id] = entry
             catalog.files.append(label)
     _check_references(catalog)

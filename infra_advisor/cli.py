@@ -23,7 +23,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-catalog_app = typer.Typer(help="List, show and validate the hardware catalog.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="List, show and validate the hardware catalog.", no_args_is_help=True
+)
 app.add_typer(catalog_app, name="catalog")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -89,14 +91,25 @@ def _workload_parameters() -> list[inspect.Parameter]:
         flag = "--" + name.replace("_", "-")
         if name == "include_legacy":
             annotation: Any = Annotated[
-                bool | None, typer.Option(flag, help=help_text, rich_help_panel="Workload", show_default=False)
+                bool | None,
+                typer.Option(flag, help=help_text, rich_help_panel="Workload", show_default=False),
             ]
         else:
             annotation = Annotated[
                 str | None,
-                typer.Option(flag, help=help_text, rich_help_panel="Workload", show_default=False, metavar="VALUE"),
+                typer.Option(
+                    flag,
+                    help=help_text,
+                    rich_help_panel="Workload",
+                    show_default=False,
+                    metavar="VALUE",
+                ),
             ]
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation))
+        params.append(
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation
+            )
+        )
     return params
 
 
@@ -109,12 +122,19 @@ def with_workload_options(fn: F) -> F:
 
 
 # Options shared by the commands that read a workload.
-WorkloadFile = Annotated[str | None, typer.Option("--workload", "-w", help="workload TOML file", metavar="FILE")]
-Preset = Annotated[str | None, typer.Option("--preset", "-p", help="start from a preset (see `presets`)")]
-CatalogDirs = Annotated[
-    list[str] | None, typer.Option("--catalog", help="overlay catalog directory (repeatable)", metavar="DIR")
+WorkloadFile = Annotated[
+    str | None, typer.Option("--workload", "-w", help="workload TOML file", metavar="FILE")
 ]
-Format = Annotated[str | None, typer.Option("--format", "-f", help="table, json or markdown", metavar="FORMAT")]
+Preset = Annotated[
+    str | None, typer.Option("--preset", "-p", help="start from a preset (see `presets`)")
+]
+CatalogDirs = Annotated[
+    list[str] | None,
+    typer.Option("--catalog", help="overlay catalog directory (repeatable)", metavar="DIR"),
+]
+Format = Annotated[
+    str | None, typer.Option("--format", "-f", help="table, json or markdown", metavar="FORMAT")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="same as --format json")]
 Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks", hidden=True)]
 
@@ -186,6 +206,23 @@ def _guard(debug: bool, body: Callable[[], int | None]) -> None:
         raise typer.Exit(code)
 
 
+NO_TERMINAL_HELP = """Usage: infra-advisor [OPTIONS] COMMAND [ARGS]...
+
+Commands:
+  recommend  rank stacks for a workload (flags, --workload FILE or --preset NAME)
+  explain    the full working for one stack id
+  compare    stack ids side by side
+  presets    the shipped workloads
+  schema     JSON Schema of the report or a workload file
+  catalog    list, show and validate the catalog
+  ask        the guided questions (needs a terminal)
+
+No terminal, so no questions: pass a command, e.g.
+  infra-advisor recommend --preset llama-8b-chat --format json
+Run `infra-advisor COMMAND --help` for its options.
+"""
+
+
 def _version_callback(value: bool) -> None:
     if value:
         sys.stdout.write(f"infra-advisor {__version__}\n")
@@ -196,7 +233,13 @@ def _version_callback(value: bool) -> None:
 def root(
     ctx: typer.Context,
     version: Annotated[
-        bool, typer.Option("--version", help="print the version and exit", callback=_version_callback, is_eager=True)
+        bool,
+        typer.Option(
+            "--version",
+            help="print the version and exit",
+            callback=_version_callback,
+            is_eager=True,
+        ),
     ] = False,
 ) -> None:
     """Rank AI infrastructure stacks for a workload, and explain what limits each one."""
@@ -207,7 +250,7 @@ def root(
 
         _guard(False, lambda: run_guided())
         raise typer.Exit(0)
-    sys.stderr.write(ctx.get_help() + "\n\nNo terminal: pass a command, e.g. `infra-advisor recommend --preset llama-8b-chat`.\n")
+    sys.stderr.write(NO_TERMINAL_HELP)
     raise typer.Exit(ExitCode.BAD_INPUT)
 
 
@@ -216,12 +259,17 @@ def root(
 def recommend(
     workload_file: WorkloadFile = None,
     preset: Preset = None,
-    top: Annotated[int, typer.Option("--top", "-n", help="how many stacks to show", min=1, max=1000)] = 5,
+    top: Annotated[
+        int, typer.Option("--top", "-n", help="how many stacks to show", min=1, max=1000)
+    ] = 5,
     fmt: Format = None,
     as_json: JsonFlag = False,
     catalog_dirs: CatalogDirs = None,
     require_fit: Annotated[
-        bool, typer.Option("--require-fit", help="exit 1 unless a stack meets every target (rate, latency)")
+        bool,
+        typer.Option(
+            "--require-fit", help="exit 1 unless a stack meets every target (rate, latency)"
+        ),
     ] = False,
     debug: Debug = False,
     **workload: Any,
@@ -244,7 +292,9 @@ def recommend(
 @app.command()
 @with_workload_options
 def explain(
-    stack_id: Annotated[str, typer.Argument(help="a stack id from `recommend`", metavar="STACK_ID")],
+    stack_id: Annotated[
+        str, typer.Argument(help="a stack id from `recommend`", metavar="STACK_ID")
+    ],
     workload_file: WorkloadFile = None,
     preset: Preset = None,
     fmt: Format = None,
@@ -271,7 +321,9 @@ def explain(
 @app.command()
 @with_workload_options
 def compare(
-    stack_ids: Annotated[list[str], typer.Argument(help="two or more stack ids", metavar="STACK_ID...")],
+    stack_ids: Annotated[
+        list[str], typer.Argument(help="two or more stack ids", metavar="STACK_ID...")
+    ],
     workload_file: WorkloadFile = None,
     preset: Preset = None,
     fmt: Format = None,
@@ -320,7 +372,9 @@ def presets(
 
 @app.command()
 def schema(
-    which: Annotated[str, typer.Argument(help="report or workload", metavar="[report|workload]")] = "report",
+    which: Annotated[
+        str, typer.Argument(help="report or workload", metavar="[report|workload]")
+    ] = "report",
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of the report or of a workload file."""
 
@@ -348,7 +402,8 @@ def schema(
 @catalog_app.command("list")
 def catalog_list(
     kind: Annotated[
-        str | None, typer.Argument(help="chips, interconnects, storage or frameworks", metavar="[KIND]")
+        str | None,
+        typer.Argument(help="chips, interconnects, storage or frameworks", metavar="[KIND]"),
     ] = None,
     as_json: JsonFlag = False,
     catalog_dirs: CatalogDirs = None,
@@ -369,7 +424,9 @@ def catalog_list(
             kinds = [wanted]
         catalog = _load_catalog(catalog_dirs)
         if as_json:
-            data = {k: [e.model_dump(mode="json") for e in getattr(catalog, k).values()] for k in kinds}
+            data = {
+                k: [e.model_dump(mode="json") for e in getattr(catalog, k).values()] for k in kinds
+            }
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         else:
             from infra_advisor.render.table import make_console, render_catalog
@@ -396,8 +453,12 @@ def catalog_show(
         entry = catalog.get(entry_id)
         if entry is None:
             close = difflib.get_close_matches(entry_id, catalog.all_ids(), n=3)
-            fail(f"catalog show: no entry with id {entry_id!r}",
-                 f"did you mean {', '.join(close)}?" if close else "see `infra-advisor catalog list`")
+            fail(
+                f"catalog show: no entry with id {entry_id!r}",
+                f"did you mean {', '.join(close)}?"
+                if close
+                else "see `infra-advisor catalog list`",
+            )
         if as_json:
             data = entry.model_dump(mode="json")
             data["kind"] = catalog.kind_of(entry_id)
@@ -413,15 +474,19 @@ def catalog_show(
 
 @catalog_app.command("validate")
 def catalog_validate(
-    dirs: Annotated[list[str] | None, typer.Argument(help="overlay directories to check", metavar="[DIR]...")] = None,
+    dirs: Annotated[
+        list[str] | None, typer.Argument(help="overlay directories to check", metavar="[DIR]...")
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Validate the shipped catalog plus the given overlays; exit 0 when valid."""
 
     def body() -> int:
         catalog = _load_catalog(dirs)
-        counts = ", ".join(f"{len(getattr(catalog, k))} {k}" for k in
-                           ("chips", "interconnects", "storage", "frameworks", "efficiency"))
+        counts = ", ".join(
+            f"{len(getattr(catalog, k))} {k}"
+            for k in ("chips", "interconnects", "storage", "frameworks", "efficiency")
+        )
         sys.stdout.write(f"catalog valid: {counts} ({len(catalog.files)} files)\n")
         return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from infra_advisor import rules, scoring
 from infra_advisor.catalog import Catalog
@@ -84,7 +85,12 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
             return oc.reject(reason)
         if rdma := rules.rdma_note(link):
             oc.notes.append(rdma)
-    if spec.count > 1 and chip.scale_up_interconnect is None and not job.inference and not spec.scale_out:
+    if (
+        spec.count > 1
+        and chip.scale_up_interconnect is None
+        and not job.inference
+        and not spec.scale_out
+    ):
         return oc.reject(f"{chip.name} has no scale-up link to join {spec.count} chips")
     if job.workload.model_type == "transformer":
         if job.inference:
@@ -130,7 +136,9 @@ def _best(outcomes: Iterable[Outcome], optimize: str) -> Outcome | None:
     return min(ok, key=lambda p: (round(scoring.objective_value(p[1], optimize), 12), p[0]))[1]
 
 
-def plan_chip(ctx: Context, chip: Chip, frameworks: list[Framework]) -> tuple[list[Outcome], list[str]]:
+def plan_chip(
+    ctx: Context, chip: Chip, frameworks: list[Framework]
+) -> tuple[list[Outcome], list[str]]:
     """Size and assemble stacks for one chip: fit first, then scale toward the deadline."""
     job, cat = ctx.job, ctx.catalog
     w = job.workload
@@ -216,20 +224,26 @@ def plan_chip(ctx: Context, chip: Chip, frameworks: list[Framework]) -> tuple[li
 # --------------------------------------------------------------------------- relief
 
 
-def _relief_options(ctx: Context, oc: Outcome) -> list[tuple[str, str, str | None, str, Spec | Workload]]:
+def _relief_options(
+    ctx: Context, oc: Outcome
+) -> list[tuple[str, str, str | None, str, Spec | Workload]]:
     """(category, component, before, after, new spec or workload) for each single change."""
     cat, job = ctx.catalog, ctx.job
     chip = cat.chips[oc.spec.chip]
     s = oc.spec
     options: list[tuple[str, str, str | None, str, Spec | Workload]] = []
     if s.scale_out:
-        for link in scale_out_options(cat, chip, None):
-            if link != s.scale_out:
-                options.append(("network", "scale_out", s.scale_out, link, dataclasses.replace(s, scale_out=link)))
+        options.extend(
+            ("network", "scale_out", s.scale_out, link, dataclasses.replace(s, scale_out=link))
+            for link in scale_out_options(cat, chip, None)
+            if link != s.scale_out
+        )
     if job.workload.storage is None:
-        for store in storage_candidates(cat, chip, dataclasses.replace(s, storage=None)):
-            if store.id != s.storage:
-                options.append(("storage", "storage", s.storage, store.id, dataclasses.replace(s, storage=store.id)))
+        options.extend(
+            ("storage", "storage", s.storage, store.id, dataclasses.replace(s, storage=store.id))
+            for store in storage_candidates(cat, chip, dataclasses.replace(s, storage=None))
+            if store.id != s.storage
+        )
     if job.workload.chip is None:
         for other in cat.chips.values():
             if other.id == chip.id or rules.chip_rejections(job, other):
@@ -246,23 +260,50 @@ def _relief_options(ctx: Context, oc: Outcome) -> list[tuple[str, str, str | Non
         limit = job.workload.max_chips or 16384
         if s.count * 2 <= limit:
             links = scale_out_options(cat, chip, job.workload.interconnect)
-            link = s.scale_out or (links[0] if links and s.count * 2 > chip.scale_up_domain_size else None)
-            options.append(("count", "chips", str(s.count), str(s.count * 2),
-                            dataclasses.replace(s, count=s.count * 2, scale_out=link)))
+            link = s.scale_out or (
+                links[0] if links and s.count * 2 > chip.scale_up_domain_size else None
+            )
+            options.append(
+                (
+                    "count",
+                    "chips",
+                    str(s.count),
+                    str(s.count * 2),
+                    dataclasses.replace(s, count=s.count * 2, scale_out=link),
+                )
+            )
     if job.workload.framework is None:
         fws, _ = rules.frameworks_for(job, cat.frameworks, chip)
-        for fw in fws:
-            if fw.id != s.framework:
-                options.append(("framework", "framework", s.framework, fw.id, dataclasses.replace(s, framework=fw.id)))
+        options.extend(
+            ("framework", "framework", s.framework, fw.id, dataclasses.replace(s, framework=fw.id))
+            for fw in fws
+            if fw.id != s.framework
+        )
     w = job.workload
     if w.precision in ("bf16", "fp16") and chip.peak_tflops.fp8:
-        options.append(("workload", "precision", w.precision, "fp8", w.model_copy(update={"precision": "fp8"})))
+        options.append(
+            ("workload", "precision", w.precision, "fp8", w.model_copy(update={"precision": "fp8"}))
+        )
     if job.inference and w.precision in ("bf16", "fp16", "fp8"):
-        options.append(("workload", "precision", w.precision, "int4",
-                        w.model_copy(update={"precision": "int4"})))
+        options.append(
+            (
+                "workload",
+                "precision",
+                w.precision,
+                "int4",
+                w.model_copy(update={"precision": "int4"}),
+            )
+        )
     if job.task == "finetune" and job.method == "lora":
-        options.append(("workload", "finetune_method", "lora", "qlora",
-                        w.model_copy(update={"finetune_method": "qlora"})))
+        options.append(
+            (
+                "workload",
+                "finetune_method",
+                "lora",
+                "qlora",
+                w.model_copy(update={"finetune_method": "qlora"}),
+            )
+        )
     return options
 
 
@@ -289,7 +330,10 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
         if isinstance(change, Workload):
             sub = Context(build_job(change, ctx.catalog), ctx.catalog)
             spec = oc.spec
-            other = evaluate(sub, dataclasses.replace(spec, storage=spec.storage if job.workload.storage else None))
+            other = evaluate(
+                sub,
+                dataclasses.replace(spec, storage=spec.storage if job.workload.storage else None),
+            )
             ctx.evaluated += sub.evaluated
         else:
             other = evaluate(ctx, change)
@@ -302,8 +346,16 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
         if gain <= 0.02:
             continue
         rank = 0 if category in preferred else 1
-        relief = Relief(change=f"{component}: {old} -> {new}", component=component, before=old, after=new,
-                        metric=metric, before_value=before, after_value=after, improvement=gain)
+        relief = Relief(
+            change=f"{component}: {old} -> {new}",
+            component=component,
+            before=old,
+            after=new,
+            metric=metric,
+            before_value=before,
+            after_value=after,
+            improvement=gain,
+        )
         found.append((rank, -gain, f"{component}:{new}", relief))
     if not found:
         return None
@@ -311,8 +363,12 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
     return found[0][3]
 
 
-METRIC_NAMES = {"time_s": "job time", "latency_s": "request latency", "cost_usd": "cost",
-                "energy_kwh": "energy"}
+METRIC_NAMES = {
+    "time_s": "job time",
+    "latency_s": "request latency",
+    "cost_usd": "cost",
+    "energy_kwh": "energy",
+}
 
 
 def describe_relief(relief: Relief | None, oc: Outcome) -> str:
@@ -320,10 +376,14 @@ def describe_relief(relief: Relief | None, oc: Outcome) -> str:
         return "no single catalog change reduces it: this stack is already at its limit"
     fmt = format_money if relief.metric.startswith("cost") else format_duration
     if relief.metric == "requests_per_s":
-        return (f"{relief.change} sustains {relief.after_value:.3g} requests/s instead of "
-                f"{relief.before_value:.3g} (+{relief.improvement:.0%})")
-    return (f"{relief.change} cuts {METRIC_NAMES.get(relief.metric, relief.metric)} by {relief.improvement:.0%} "
-            f"({fmt(relief.before_value)} -> {fmt(relief.after_value)})")
+        return (
+            f"{relief.change} sustains {relief.after_value:.3g} requests/s instead of "
+            f"{relief.before_value:.3g} (+{relief.improvement:.0%})"
+        )
+    return (
+        f"{relief.change} cuts {METRIC_NAMES.get(relief.metric, relief.metric)} by {relief.improvement:.0%} "
+        f"({fmt(relief.before_value)} -> {fmt(relief.after_value)})"
+    )
 
 
 # --------------------------------------------------------------------------- recommend
@@ -333,22 +393,27 @@ def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
     job, cat = ctx.job, ctx.catalog
     w = job.workload
     chips: list[Chip]
-    if w.chip is not None:
-        chips = [cat.chips[w.chip]]
-    else:
-        chips = list(cat.chips.values())
+    chips = [cat.chips[w.chip]] if w.chip is not None else list(cat.chips.values())
     outcomes: list[Outcome] = []
     rejected: list[Rejection] = []
     for chip in chips:
-        reasons = rules.chip_rejections(job, chip) if w.chip is None else [
-            r for r in rules.chip_rejections(job, chip) if "include-legacy" not in r or not w.include_legacy
-        ]
+        reasons = (
+            rules.chip_rejections(job, chip)
+            if w.chip is None
+            else [
+                r
+                for r in rules.chip_rejections(job, chip)
+                if "include-legacy" not in r or not w.include_legacy
+            ]
+        )
         if reasons and w.chip is None:
             rejected.append(Rejection(id=chip.id, reasons=reasons))
             continue
         frameworks, why = rules.frameworks_for(job, cat.frameworks, chip)
         if not frameworks:
-            text = why or [f"no framework in the catalog runs {w.model_type} {job.task} on {chip.name}"]
+            text = why or [
+                f"no framework in the catalog runs {w.model_type} {job.task} on {chip.name}"
+            ]
             rejected.append(Rejection(id=chip.id, reasons=text))
             continue
         found, reasons = plan_chip(ctx, chip, frameworks)
@@ -360,8 +425,12 @@ def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
 
 
 def validate_pins(workload: Workload, catalog: Catalog) -> None:
-    pins = {"chip": catalog.chips, "interconnect": catalog.interconnects, "storage": catalog.storage,
-            "framework": catalog.frameworks}
+    pins: dict[str, dict[str, Any]] = {
+        "chip": catalog.chips,
+        "interconnect": catalog.interconnects,
+        "storage": catalog.storage,
+        "framework": catalog.frameworks,
+    }
     for name, table in pins.items():
         value = getattr(workload, name)
         if value is not None and value not in table:
@@ -369,17 +438,25 @@ def validate_pins(workload: Workload, catalog: Catalog) -> None:
 
             close = difflib.get_close_matches(value, list(table), n=1)
             raise WorkloadError(
-                f"--{name}: unknown id {value!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
-                hint=f"see `infra-advisor catalog list {name if name != 'storage' else 'storage'}s`".replace("storages", "storage"),
+                f"--{name}: unknown id {value!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else ""),
+                hint=f"see `infra-advisor catalog list {name if name != 'storage' else 'storage'}s`".replace(
+                    "storages", "storage"
+                ),
             )
-    if workload.interconnect is not None and catalog.interconnects[workload.interconnect].scope != "scale_out":
+    if (
+        workload.interconnect is not None
+        and catalog.interconnects[workload.interconnect].scope != "scale_out"
+    ):
         raise WorkloadError(
             f"--interconnect {workload.interconnect}: a scale-up link; --interconnect pins the scale-out "
             "fabric (the scale-up link comes with the chip)"
         )
 
 
-def recommend(workload: Workload, catalog: Catalog, top: int = DEFAULT_TOP, require_fit: bool = False) -> Report:
+def recommend(
+    workload: Workload, catalog: Catalog, top: int = DEFAULT_TOP, require_fit: bool = False
+) -> Report:
     validate_pins(workload, catalog)
     job = build_job(workload, catalog)
     ctx = Context(job, catalog)
@@ -393,7 +470,10 @@ def recommend(workload: Workload, catalog: Catalog, top: int = DEFAULT_TOP, requ
                 keep.append(oc)
         outcomes = keep
     scores = scoring.score(outcomes, workload.optimize)
-    ranked = sorted(range(len(outcomes)), key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)))
+    ranked = sorted(
+        range(len(outcomes)),
+        key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)),
+    )
     pareto = scoring.pareto_flags(outcomes)
     stacks = []
     for rank, index in enumerate(ranked[:top], start=1):
@@ -410,14 +490,23 @@ def recommend(workload: Workload, catalog: Catalog, top: int = DEFAULT_TOP, requ
         assumptions.append("serving cost and energy are for one hour of serving at the given rate")
     assumptions.append(
         "efficiency factors (central values) from catalog/efficiency.toml: "
-        + ", ".join(f"{k} {v:g}" for k, v in sorted(job.eff.items()) if k.startswith(("compute", "memory-b", "network")))
+        + ", ".join(
+            f"{k} {v:g}"
+            for k, v in sorted(job.eff.items())
+            if k.startswith(("compute", "memory-b", "network"))
+        )
     )
     return Report(
         workload=workload.model_dump(mode="json"),
-        catalog=CatalogInfo(files=list(catalog.files), counts={
-            "chips": len(catalog.chips), "interconnects": len(catalog.interconnects),
-            "storage": len(catalog.storage), "frameworks": len(catalog.frameworks),
-        }),
+        catalog=CatalogInfo(
+            files=list(catalog.files),
+            counts={
+                "chips": len(catalog.chips),
+                "interconnects": len(catalog.interconnects),
+                "storage": len(catalog.storage),
+                "frameworks": len(catalog.frameworks),
+            },
+        ),
         optimize=workload.optimize,
         stacks=stacks,
         rejected=sorted(rejected, key=lambda r: r.id),
@@ -434,7 +523,15 @@ def _ranges(ctx: Context, oc: Outcome) -> dict[str, Range]:
         ctx.evaluated += sub.evaluated
         if not other.ok:
             continue
-        for key in ("time_s", "cost_usd", "energy_kwh", "tokens_per_s", "ttft_s", "tpot_s", "step_time_s"):
+        for key in (
+            "time_s",
+            "cost_usd",
+            "energy_kwh",
+            "tokens_per_s",
+            "ttft_s",
+            "tpot_s",
+            "step_time_s",
+        ):
             value = other.metrics.get(key)
             if value is not None:
                 values.setdefault(key, []).append(value)
@@ -455,14 +552,21 @@ def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool
         rank=rank,
         id=stack_id(oc.spec, oc.scale_up),
         components=Components(
-            chip=ChipCount(id=oc.spec.chip, count=oc.spec.count), scale_up=oc.scale_up,
-            scale_out=oc.spec.scale_out, storage=oc.spec.storage, framework=oc.spec.framework,
+            chip=ChipCount(id=oc.spec.chip, count=oc.spec.count),
+            scale_up=oc.scale_up,
+            scale_out=oc.spec.scale_out,
+            storage=oc.spec.storage,
+            framework=oc.spec.framework,
         ),
         score=round(score, 6),
         metrics=Metrics(**oc.metrics),
         breakdown=Breakdown(**oc.breakdown),
-        bottleneck=Bottleneck(kind=oc.kind, explanation=oc.explanation,  # type: ignore[arg-type]  # kind set from BottleneckKind values
-                              relief=describe_relief(relief, oc), relief_detail=relief),
+        bottleneck=Bottleneck(
+            kind=oc.kind,
+            explanation=oc.explanation,
+            relief=describe_relief(relief, oc),
+            relief_detail=relief,
+        ),
         layout=oc.layout,
         terms=oc.terms,
         ranges=_ranges(ctx, oc),
@@ -485,13 +589,20 @@ def parse_stack_id(text: str) -> dict[str, str | int | None]:
         )
     chip, _, count = parts[0].partition(":")
     if not count.isdigit() or int(count) < 1:
-        raise WorkloadError(f"stack id {text!r}: chip count {count!r} is not a positive whole number")
+        raise WorkloadError(
+            f"stack id {text!r}: chip count {count!r} is not a positive whole number"
+        )
 
     def opt(value: str) -> str | None:
         return None if value in ("-", "") else value
 
-    return {"chip": chip, "chips": int(count), "interconnect": opt(parts[2]), "storage": opt(parts[3]),
-            "framework": parts[4]}
+    return {
+        "chip": chip,
+        "chips": int(count),
+        "interconnect": opt(parts[2]),
+        "storage": opt(parts[3]),
+        "framework": parts[4],
+    }
 
 
 def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
@@ -504,7 +615,9 @@ def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
     reasons = [r for r in rules.chip_rejections(job, chip) if "include-legacy" not in r]
     fw_reason = rules.framework_rejection(job, fw, chip)
     ctx = Context(job, catalog)
-    oc = evaluate(ctx, Spec(chip.id, int(pins["chips"] or 1), pinned.interconnect, pinned.storage, fw.id))
+    oc = evaluate(
+        ctx, Spec(chip.id, int(pins["chips"] or 1), pinned.interconnect, pinned.storage, fw.id)
+    )
     all_reasons = reasons + ([fw_reason] if fw_reason else []) + oc.reasons
     stacks = []
     rejected = []
@@ -515,7 +628,10 @@ def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
     return Report(
         workload=pinned.model_dump(mode="json"),
         catalog=CatalogInfo(files=list(catalog.files), counts={"chips": len(catalog.chips)}),
-        optimize=pinned.optimize, stacks=stacks, rejected=rejected, assumptions=list(job.assumptions),
+        optimize=pinned.optimize,
+        stacks=stacks,
+        rejected=rejected,
+        assumptions=list(job.assumptions),
         evaluated=ctx.evaluated,
     )
 
@@ -534,7 +650,9 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
         chip = catalog.chips[str(pins["chip"])]
         fw = catalog.frameworks[str(pins["framework"])]
         fw_reason = rules.framework_rejection(job, fw, chip)
-        oc = evaluate(ctx, Spec(chip.id, int(pins["chips"] or 1), pinned.interconnect, pinned.storage, fw.id))
+        oc = evaluate(
+            ctx, Spec(chip.id, int(pins["chips"] or 1), pinned.interconnect, pinned.storage, fw.id)
+        )
         reasons = ([fw_reason] if fw_reason else []) + oc.reasons
         if reasons:
             rejected.append(Rejection(id=text, reasons=reasons))
@@ -543,12 +661,21 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
             jobs.append(ctx)
     scores = scoring.score(outcomes, workload.optimize)
     pareto = scoring.pareto_flags(outcomes)
-    order = sorted(range(len(outcomes)), key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)))
-    stacks = [build_stack(jobs[i], outcomes[i], rank, scores[i], pareto[i]) for rank, i in enumerate(order, start=1)]
+    order = sorted(
+        range(len(outcomes)),
+        key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)),
+    )
+    stacks = [
+        build_stack(jobs[i], outcomes[i], rank, scores[i], pareto[i])
+        for rank, i in enumerate(order, start=1)
+    ]
     job0 = build_job(workload, catalog)
     return Report(
         workload=workload.model_dump(mode="json"),
         catalog=CatalogInfo(files=list(catalog.files), counts={"chips": len(catalog.chips)}),
-        optimize=workload.optimize, stacks=stacks, rejected=rejected, assumptions=list(job0.assumptions),
+        optimize=workload.optimize,
+        stacks=stacks,
+        rejected=rejected,
+        assumptions=list(job0.assumptions),
         evaluated=sum(c.evaluated for c in jobs),
     )

@@ -51,9 +51,13 @@ class Outcome:
     explanation: str = ""
     objective_time_s: float = math.inf
 
-    def term(self, name: str, formula: str, value: float, unit: str, source: str = "", **inputs: Any) -> float:
+    def term(
+        self, name: str, formula: str, value: float, unit: str, source: str = "", **inputs: Any
+    ) -> float:
         clean = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in inputs.items()}
-        self.terms.append(Term(name=name, formula=formula, inputs=clean, value=value, unit=unit, source=source))
+        self.terms.append(
+            Term(name=name, formula=formula, inputs=clean, value=value, unit=unit, source=source)
+        )
         return value
 
     def reject(self, reason: str) -> Outcome:
@@ -64,7 +68,13 @@ class Outcome:
 
 def stack_id(spec: Spec, scale_up: str | None) -> str:
     """A readable id that ``explain`` and ``compare`` accept back."""
-    parts = [f"{spec.chip}:{spec.count}", scale_up or "-", spec.scale_out or "-", spec.storage or "-", spec.framework]
+    parts = [
+        f"{spec.chip}:{spec.count}",
+        scale_up or "-",
+        spec.scale_out or "-",
+        spec.storage or "-",
+        spec.framework,
+    ]
     return "/".join(parts)
 
 
@@ -79,12 +89,18 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
         if chip.peak_tflops.fp8 and "fp8" in fw.precisions:
             order = ["fp8"]
         else:
-            why = f"{chip.name} has no FP8" if not chip.peak_tflops.fp8 else f"{fw.name} does not list FP8"
+            why = (
+                f"{chip.name} has no FP8"
+                if not chip.peak_tflops.fp8
+                else f"{fw.name} does not list FP8"
+            )
             notes.append(f"FP8 requested but {why}: computing in BF16/FP16 instead")
             order = ["bf16", "fp16", "fp32", "int8"]
     elif wanted in ("int8", "int4"):
         # Weight-only quantisation: weights stored small, matmuls in 16-bit (or int8 on integer-only parts).
-        order = ["bf16", "fp16", "int8", "fp32"] if job.inference else ["bf16", "fp16", "fp32", "int8"]
+        order = (
+            ["bf16", "fp16", "int8", "fp32"] if job.inference else ["bf16", "fp16", "fp32", "int8"]
+        )
     elif wanted == "fp32":
         order = ["fp32", "tf32", "bf16"]
     elif wanted == "tf32":
@@ -93,11 +109,20 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
         order = [wanted, "bf16" if wanted == "fp16" else "fp16", "fp32", "int8"]
     for precision in order:
         peak = chip.peak_tflops.get(precision)
+        if peak and precision == "fp8" and chip.peak_tflops.bf16:
+            # FP8 doubles GEMM peak, but attention, norms and collectives stay 16-bit.
+            bf16 = chip.peak_tflops.bf16
+            peak = bf16 + (peak - bf16) * job.eff["fp8-realised"]
         if peak:
             if precision != order[0] and wanted != "fp8":
-                notes.append(f"{chip.name} has no {order[0].upper()} peak listed: using {precision.upper()}")
+                notes.append(
+                    f"{chip.name} has no {order[0].upper()} peak listed: using {precision.upper()}"
+                )
             sparse = chip.sparse_peak_tflops.get(precision) if chip.sparse_peak_tflops else None
-            if job.workload.sparsity_pattern == "2:4" and (job.workload.weight_sparsity or 0) >= 0.5:
+            if (
+                job.workload.sparsity_pattern == "2:4"
+                and (job.workload.weight_sparsity or 0) >= 0.5
+            ):
                 if sparse and fw.structured_sparsity:
                     notes.append(
                         f"2:4 structured sparsity credited: {precision.upper()} peak {sparse:g} TFLOPS "
@@ -106,10 +131,16 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
                     return precision, sparse * 1e12
                 notes.append(
                     "2:4 sparsity not credited: "
-                    + ("the chip has no sparse peak" if not sparse else f"{fw.name} does not exploit it")
+                    + (
+                        "the chip has no sparse peak"
+                        if not sparse
+                        else f"{fw.name} does not exploit it"
+                    )
                 )
             elif job.workload.weight_sparsity and job.workload.sparsity_pattern != "2:4":
-                notes.append("unstructured weight sparsity noted but not credited: dense kernels assumed")
+                notes.append(
+                    "unstructured weight sparsity noted but not credited: dense kernels assumed"
+                )
             return precision, peak * 1e12
     return "none", 0.0
 
@@ -126,7 +157,9 @@ def node_size(chip: Chip) -> int:
     return max(1, min(chip.scale_up_domain_size, 8))
 
 
-def links_for(cat: Catalog, chip: Chip, spec: Spec) -> tuple[Interconnect | None, Interconnect | None]:
+def links_for(
+    cat: Catalog, chip: Chip, spec: Spec
+) -> tuple[Interconnect | None, Interconnect | None]:
     up = cat.interconnects.get(chip.scale_up_interconnect or "") if spec.count > 1 else None
     out = cat.interconnects.get(spec.scale_out) if spec.scale_out else None
     return up, out
@@ -178,7 +211,6 @@ def plan_training(
 
     Returns the layout, or a sentence saying why none fits.
     """
-    w = job.workload
     up, out = links_for(cat, chip, spec)
     n = spec.count
     lora = job.method in ("lora", "qlora")
@@ -191,8 +223,11 @@ def plan_training(
     tokens_step = job.batch_size * job.seq_len
     h, s, L = job.shape.hidden, job.seq_len, job.shape.layers
     par = set(fw.parallelism)
-    tps = [t for t in _divisors(min(chip.scale_up_domain_size, n, 64), (1, 2, 4, 8, 16, 32, 64))
-           if job.shape.heads % t == 0 and (t == 1 or "tensor" in par)]
+    tps = [
+        t
+        for t in _divisors(min(chip.scale_up_domain_size, n, 64), (1, 2, 4, 8, 16, 32, 64))
+        if job.shape.heads % t == 0 and (t == 1 or "tensor" in par)
+    ]
     pps = [p for p in (1, 2, 4, 8, 16, 32) if p <= L and (p == 1 or "pipeline" in par)]
     zeros = [0] + ([1, 3] if {"zero", "fsdp"} & par else [])
     best: _Layout | None = None
@@ -220,7 +255,13 @@ def plan_training(
                 if zero and dp == 1:
                     continue
                 states = tf.model_state_bytes_per_chip(
-                    job.params, trainable, method=job.method, tp=t, pp=p, dp=dp, zero=zero,
+                    job.params,
+                    trainable,
+                    method=job.method,
+                    tp=t,
+                    pp=p,
+                    dp=dp,
+                    zero=zero,
                     expert_shard=moe_share if ep <= dp else 1.0,
                 )
                 for recompute in (False, True):
@@ -231,15 +272,24 @@ def plan_training(
                     smallest_memory = min(smallest_memory, memory)
                     if memory > usable:
                         continue
-                    flops_tok = tf.training_flops_per_token(job.active_params, job.shape, s, recompute=recompute, lora=lora)
+                    flops_tok = tf.training_flops_per_token(
+                        job.active_params, job.shape, s, recompute=recompute, lora=lora
+                    )
                     compute = flops_tok * tokens_step / n / (peak * eff_f)
                     weight_bytes = job.params * moe_share * tf.WEIGHT_BYTES / (t * p)
-                    mem_traffic = (3 * weight_bytes * micro + 2 * acts * micro / max(in_flight, 1)) / eff_bw
+                    mem_traffic = (
+                        3 * weight_bytes * micro + 2 * acts * micro / max(in_flight, 1)
+                    ) / eff_bw
                     bubble = tf.pipeline_bubble_fraction(p, micro) * max(compute, mem_traffic)
                     # Tensor parallel: 4 all-reduces of b·s·h activations per layer (6 with recompute).
                     tp_bw, tp_lat, tp_link = group_link(t, t, chip, up, out)
                     n_ar = 6 if recompute else 4
-                    tp_comm = micro * (L / p) * n_ar * net.all_reduce_time(2 * s * h, t, tp_bw, tp_lat, eff_net)
+                    tp_comm = (
+                        micro
+                        * (L / p)
+                        * n_ar
+                        * net.all_reduce_time(2 * s * h, t, tp_bw, tp_lat, eff_net)
+                    )
                     # Data parallel: gradients (ZeRO-3 adds two parameter all-gathers).
                     grad_bytes = trainable * moe_share * tf.GRAD_BYTES / (t * p)
                     dp_bw, dp_lat, dp_link = group_link(dp, n, chip, up, out)
@@ -248,28 +298,54 @@ def plan_training(
                     else:
                         dp_comm = net.all_reduce_time(grad_bytes, dp, dp_bw, dp_lat, eff_net)
                     pp_bw, pp_lat, _ = group_link(p, n, chip, up, out)
-                    pp_comm = 2 * micro * net.point_to_point_time(2 * s * h, pp_bw, pp_lat) if p > 1 else 0.0
+                    pp_comm = (
+                        2 * micro * net.point_to_point_time(2 * s * h, pp_bw, pp_lat)
+                        if p > 1
+                        else 0.0
+                    )
                     ep_comm = 0.0
                     if job.is_moe and ep > 1:
                         ep_bw, ep_lat, _ = group_link(ep, t * ep, chip, up, out)
                         # 2 all-to-alls forward + 2 backward per MoE layer, top-2 routing (F12).
-                        ep_comm = micro * (L / p) * 4 * net.all_to_all_time(2 * 2 * s * h, ep, ep_bw, ep_lat, eff_net)
+                        ep_comm = (
+                            micro
+                            * (L / p)
+                            * 4
+                            * net.all_to_all_time(2 * 2 * s * h, ep, ep_bw, ep_lat, eff_net)
+                        )
                     hidden = min(dp_comm * job.eff["dp-overlap"], max(compute - 0, 0))
                     exposed_dp = dp_comm - hidden
                     network = tp_comm + exposed_dp + pp_comm + ep_comm
                     step = max(compute, mem_traffic) + bubble + network
                     if best is None or step < best.step_s - 1e-12:
                         best = _Layout(
-                            tp=t, pp=p, dp=dp, zero=zero, recompute=recompute, memory=memory, step_s=step,
+                            tp=t,
+                            pp=p,
+                            dp=dp,
+                            zero=zero,
+                            recompute=recompute,
+                            memory=memory,
+                            step_s=step,
                             parts={
-                                "compute_s": compute, "memory_s": mem_traffic, "network_s": network,
-                                "bubble_s": bubble, "overlap_s": hidden, "tp_comm_s": tp_comm,
-                                "dp_comm_s": dp_comm, "pp_comm_s": pp_comm, "ep_comm_s": ep_comm,
+                                "compute_s": compute,
+                                "memory_s": mem_traffic,
+                                "network_s": network,
+                                "bubble_s": bubble,
+                                "overlap_s": hidden,
+                                "tp_comm_s": tp_comm,
+                                "dp_comm_s": dp_comm,
+                                "pp_comm_s": pp_comm,
+                                "ep_comm_s": ep_comm,
                             },
                             detail={
-                                "states_bytes": states, "activation_bytes": acts, "micro_batches": micro,
-                                "flops_per_token": flops_tok, "tp_link": tp_link, "dp_link": dp_link,
-                                "grad_bytes": grad_bytes, "expert_parallel": ep,
+                                "states_bytes": states,
+                                "activation_bytes": acts,
+                                "micro_batches": micro,
+                                "flops_per_token": flops_tok,
+                                "tp_link": tp_link,
+                                "dp_link": dp_link,
+                                "grad_bytes": grad_bytes,
+                                "expert_parallel": ep,
                             },
                         )
     if best is None:
@@ -285,7 +361,9 @@ def plan_training(
     return best
 
 
-def evaluate_training(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome) -> Outcome:
+def evaluate_training(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
+) -> Outcome:
     w = job.workload
     precision, peak = compute_peak(job, chip, fw, oc.notes)
     if peak <= 0:
@@ -300,33 +378,97 @@ def evaluate_training(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: S
     steps = math.ceil(job.tokens / tokens_step)
     d = layout.detail
     oc.layout = {
-        "tensor_parallel": layout.tp, "pipeline_parallel": layout.pp, "data_parallel": layout.dp,
+        "tensor_parallel": layout.tp,
+        "pipeline_parallel": layout.pp,
+        "data_parallel": layout.dp,
         "expert_parallel": d["expert_parallel"] if job.is_moe else 1,
-        "zero_stage": layout.zero, "recompute": "full" if layout.recompute else "none",
-        "micro_batches": d["micro_batches"], "precision": precision,
+        "zero_stage": layout.zero,
+        "recompute": "full" if layout.recompute else "none",
+        "micro_batches": d["micro_batches"],
+        "precision": precision,
     }
-    oc.term("model states per chip", "P·(2+2+12)/(t·p), ZeRO shards over DP" if not lora else
-            "P·by_base/(t·p) + P_lora·16/(t·p)", d["states_bytes"], "bytes", "F6/F23",
-            P=job.params, trainable=trainable, t=layout.tp, p=layout.pp, dp=layout.dp, zero=layout.zero)
-    oc.term("activations per chip", ("2" if layout.recompute else "34") + "·s·b·h/t per layer × L/p × in-flight",
-            d["activation_bytes"], "bytes", "F7", s=job.seq_len, b=1, h=job.shape.hidden, t=layout.tp,
-            L=job.shape.layers, p=layout.pp)
-    oc.term("FLOPs per token", "6·P_act + 6·L·s·h" + (" + recompute forward" if layout.recompute else ""),
-            d["flops_per_token"], "FLOP", "F2", P_act=job.active_params, L=job.shape.layers, s=job.seq_len,
-            h=job.shape.hidden)
-    oc.term("compute per step", "FLOPs/token × tokens/step / (N · peak · η)", layout.parts["compute_s"], "s", "F3",
-            tokens_per_step=tokens_step, N=spec.count, peak_tflops=peak / 1e12,
-            efficiency=job.eff["compute-training"])
+    oc.term(
+        "model states per chip",
+        "P·(2+2+12)/(t·p), ZeRO shards over DP"
+        if not lora
+        else "P·by_base/(t·p) + P_lora·16/(t·p)",
+        d["states_bytes"],
+        "bytes",
+        "F6/F23",
+        P=job.params,
+        trainable=trainable,
+        t=layout.tp,
+        p=layout.pp,
+        dp=layout.dp,
+        zero=layout.zero,
+    )
+    oc.term(
+        "activations per chip",
+        ("2" if layout.recompute else "34") + "·s·b·h/t per layer × L/p × in-flight",
+        d["activation_bytes"],
+        "bytes",
+        "F7",
+        s=job.seq_len,
+        b=1,
+        h=job.shape.hidden,
+        t=layout.tp,
+        L=job.shape.layers,
+        p=layout.pp,
+    )
+    oc.term(
+        "FLOPs per token",
+        "6·P_act + 6·L·s·h" + (" + recompute forward" if layout.recompute else ""),
+        d["flops_per_token"],
+        "FLOP",
+        "F2",
+        P_act=job.active_params,
+        L=job.shape.layers,
+        s=job.seq_len,
+        h=job.shape.hidden,
+    )
+    oc.term(
+        "compute per step",
+        "FLOPs/token × tokens/step / (N · peak · η)",
+        layout.parts["compute_s"],
+        "s",
+        "F3",
+        tokens_per_step=tokens_step,
+        N=spec.count,
+        peak_tflops=peak / 1e12,
+        efficiency=job.eff["compute-training"],
+    )
     if layout.tp > 1:
-        oc.term("tensor-parallel all-reduces per step", "m · L/p · 4 · ring(2·s·h bytes, t)",
-                layout.parts["tp_comm_s"], "s", "F13", link=d["tp_link"], t=layout.tp)
+        oc.term(
+            "tensor-parallel all-reduces per step",
+            "m · L/p · 4 · ring(2·s·h bytes, t)",
+            layout.parts["tp_comm_s"],
+            "s",
+            "F13",
+            link=d["tp_link"],
+            t=layout.tp,
+        )
     if layout.dp > 1:
-        oc.term("data-parallel gradient sync per step", "ring all-reduce(2·P/(t·p) bytes, dp)",
-                layout.parts["dp_comm_s"], "s", "F13", link=d["dp_link"], dp=layout.dp,
-                bytes=d["grad_bytes"], overlapped=layout.parts["overlap_s"])
+        oc.term(
+            "data-parallel gradient sync per step",
+            "ring all-reduce(2·P/(t·p) bytes, dp)",
+            layout.parts["dp_comm_s"],
+            "s",
+            "F13",
+            link=d["dp_link"],
+            dp=layout.dp,
+            bytes=d["grad_bytes"],
+            overlapped=layout.parts["overlap_s"],
+        )
     if layout.pp > 1:
-        oc.term("pipeline bubble per step", "(p−1)/m × compute", layout.parts["bubble_s"], "s", "F14",
-                p=layout.pp, m=d["micro_batches"])
+        oc.term(
+            "pipeline bubble per step",
+            "(p−1)/m × compute",
+            layout.parts["bubble_s"],
+            "s",
+            "F14",
+            p=layout.pp,
+            m=d["micro_batches"],
+        )
     # Storage: token reads and checkpoints.
     nodes = math.ceil(spec.count / node_size(chip))
     ckpt = st.checkpoint_bytes(job.params, trainable, full_states=not lora)
@@ -341,27 +483,79 @@ def evaluate_training(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: S
         return oc
     step = compute_side + storage_s
     total = steps * step * (1 + ckpt_share)
-    oc.term("steps", "tokens / (batch · seq_len)", steps, "steps", "", tokens=job.tokens,
-            batch=job.batch_size, seq_len=job.seq_len)
-    oc.term("job time", "steps × step × (1 + checkpoint share)", total, "s", "F3/F20", step_s=step,
-            checkpoint_share=ckpt_share)
-    useful = tf.model_flops_per_token(job.active_params, job.shape, job.seq_len) * (2 / 3 if lora else 1)
+    oc.term(
+        "steps",
+        "tokens / (batch · seq_len)",
+        steps,
+        "steps",
+        "",
+        tokens=job.tokens,
+        batch=job.batch_size,
+        seq_len=job.seq_len,
+    )
+    oc.term(
+        "job time",
+        "steps × step × (1 + checkpoint share)",
+        total,
+        "s",
+        "F3/F20",
+        step_s=step,
+        checkpoint_share=ckpt_share,
+    )
+    useful = tf.model_flops_per_token(job.active_params, job.shape, job.seq_len) * (
+        2 / 3 if lora else 1
+    )
     mfu = useful * tokens_step / (step * spec.count * peak) if step > 0 else None
     oc.breakdown = {
-        "compute_s": layout.parts["compute_s"], "memory_s": layout.parts["memory_s"],
-        "network_s": layout.parts["network_s"], "storage_s": storage_s + ckpt_share * step,
-        "host_s": 0.0, "bubble_s": layout.parts["bubble_s"], "overlap_s": layout.parts["overlap_s"],
+        "compute_s": layout.parts["compute_s"],
+        "memory_s": layout.parts["memory_s"],
+        "network_s": layout.parts["network_s"],
+        "storage_s": storage_s + ckpt_share * step,
+        "host_s": 0.0,
+        "bubble_s": layout.parts["bubble_s"],
+        "overlap_s": layout.parts["overlap_s"],
     }
     util = min(1.0, layout.parts["compute_s"] / step) if step > 0 else 0.0
-    finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step, util=util,
-           memory=layout.memory, capacity=capacity)
+    finish(
+        job,
+        cat,
+        chip,
+        spec,
+        oc,
+        store,
+        provisioned,
+        seconds=total,
+        step_s=step,
+        util=util,
+        memory=layout.memory,
+        capacity=capacity,
+    )
     oc.metrics.update(
-        tokens_per_s=tokens_step / step, samples_per_s=job.batch_size / step, mfu=mfu,
-        ttft_s=None, tpot_s=None,
+        tokens_per_s=tokens_step / step,
+        samples_per_s=job.batch_size / step,
+        mfu=mfu,
+        ttft_s=None,
+        tpot_s=None,
     )
     oc.objective_time_s = total
     _attribute_training(job, chip, spec, oc, layout)
     return oc
+
+
+OVERHEAD_SHARE = 0.5
+
+
+def dominant_overhead(terms: dict[str, float]) -> str:
+    """The bottleneck: compute, unless a non-compute term costs at least half as much as compute.
+
+    Compute is the work itself; a memory, network or storage term that large is
+    what stands between the stack and its compute roofline (F24).
+    """
+    others = {k: v for k, v in terms.items() if k != "compute"}
+    worst = max(others, key=lambda k: others[k]) if others else "compute"
+    if others and others[worst] >= OVERHEAD_SHARE * terms.get("compute", 0.0):
+        return worst
+    return "compute"
 
 
 def _attribute_training(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: _Layout) -> None:
@@ -370,9 +564,13 @@ def _attribute_training(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: _
     capacity = chip.memory_gb * GB
     forced = layout.recompute or layout.pp > 1 or layout.zero >= 3
     overhead = b["bubble_s"] + (b["compute_s"] * 0.25 if layout.recompute else 0.0)
-    terms = {"compute": b["compute_s"], "memory_bandwidth": b["memory_s"], "network": b["network_s"],
-             "storage": b["storage_s"]}
-    kind = max(terms, key=lambda k: terms[k])
+    terms = {
+        "compute": b["compute_s"],
+        "memory_bandwidth": b["memory_s"],
+        "network": b["network_s"],
+        "storage": b["storage_s"],
+    }
+    kind = dominant_overhead(terms)
     if forced and overhead > 0.25 * step and layout.memory > 0.6 * capacity:
         kind = "memory_capacity"
     oc.kind = kind
@@ -412,24 +610,47 @@ def _attribute_training(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: _
 # --------------------------------------------------------------------------- inference
 
 
-def _decode_step(job: Job, chip: Chip, t: int, batch: int, peak: float, wbytes: float, kv_tok: float,
-                 up: Interconnect | None, context: float) -> tuple[float, float, float, float]:
+def _decode_step(
+    job: Job,
+    chip: Chip,
+    t: int,
+    batch: int,
+    peak: float,
+    wbytes: float,
+    kv_tok: float,
+    up: Interconnect | None,
+    context: float,
+) -> tuple[float, float, float, float]:
     """Decode step at a batch: (time, compute part, memory part, network part) (F11)."""
     eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
     flops = tf.decode_flops_per_token(job.active_params, job.shape, context) * batch / t
     compute = flops / (peak * job.eff["compute-inference"])
     # Weights read once per step; with MoE at a batch, more experts are touched (bounded by all of them).
-    touched = wbytes * min(1.0, job.active_params / job.params * max(1, batch) ** 0.5) if job.is_moe else wbytes
+    touched = (
+        wbytes * min(1.0, job.active_params / job.params * max(1, batch) ** 0.5)
+        if job.is_moe
+        else wbytes
+    )
     memory = (touched / t + batch * kv_tok * context / t) / eff_bw
     comm = 0.0
     if t > 1 and up is not None and chip.scale_up_bandwidth_gb_s:
-        comm = 2 * job.shape.layers * net.all_reduce_time(
-            2 * job.shape.hidden * batch, t, chip.scale_up_bandwidth_gb_s * GB, up.latency_us * 1e-6, job.eff["network"]
+        comm = (
+            2
+            * job.shape.layers
+            * net.all_reduce_time(
+                2 * job.shape.hidden * batch,
+                t,
+                chip.scale_up_bandwidth_gb_s * GB,
+                up.latency_us * 1e-6,
+                job.eff["network"],
+            )
         )
     return max(compute, memory) + comm, compute, memory, comm
 
 
-def evaluate_inference(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome) -> Outcome:
+def evaluate_inference(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
+) -> Outcome:
     w = job.workload
     precision, peak = compute_peak(job, chip, fw, oc.notes)
     if peak <= 0:
@@ -445,9 +666,14 @@ def evaluate_inference(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: 
     context = job.prompt_tokens + job.output_tokens
     up = cat.interconnects.get(chip.scale_up_interconnect or "")
     # Tensor parallel degree: the smallest that holds the weights and one request's KV cache.
-    t_options = [t for t in (1, 2, 4, 8, 16, 32, 64)
-                 if t <= min(chip.scale_up_domain_size, spec.count) and spec.count % t == 0
-                 and job.shape.heads % t == 0 and (t == 1 or "tensor" in fw.parallelism)]
+    t_options = [
+        t
+        for t in (1, 2, 4, 8, 16, 32, 64)
+        if t <= min(chip.scale_up_domain_size, spec.count)
+        and spec.count % t == 0
+        and job.shape.heads % t == 0
+        and (t == 1 or "tensor" in fw.parallelism)
+    ]
     tp = next((t for t in t_options if wbytes / t + kv_tok * context / t <= usable), None)
     if tp is None:
         most = max(t_options) if t_options else 1
@@ -464,13 +690,23 @@ def evaluate_inference(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: 
     eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
     prefill = max(pf_flops / tp / (peak * job.eff["compute-inference"]), wbytes / tp / eff_bw)
     if tp > 1 and up is not None and chip.scale_up_bandwidth_gb_s:
-        prefill += 2 * job.shape.layers * net.all_reduce_time(
-            2 * job.shape.hidden * job.prompt_tokens, tp, chip.scale_up_bandwidth_gb_s * GB,
-            up.latency_us * 1e-6, job.eff["network"])
+        prefill += (
+            2
+            * job.shape.layers
+            * net.all_reduce_time(
+                2 * job.shape.hidden * job.prompt_tokens,
+                tp,
+                chip.scale_up_bandwidth_gb_s * GB,
+                up.latency_us * 1e-6,
+                job.eff["network"],
+            )
+        )
 
     def capacity_at(batch: int) -> tuple[float, float]:
         step, *_ = _decode_step(job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context)
-        per_request = pf_flops / tp / (peak * job.eff["compute-inference"]) + job.output_tokens * step / batch
+        per_request = (
+            pf_flops / tp / (peak * job.eff["compute-inference"]) + job.output_tokens * step / batch
+        )
         return 1.0 / per_request, step
 
     rate = w.rate
@@ -493,40 +729,113 @@ def evaluate_inference(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: 
                 f"saturated: sustains {cap * replicas:.3g} requests/s of the {rate:g} asked, with the batch "
                 f"of {batch} that fits in memory left for the KV cache"
             )
-    step_t, c_part, m_part, n_part = _decode_step(job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context)
+    step_t, c_part, m_part, n_part = _decode_step(
+        job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context
+    )
     ttft = prefill + (step_t if rate is not None else 0.0)
     latency = ttft + job.output_tokens * step_t
     if w.latency_target is not None and ttft > w.latency_target:
-        oc.soft.append(f"time to first token {format_duration(ttft)} misses the {format_duration(w.latency_target)} target")
+        oc.soft.append(
+            f"time to first token {format_duration(ttft)} misses the {format_duration(w.latency_target)} target"
+        )
     memory = wbytes / tp + batch * kv_tok * context / tp + job.eff["runtime-overhead"]
     crit = tf.critical_batch(peak, chip.memory_bandwidth_gb_s * GB, by_w)
-    oc.layout = {"tensor_parallel": tp, "replicas": replicas, "batch": batch, "max_batch": b_max,
-                 "precision": precision, "weights": w.precision}
-    oc.term("weights", "P · bytes/weight", wbytes, "bytes", "F5", P=job.params, bytes_per_weight=by_w)
-    oc.term("KV cache per token", "2·L·n_kv·d_head·bytes", kv_tok, "bytes", "F8", L=job.shape.layers,
-            n_kv=job.shape.kv_heads, d_head=job.shape.head_dim, bytes=kv_el)
-    oc.term("largest batch in memory", "(M·η − overhead)·t − W) / (KV/token · context)", b_max, "requests", "F9",
-            M=capacity, t=tp, context=context)
-    oc.term("prefill (TTFT)", "max(2·P·s + 2·L·s²·h over t·F·η, W/(t·BW·η))", prefill, "s", "F11",
-            s=job.prompt_tokens, t=tp, peak_tflops=peak / 1e12)
-    oc.term("decode step", "max(2·P·B/(t·F·η), (W/t + B·KV)/(BW·η)) + TP comm", step_t, "s", "F11",
-            B=batch, t=tp, bandwidth_gb_s=chip.memory_bandwidth_gb_s, efficiency=job.eff["memory-bandwidth"])
+    oc.layout = {
+        "tensor_parallel": tp,
+        "replicas": replicas,
+        "batch": batch,
+        "max_batch": b_max,
+        "precision": precision,
+        "weights": w.precision,
+    }
+    oc.term(
+        "weights", "P · bytes/weight", wbytes, "bytes", "F5", P=job.params, bytes_per_weight=by_w
+    )
+    oc.term(
+        "KV cache per token",
+        "2·L·n_kv·d_head·bytes",
+        kv_tok,
+        "bytes",
+        "F8",
+        L=job.shape.layers,
+        n_kv=job.shape.kv_heads,
+        d_head=job.shape.head_dim,
+        bytes=kv_el,
+    )
+    oc.term(
+        "largest batch in memory",
+        "(M·η − overhead)·t − W) / (KV/token · context)",
+        b_max,
+        "requests",
+        "F9",
+        M=capacity,
+        t=tp,
+        context=context,
+    )
+    oc.term(
+        "prefill (TTFT)",
+        "max(2·P·s + 2·L·s²·h over t·F·η, W/(t·BW·η))",
+        prefill,
+        "s",
+        "F11",
+        s=job.prompt_tokens,
+        t=tp,
+        peak_tflops=peak / 1e12,
+    )
+    oc.term(
+        "decode step",
+        "max(2·P·B/(t·F·η), (W/t + B·KV)/(BW·η)) + TP comm",
+        step_t,
+        "s",
+        "F11",
+        B=batch,
+        t=tp,
+        bandwidth_gb_s=chip.memory_bandwidth_gb_s,
+        efficiency=job.eff["memory-bandwidth"],
+    )
     oc.term("critical batch", "F·by_w/(2·BW)", crit, "requests", "F11")
     window = w.samples / rate if (w.samples and rate) else 3600.0
     tokens_per_s = req_s * job.output_tokens
-    oc.breakdown = {"compute_s": c_part, "memory_s": m_part, "network_s": n_part, "storage_s": 0.0,
-                    "host_s": 0.0, "bubble_s": 0.0, "overlap_s": 0.0}
+    oc.breakdown = {
+        "compute_s": c_part,
+        "memory_s": m_part,
+        "network_s": n_part,
+        "storage_s": 0.0,
+        "host_s": 0.0,
+        "bubble_s": 0.0,
+        "overlap_s": 0.0,
+    }
     util = min(1.0, max(c_part / step_t, 0.3 * m_part / step_t)) if step_t > 0 else 0.0
-    store, _, _, provisioned = choose_storage(job, cat, chip, spec, oc, 0.0, step_t, 0.0, math.inf, wbytes, replicas)
+    store, _, _, provisioned = choose_storage(
+        job, cat, chip, spec, oc, 0.0, step_t, 0.0, math.inf, wbytes, replicas
+    )
     if store is None and spec.storage is not None:
         return oc
-    finish(job, cat, chip, spec, oc, store, provisioned, seconds=window, step_s=step_t, util=util,
-           memory=memory, capacity=capacity)
+    finish(
+        job,
+        cat,
+        chip,
+        spec,
+        oc,
+        store,
+        provisioned,
+        seconds=window,
+        step_s=step_t,
+        util=util,
+        memory=memory,
+        capacity=capacity,
+    )
     cost = oc.metrics["cost_usd"]
     oc.metrics.update(
-        ttft_s=ttft, tpot_s=step_t, latency_s=latency, tokens_per_s=tokens_per_s, samples_per_s=req_s,
+        ttft_s=ttft,
+        tpot_s=step_t,
+        latency_s=latency,
+        tokens_per_s=tokens_per_s,
+        samples_per_s=req_s,
         requests_per_s=req_s,
-        cost_per_million_tokens_usd=(cost / (tokens_per_s * window) * 1e6) if cost is not None and tokens_per_s else None,
+        cost_per_million_tokens_usd=(cost / (tokens_per_s * window) * 1e6)
+        if cost is not None and tokens_per_s
+        else None,
     )
     oc.objective_time_s = latency
     if batch >= b_max and rate is not None and oc.soft:
@@ -543,7 +852,11 @@ def evaluate_inference(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: 
         oc.kind = "memory_bandwidth"
         oc.explanation = (
             f"decode reads {format_bytes(wbytes / tp)} of weights per chip"
-            + (f" and {format_bytes(batch * kv_tok * avg_context / tp)} of KV cache for its batch" if batch > 1 else "")
+            + (
+                f" and {format_bytes(batch * kv_tok * avg_context / tp)} of KV cache for its batch"
+                if batch > 1
+                else ""
+            )
             + f" per decode step at {chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:.2f} → "
             f"{format_duration(m_part)} per token (batch {batch}; compute-bound only above ~{crit:.0f})"
         )
@@ -568,7 +881,9 @@ def _batch_ladder(limit: int) -> list[int]:
 # --------------------------------------------------------------------------- generic models
 
 
-def evaluate_generic(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome) -> Outcome:
+def evaluate_generic(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
+) -> Outcome:
     """Vision, recommender, graph and other models from FLOPs and bytes per sample."""
     w = job.workload
     precision, peak = compute_peak(job, chip, fw, oc.notes)
@@ -578,17 +893,27 @@ def evaluate_generic(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Sp
     if fwd is None:
         fwd = 8.2e9 if w.model_type == "vision" else 2 * job.params
         oc.notes.append(
-            "--flops-per-sample not given: " + ("8.2 GFLOPs (ResNet-50 at 224², 4.1 G multiply-adds) assumed"
-                                                if w.model_type == "vision" else "2 FLOPs per parameter assumed")
+            "--flops-per-sample not given: "
+            + (
+                "8.2 GFLOPs (ResNet-50 at 224², 4.1 G multiply-adds) assumed"
+                if w.model_type == "vision"
+                else "2 FLOPs per parameter assumed"
+            )
         )
     per_sample_bytes = w.bytes_per_sample or (110e3 if w.model_type == "vision" else 4e3)
     eff = job.eff["compute-small"]
     capacity = chip.memory_gb * GB
     train = not job.inference
-    by_w = tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES if train else tf.BYTES_PER_WEIGHT[w.precision]
+    by_w = (
+        tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES
+        if train
+        else tf.BYTES_PER_WEIGHT[w.precision]
+    )
     memory = job.params * by_w + job.eff["runtime-overhead"]
     if memory > capacity * job.eff["memory-usable"]:
-        return oc.reject(f"needs {format_bytes(memory)} per chip for the model; {chip.name} holds {format_bytes(capacity)}")
+        return oc.reject(
+            f"needs {format_bytes(memory)} per chip for the model; {chip.name} holds {format_bytes(capacity)}"
+        )
     up, out = links_for(cat, chip, spec)
     n = spec.count
     batch = w.batch_size or (256 if train else 1)
@@ -609,30 +934,83 @@ def evaluate_generic(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Sp
     dataset = w.dataset_size or samples / (w.epochs or 1) * per_sample_bytes
     step_compute = max(compute, mem_s) + comm
     store, storage_s, _, provisioned = choose_storage(
-        job, cat, chip, spec, oc, read_step, step_compute, job.params * 14 if train else 0.0,
-        w.checkpoint_every or job.eff["checkpoint-interval"], dataset, nodes)
+        job,
+        cat,
+        chip,
+        spec,
+        oc,
+        read_step,
+        step_compute,
+        job.params * 14 if train else 0.0,
+        w.checkpoint_every or job.eff["checkpoint-interval"],
+        dataset,
+        nodes,
+    )
     step = step_compute + storage_s
     steps = math.ceil(samples / batch)
     total = steps * step if train else (w.samples / w.rate if (w.samples and w.rate) else 3600.0)
-    oc.term("compute per step", "FLOPs/sample × (3 if training) × batch / (N·F·η)", compute, "s", "F3",
-            flops_per_sample=fwd, batch=batch, N=n, peak_tflops=peak / 1e12, efficiency=eff)
-    oc.term("data read per step", "batch × bytes/sample", read_step, "bytes", "F19", batch=batch,
-            bytes_per_sample=per_sample_bytes)
+    oc.term(
+        "compute per step",
+        "FLOPs/sample × (3 if training) × batch / (N·F·η)",
+        compute,
+        "s",
+        "F3",
+        flops_per_sample=fwd,
+        batch=batch,
+        N=n,
+        peak_tflops=peak / 1e12,
+        efficiency=eff,
+    )
+    oc.term(
+        "data read per step",
+        "batch × bytes/sample",
+        read_step,
+        "bytes",
+        "F19",
+        batch=batch,
+        bytes_per_sample=per_sample_bytes,
+    )
     oc.layout = {"data_parallel": n, "batch": batch, "precision": precision}
-    oc.breakdown = {"compute_s": compute, "memory_s": mem_s, "network_s": max(comm, 0.0), "storage_s": storage_s,
-                    "host_s": 0.0, "bubble_s": 0.0, "overlap_s": 0.0}
-    finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step,
-           util=min(1.0, compute / step) if step else 0.0, memory=memory, capacity=capacity)
+    oc.breakdown = {
+        "compute_s": compute,
+        "memory_s": mem_s,
+        "network_s": max(comm, 0.0),
+        "storage_s": storage_s,
+        "host_s": 0.0,
+        "bubble_s": 0.0,
+        "overlap_s": 0.0,
+    }
+    finish(
+        job,
+        cat,
+        chip,
+        spec,
+        oc,
+        store,
+        provisioned,
+        seconds=total,
+        step_s=step,
+        util=min(1.0, compute / step) if step else 0.0,
+        memory=memory,
+        capacity=capacity,
+    )
     oc.metrics.update(samples_per_s=batch / step, latency_s=step if not train else None)
     oc.objective_time_s = total if train else step
-    terms = {"compute": compute, "memory_bandwidth": mem_s, "network": max(comm, 0.0), "storage": storage_s}
-    oc.kind = max(terms, key=lambda k: terms[k])
+    terms = {
+        "compute": compute,
+        "memory_bandwidth": mem_s,
+        "network": max(comm, 0.0),
+        "storage": storage_s,
+    }
+    oc.kind = dominant_overhead(terms)
     oc.explanation = (
         f"{oc.kind.replace('_', ' ')} takes {format_duration(terms[oc.kind])} of each {format_duration(step)} step "
         f"(batch {batch} on {n} × {chip.name})"
     )
     if w.latency_target is not None and job.inference and step > w.latency_target:
-        oc.soft.append(f"latency {format_duration(step)} misses the {format_duration(w.latency_target)} target")
+        oc.soft.append(
+            f"latency {format_duration(step)} misses the {format_duration(w.latency_target)} target"
+        )
     return oc
 
 
@@ -643,13 +1021,26 @@ def storage_candidates(cat: Catalog, chip: Chip, spec: Spec) -> list[Storage]:
     if spec.storage is not None:
         store = cat.storage.get(spec.storage)
         return [store] if store is not None else []
-    return [s for s in cat.storage.values()
-            if chip.segment in s.segments or (chip.segment == "workstation" and "edge" not in s.segments)]
+    return [
+        s
+        for s in cat.storage.values()
+        if chip.segment in s.segments
+        or (chip.segment == "workstation" and "edge" not in s.segments)
+    ]
 
 
 def choose_storage(
-    job: Job, cat: Catalog, chip: Chip, spec: Spec, oc: Outcome, read_step: float, compute_s: float,
-    ckpt_bytes: float, interval_s: float, dataset: float, nodes: int,
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    spec: Spec,
+    oc: Outcome,
+    read_step: float,
+    compute_s: float,
+    ckpt_bytes: float,
+    interval_s: float,
+    dataset: float,
+    nodes: int,
 ) -> tuple[Storage | None, float, float, float]:
     """Pick the storage that adds least time (then costs least) for this demand (F19, F20).
 
@@ -660,7 +1051,9 @@ def choose_storage(
         if store.status in ("legacy", "discontinued") and not job.workload.include_legacy:
             continue
         need = dataset + 2 * ckpt_bytes
-        if store.capacity_max_tb is not None and need > store.capacity_max_tb * 1e12 * (nodes if store.per_node else 1):
+        if store.capacity_max_tb is not None and need > store.capacity_max_tb * 1e12 * (
+            nodes if store.per_node else 1
+        ):
             continue
         provisioned = st.provisioned_bytes(store, need)
         read_bw = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
@@ -668,32 +1061,57 @@ def choose_storage(
         exposed = max(0.0, read_s - compute_s)
         share = 0.0
         if ckpt_bytes:
-            write_s = ckpt_bytes / (st.write_bandwidth(store, provisioned, nodes) * job.eff["storage-read"])
+            write_s = ckpt_bytes / (
+                st.write_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
+            )
             share = st.checkpoint_share(write_s, interval_s)
         penalty = exposed + share * compute_s
-        price = store.price_usd_per_gb_month if store.price_usd_per_gb_month is not None else math.inf
+        price = (
+            store.price_usd_per_gb_month if store.price_usd_per_gb_month is not None else math.inf
+        )
         cost = price * provisioned / 1e9
         key = (round(penalty, 9), cost, store.id)
         if best is None or key < best[:3]:
             best = (key[0], key[1], key[2], store, exposed, share, provisioned)
     if best is None:
         if spec.storage is not None or job.workload.storage is not None:
-            oc.reject(f"storage {spec.storage} cannot hold {format_bytes(dataset + 2 * ckpt_bytes)} "
-                      f"for a {chip.segment} deployment")
+            oc.reject(
+                f"storage {spec.storage} cannot hold {format_bytes(dataset + 2 * ckpt_bytes)} "
+                f"for a {chip.segment} deployment"
+            )
         else:
             oc.reject(f"no storage in the catalog serves a {chip.segment} deployment of this size")
         return None, 0.0, 0.0, 0.0
     _, _, _, store, exposed, share, provisioned = best
     oc.spec = Spec(oc.spec.chip, oc.spec.count, oc.spec.scale_out, store.id, oc.spec.framework)
     if ckpt_bytes:
-        oc.term("checkpoint", "size / write bandwidth, share = write time / interval", share, "fraction", "F20",
-                size_bytes=ckpt_bytes, storage=store.id, interval_s=interval_s)
+        oc.term(
+            "checkpoint",
+            "size / write bandwidth, share = write time / interval",
+            share,
+            "fraction",
+            "F20",
+            size_bytes=ckpt_bytes,
+            storage=store.id,
+            interval_s=interval_s,
+        )
     return store, exposed, share, provisioned
 
 
 def finish(
-    job: Job, cat: Catalog, chip: Chip, spec: Spec, oc: Outcome, store: Storage | None, provisioned: float,
-    *, seconds: float, step_s: float, util: float, memory: float, capacity: float,
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    spec: Spec,
+    oc: Outcome,
+    store: Storage | None,
+    provisioned: float,
+    *,
+    seconds: float,
+    step_s: float,
+    util: float,
+    memory: float,
+    capacity: float,
 ) -> None:
     """Power, energy and cost for the whole job (F17, F22)."""
     idle = chip.idle_w if chip.idle_w is not None else chip.tdp_w * job.eff["idle-power"]
@@ -701,24 +1119,51 @@ def finish(
     overhead = job.eff["server-overhead"] if chip.segment == "datacenter" else 1.0
     power = per_chip * spec.count * overhead
     energy = pw.energy_kwh(power, seconds)
-    oc.term("power", "chips × (idle + (TDP − idle)·u) × server overhead", power, "W", "F22",
-            chips=spec.count, tdp_w=chip.tdp_w, idle_w=idle, utilisation=util, overhead=overhead)
+    oc.term(
+        "power",
+        "chips × (idle + (TDP − idle)·u) × server overhead",
+        power,
+        "W",
+        "F22",
+        chips=spec.count,
+        tdp_w=chip.tdp_w,
+        idle_w=idle,
+        utilisation=util,
+        overhead=overhead,
+    )
     cost: float | None = None
     if chip.price_usd_per_hour is not None:
         cost = pw.compute_cost(chip.price_usd_per_hour, spec.count, seconds)
         if store is not None and store.price_usd_per_gb_month is not None and not store.per_node:
             cost += st.storage_cost(store.price_usd_per_gb_month, provisioned, seconds)
-        oc.term("cost", "chips × $/chip-hour × hours (+ storage $/GB-month)", cost, "USD", "F17",
-                price_usd_per_hour=chip.price_usd_per_hour, chips=spec.count, hours=seconds / 3600)
+        oc.term(
+            "cost",
+            "chips × $/chip-hour × hours (+ storage $/GB-month)",
+            cost,
+            "USD",
+            "F17",
+            price_usd_per_hour=chip.price_usd_per_hour,
+            chips=spec.count,
+            hours=seconds / 3600,
+        )
     else:
         oc.notes.append(f"no public price for {chip.name}: cost not estimated")
     battery = None
     if job.workload.battery is not None:
         battery = pw.battery_hours(job.workload.battery, power)
     oc.metrics = {
-        "chips": spec.count, "time_s": seconds, "step_time_s": step_s,
-        "chip_hours": spec.count * seconds / 3600, "memory_per_chip_bytes": memory,
-        "memory_capacity_per_chip_bytes": capacity, "power_w": power, "energy_kwh": energy,
-        "cost_usd": cost, "battery_hours": battery, "tokens_per_s": None, "ttft_s": None, "tpot_s": None,
+        "chips": spec.count,
+        "time_s": seconds,
+        "step_time_s": step_s,
+        "chip_hours": spec.count * seconds / 3600,
+        "memory_per_chip_bytes": memory,
+        "memory_capacity_per_chip_bytes": capacity,
+        "power_w": power,
+        "energy_kwh": energy,
+        "cost_usd": cost,
+        "battery_hours": battery,
+        "tokens_per_s": None,
+        "ttft_s": None,
+        "tpot_s": None,
         "samples_per_s": None,
     }

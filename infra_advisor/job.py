@@ -17,8 +17,16 @@ SCENARIOS = ("central", "optimistic", "pessimistic")
 
 # Efficiency entries where a larger value means a faster stack.
 _HIGHER_IS_FASTER = {
-    "compute-training", "compute-inference", "compute-small", "memory-bandwidth",
-    "gather-bandwidth", "network", "dp-overlap", "memory-usable", "storage-read",
+    "compute-training",
+    "compute-inference",
+    "compute-small",
+    "memory-bandwidth",
+    "gather-bandwidth",
+    "network",
+    "dp-overlap",
+    "memory-usable",
+    "storage-read",
+    "fp8-realised",
 }
 
 
@@ -105,7 +113,9 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
     if tokens is None:
         if task == "train":
             tokens = 20 * active if not w.active_params else 20 * params
-            notes.append(f"--tokens not given: {tokens:.3g} tokens (≈20 per parameter, Chinchilla) assumed")
+            notes.append(
+                f"--tokens not given: {tokens:.3g} tokens (≈20 per parameter, Chinchilla) assumed"
+            )
         else:
             tokens = 1e8
             if task == "finetune" and w.model_type == "transformer":
@@ -114,12 +124,26 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
         tokens = tokens * w.epochs
     prompt = w.prompt_tokens or 1024
     output = w.output_tokens or 256
-    if task == "inference" and w.model_type == "transformer":
-        if w.prompt_tokens is None or w.output_tokens is None:
-            notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
+    if (
+        task == "inference"
+        and w.model_type == "transformer"
+        and (w.prompt_tokens is None or w.output_tokens is None)
+    ):
+        notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
     eff = efficiency_for(catalog, scenario)
     return Job(
-        workload=w, task=task, method=method, params=params, active_params=active, shape=shape,
-        seq_len=seq_len, batch_size=batch, tokens=tokens, prompt_tokens=prompt,
-        output_tokens=output, eff=eff, scenario=scenario, assumptions=tuple(notes),
+        workload=w,
+        task=task,
+        method=method,
+        params=params,
+        active_params=active,
+        shape=shape,
+        seq_len=seq_len,
+        batch_size=batch,
+        tokens=tokens,
+        prompt_tokens=prompt,
+        output_tokens=output,
+        eff=eff,
+        scenario=scenario,
+        assumptions=tuple(notes),
     )

@@ -15,13 +15,14 @@ def _files() -> dict[str, Any]:
 
 
 def _read(name: str) -> dict[str, Any]:
-    from infra_advisor.catalog import tomllib
+    from infra_advisor.tomlcompat import tomllib
 
     files = _files()
     if name not in files:
         close = difflib.get_close_matches(name, list(files), n=1)
         raise WorkloadError(
-            f"--preset: unknown preset {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""),
+            f"--preset: unknown preset {name!r}"
+            + (f" (did you mean {close[0]!r}?)" if close else ""),
             hint="`infra-advisor presets` lists them",
         )
     data: dict[str, Any] = tomllib.loads(files[name].read_text(encoding="utf-8"))
@@ -40,8 +41,13 @@ def list_presets() -> list[dict[str, Any]]:
     items = []
     for name in sorted(_files()):
         data = _read(name)
-        items.append({
-            "id": name, "description": data.get("description", ""), "sources": data.get("sources", []),
-            "notes": data.get("notes", ""), "workload": data.get("workload", {}),
-        })
+        items.append(
+            {
+                "id": name,
+                "description": data.get("description", ""),
+                "sources": data.get("sources", []),
+                "notes": data.get("notes", ""),
+                "workload": data.get("workload", {}),
+            }
+        )
     return items

@@ -65,7 +65,9 @@ class Breakdown(_Model):
     storage_s: float
     host_s: float
     bubble_s: float = 0.0
-    overlap_s: float = Field(0.0, description="seconds of communication or I/O hidden under compute")
+    overlap_s: float = Field(
+        0.0, description="seconds of communication or I/O hidden under compute"
+    )
 
 
 class Term(_Model):
@@ -117,7 +119,9 @@ class Stack(_Model):
     )
     notes: list[str] = Field(default_factory=list)
     pareto: bool = False
-    fits: bool = Field(True, description="meets every soft target (rate, latency); hard ones always")
+    fits: bool = Field(
+        True, description="meets every soft target (rate, latency); hard ones always"
+    )
 
 
 class Rejection(_Model):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from infra_advisor.evaluate import Outcome
 from infra_advisor.job import Job
@@ -31,16 +32,21 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+R = TypeVar("R", bound=Callable[..., Any])
 
 
-def rule(rule_id: str, sentence: str, reads: tuple[str, ...], *, hard: bool = True) -> Callable[[Callable[..., object]], Callable[..., object]]:
+def rule(
+    rule_id: str, sentence: str, reads: tuple[str, ...], *, hard: bool = True
+) -> Callable[[R], R]:
     for name in reads:
         if name not in FIELDS:
             close = difflib.get_close_matches(name, FIELDS, n=1)
-            raise AssertionError(f"rule {rule_id}: unknown workload field {name!r}"
-                                 + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise AssertionError(
+                f"rule {rule_id}: unknown workload field {name!r}"
+                + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
 
-    def register(fn: Callable[..., object]) -> Callable[..., object]:
+    def register(fn: R) -> R:
         RULES[rule_id] = Rule(rule_id, sentence, reads, hard)
         return fn
 
@@ -50,8 +56,11 @@ def rule(rule_id: str, sentence: str, reads: tuple[str, ...], *, hard: bool = Tr
 # --------------------------------------------------------------------------- chip rules
 
 
-@rule("chip-status", "Discontinued and legacy parts are considered only with --include-legacy.",
-      ("include_legacy",))
+@rule(
+    "chip-status",
+    "Discontinued and legacy parts are considered only with --include-legacy.",
+    ("include_legacy",),
+)
 def check_status(job: Job, chip: Chip) -> str | None:
     if chip.status in ("legacy", "discontinued") and not job.workload.include_legacy:
         return f"{chip.status}; pass --include-legacy to consider it"
@@ -60,14 +69,17 @@ def check_status(job: Job, chip: Chip) -> str | None:
     return None
 
 
-@rule("chip-deploy", "Edge deployments use edge chips; cloud and on-prem use datacenter or workstation parts.",
-      ("deploy",))
+@rule(
+    "chip-deploy",
+    "Edge deployments use edge chips; cloud and on-prem use datacenter or workstation parts.",
+    ("deploy",),
+)
 def check_deploy(job: Job, chip: Chip) -> str | None:
     deploy = job.workload.deploy
     if deploy == "edge" and chip.segment != "edge":
         return f"a {chip.segment} part, and --deploy edge asks for an edge device"
     if deploy != "edge" and chip.segment == "edge":
-        return f"an edge part; pass --deploy edge to consider it"
+        return "an edge part; pass --deploy edge to consider it"
     if deploy == "cloud" and job.workload.cloud and job.workload.cloud not in chip.clouds:
         return f"not offered on {job.workload.cloud} (offered on: {', '.join(chip.clouds) or 'no cloud'})"
     return None
@@ -81,7 +93,11 @@ def check_vendor(job: Job, chip: Chip) -> str | None:
     return None
 
 
-@rule("chip-kind", "Only processors that run models: DPUs serve as offloads, not as the main chip.", ())
+@rule(
+    "chip-kind",
+    "Only processors that run models: DPUs serve as offloads, not as the main chip.",
+    (),
+)
 def check_kind(job: Job, chip: Chip) -> str | None:
     if chip.type == "dpu":
         return "a DPU: used as a network/storage offload, not to run the model"
@@ -97,7 +113,11 @@ def check_power(job: Job, chip: Chip) -> str | None:
 
 
 CHIP_RULES: tuple[Callable[[Job, Chip], str | None], ...] = (
-    check_status, check_deploy, check_vendor, check_kind, check_power,
+    check_status,
+    check_deploy,
+    check_vendor,
+    check_kind,
+    check_power,
 )
 
 
@@ -112,14 +132,17 @@ def framework_support(fw: Framework, chip: Chip) -> str | None:
     """How the framework reaches this chip (native, bridge, experimental), or None."""
     best: str | None = None
     for row in fw.runs_on:
-        if row.type == chip.type and (row.vendor is None or row.vendor == chip.vendor):
-            if best is None or SUPPORT_RANK[row.support] < SUPPORT_RANK[best]:
-                best = row.support
+        matches = row.type == chip.type and row.vendor in (None, chip.vendor)
+        if matches and (best is None or SUPPORT_RANK[row.support] < SUPPORT_RANK[best]):
+            best = row.support
     return best
 
 
-@rule("framework-fit", "The framework runs on the chip and supports the task and model type.",
-      ("task", "model_type", "framework"))
+@rule(
+    "framework-fit",
+    "The framework runs on the chip and supports the task and model type.",
+    ("task", "model_type", "framework"),
+)
 def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
     if framework_support(fw, chip) is None:
         return f"{fw.name} does not run on {chip.name} ({chip.vendor} {chip.type})"
@@ -132,7 +155,9 @@ def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
     return None
 
 
-def frameworks_for(job: Job, frameworks: dict[str, Framework], chip: Chip) -> tuple[list[Framework], list[str]]:
+def frameworks_for(
+    job: Job, frameworks: dict[str, Framework], chip: Chip
+) -> tuple[list[Framework], list[str]]:
     """Frameworks that can run this job on this chip, best support first, and why others cannot."""
     pinned = job.workload.framework
     pool = [frameworks[pinned]] if pinned and pinned in frameworks else list(frameworks.values())
@@ -159,21 +184,32 @@ def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int,
     return support, special, fw.id
 
 
-@rule("framework-bridge", "A framework reached through a bridge or experimental backend loses some efficiency.",
-      (), hard=False)
+@rule(
+    "framework-bridge",
+    "A framework reached through a bridge or experimental backend loses some efficiency.",
+    (),
+    hard=False,
+)
 def bridge_note(fw: Framework, chip: Chip) -> tuple[float, str | None]:
     support = framework_support(fw, chip) or "experimental"
     factor = BRIDGE_PENALTY[support]
     if support == "native":
         return factor, None
-    return factor, f"{fw.name} reaches {chip.name} through a {support} backend: efficiency × {factor:g} assumed"
+    return (
+        factor,
+        f"{fw.name} reaches {chip.name} through a {support} backend: efficiency × {factor:g} assumed",
+    )
 
 
 # --------------------------------------------------------------------------- link rules
 
 
-@rule("scale-out-serves-chip", "A scale-out fabric must serve the chip's vendor and type, and only links "
-      "between nodes count: NVLink, ICI and PCIe never join nodes (except multi-node NVLink domains).", ())
+@rule(
+    "scale-out-serves-chip",
+    "A scale-out fabric must serve the chip's vendor and type, and only links "
+    "between nodes count: NVLink, ICI and PCIe never join nodes (except multi-node NVLink domains).",
+    (),
+)
 def scale_out_rejection(link: Interconnect, chip: Chip) -> str | None:
     if link.scope != "scale_out":
         return f"{link.name} is a scale-up link; it does not join nodes"
@@ -189,7 +225,12 @@ def scale_out_rejection(link: Interconnect, chip: Chip) -> str | None:
     return None
 
 
-@rule("no-rdma", "A scale-out link without RDMA adds CPU copies and latency to every collective.", (), hard=False)
+@rule(
+    "no-rdma",
+    "A scale-out link without RDMA adds CPU copies and latency to every collective.",
+    (),
+    hard=False,
+)
 def rdma_note(link: Interconnect | None) -> str | None:
     if link is not None and not link.rdma:
         return f"{link.name} has no RDMA: collectives go through host TCP stacks"
@@ -230,7 +271,11 @@ def check_stack_power(job: Job, oc: Outcome) -> str | None:
     return None
 
 
-OUTCOME_RULES: tuple[Callable[[Job, Outcome], str | None], ...] = (check_deadline, check_budget, check_stack_power)
+OUTCOME_RULES: tuple[Callable[[Job, Outcome], str | None], ...] = (
+    check_deadline,
+    check_budget,
+    check_stack_power,
+)
 
 
 def outcome_rejections(job: Job, oc: Outcome) -> list[str]:

@@ -9,13 +9,11 @@ A stack with no public price counts as the dearest priced stack under
 from __future__ import annotations
 
 import math
-from typing import Protocol
+from collections.abc import Sequence
 
+from infra_advisor.evaluate import Outcome
 
-class Scored(Protocol):
-    metrics: dict[str, object]
-    objective_time_s: float
-    soft: list[str]
+Scored = Outcome
 
 
 def _metric(oc: Scored, key: str) -> float | None:
@@ -26,7 +24,11 @@ def _metric(oc: Scored, key: str) -> float | None:
 def _triple(oc: Scored) -> tuple[float, float, float]:
     cost = _metric(oc, "cost_usd")
     energy = _metric(oc, "energy_kwh")
-    return (oc.objective_time_s, cost if cost is not None else math.inf, energy if energy is not None else math.inf)
+    return (
+        oc.objective_time_s,
+        cost if cost is not None else math.inf,
+        energy if energy is not None else math.inf,
+    )
 
 
 def objective_value(oc: Scored, optimize: str) -> float:
@@ -43,7 +45,7 @@ def objective_value(oc: Scored, optimize: str) -> float:
     return math.exp(sum(math.log(max(p, 1e-12)) for p in parts) / len(parts)) * penalty
 
 
-def score(outcomes: list[Scored], optimize: str) -> list[float]:
+def score(outcomes: Sequence[Scored], optimize: str) -> list[float]:
     if not outcomes:
         return []
     triples = [_triple(o) for o in outcomes]
@@ -57,7 +59,7 @@ def score(outcomes: list[Scored], optimize: str) -> list[float]:
     priced = [best[1] / t[1] for t in triples if not math.isinf(t[1]) and t[1] > 0]
     worst_cost_ratio = min(priced) if priced else None
     scores = []
-    for oc, (t, c, e) in zip(outcomes, triples):
+    for oc, (t, c, e) in zip(outcomes, triples, strict=False):
         penalty = 0.1 if oc.soft else 1.0
         if optimize == "time":
             s = ratio(t, best[0]) or 0.0
@@ -77,14 +79,15 @@ def score(outcomes: list[Scored], optimize: str) -> list[float]:
     return scores
 
 
-def pareto_flags(outcomes: list[Scored]) -> list[bool]:
+def pareto_flags(outcomes: Sequence[Scored]) -> list[bool]:
     """True where no other stack is at least as good on time, cost and energy and better on one."""
     triples = [_triple(o) for o in outcomes]
     flags = []
     for i, a in enumerate(triples):
         dominated = any(
             all(b[k] <= a[k] for k in range(3)) and any(b[k] < a[k] for k in range(3))
-            for j, b in enumerate(triples) if j != i
+            for j, b in enumerate(triples)
+            if j != i
         )
         flags.append(not dominated)
     return flags

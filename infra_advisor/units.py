@@ -18,15 +18,41 @@ _QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>[A-Za-z/$%]*)\s*$")
 
 _COUNT = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
 _BYTES = {
-    "": 1.0, "B": 1.0,
-    "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "PB": 1e15,
-    "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
-    "KIB": 2.0**10, "MIB": 2.0**20, "GIB": 2.0**30, "TIB": 2.0**40, "PIB": 2.0**50,
+    "": 1.0,
+    "B": 1.0,
+    "KB": 1e3,
+    "MB": 1e6,
+    "GB": 1e9,
+    "TB": 1e12,
+    "PB": 1e15,
+    "k": 1e3,
+    "K": 1e3,
+    "M": 1e6,
+    "G": 1e9,
+    "T": 1e12,
+    "P": 1e15,
+    "KIB": 2.0**10,
+    "MIB": 2.0**20,
+    "GIB": 2.0**30,
+    "TIB": 2.0**40,
+    "PIB": 2.0**50,
 }
 _TIME = {
-    "": 1.0, "s": 1.0, "sec": 1.0, "ms": 1e-3, "us": 1e-6, "m": 60.0, "min": 60.0,
-    "h": 3600.0, "hr": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0,
-    "w": 604800.0, "wk": 604800.0, "y": 31536000.0,
+    "": 1.0,
+    "s": 1.0,
+    "sec": 1.0,
+    "ms": 1e-3,
+    "us": 1e-6,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "hr": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "days": 86400.0,
+    "w": 604800.0,
+    "wk": 604800.0,
+    "y": 31536000.0,
 }
 _MONEY = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9}
 _RATE = {"": 1.0, "/s": 1.0, "/min": 1 / 60.0, "/h": 1 / 3600.0}
@@ -54,7 +80,9 @@ def _scale(text: str, what: str, example: str, table: dict[str, float], *, fold:
     key = unit.upper() if fold else unit
     if key not in table:
         known = ", ".join(sorted(k for k in table if k)) or "none"
-        raise UnitError(f"{what}: unknown unit {unit!r} in {text!r} (known: {known}; e.g. {example})")
+        raise UnitError(
+            f"{what}: unknown unit {unit!r} in {text!r} (known: {known}; e.g. {example})"
+        )
     result = value * table[key]
     if math.isinf(result):
         raise UnitError(f"{what}: {text!r} is too large")
@@ -76,7 +104,9 @@ def parse_power(text: str, what: str = "value") -> float:
     value, unit = _split(text, what, "15W")
     table = {"": 1.0, "W": 1.0, "mW": 1e-3, "kW": 1e3, "KW": 1e3, "MW": 1e6}
     if unit not in table:
-        raise UnitError(f"{what}: unknown power unit {unit!r} in {text!r} (use W, mW or kW; e.g. 15W)")
+        raise UnitError(
+            f"{what}: unknown power unit {unit!r} in {text!r} (use W, mW or kW; e.g. 15W)"
+        )
     return value * table[unit]
 
 
@@ -85,7 +115,9 @@ def parse_energy(text: str, what: str = "value") -> float:
     value, unit = _split(text, what, "50Wh")
     table = {"": 3600.0, "Wh": 3600.0, "mWh": 3.6, "kWh": 3.6e6, "J": 1.0, "kJ": 1e3}
     if unit not in table:
-        raise UnitError(f"{what}: unknown energy unit {unit!r} in {text!r} (use Wh, kWh or J; e.g. 50Wh)")
+        raise UnitError(
+            f"{what}: unknown energy unit {unit!r} in {text!r} (use Wh, kWh or J; e.g. 50Wh)"
+        )
     return value * table[unit]
 
 

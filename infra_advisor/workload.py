@@ -68,8 +68,13 @@ INTEGERS: dict[str, float] = {
     "chips": 1e6,
 }
 UNITS = {
-    "count": "count", "bytes": "bytes", "duration": "seconds", "power": "watts",
-    "energy": "joules", "money": "US dollars", "rate": "per second",
+    "count": "count",
+    "bytes": "bytes",
+    "duration": "seconds",
+    "power": "watts",
+    "energy": "joules",
+    "money": "US dollars",
+    "rate": "per second",
 }
 
 
@@ -83,7 +88,9 @@ class Workload(BaseModel):
     finetune_method: FinetuneMethod | None = None
     model_type: ModelType = "transformer"
     params: float | None = Field(None, description="total parameters (count)")
-    active_params: float | None = Field(None, description="active parameters per token, MoE (count)")
+    active_params: float | None = Field(
+        None, description="active parameters per token, MoE (count)"
+    )
     layers: int | None = None
     hidden: int | None = None
     heads: int | None = None
@@ -98,7 +105,8 @@ class Workload(BaseModel):
     output_tokens: int | None = None
     rate: float | None = Field(None, description="requests (or samples) per second to serve")
     latency_target: float | None = Field(
-        None, description="seconds: time to first token for LLM serving, per-sample latency otherwise"
+        None,
+        description="seconds: time to first token for LLM serving, per-sample latency otherwise",
     )
     weight_sparsity: float | None = Field(None, ge=0, lt=1, description="fraction of zero weights")
     sparsity_pattern: SparsityPattern | None = None
@@ -169,7 +177,9 @@ class Workload(BaseModel):
         try:
             return [int(x) for x in str(value).split(",") if x.strip()]
         except ValueError:
-            raise UnitError(f"--fanout: {value!r} must be whole numbers separated by commas (e.g. 15,10)") from None
+            raise UnitError(
+                f"--fanout: {value!r} must be whole numbers separated by commas (e.g. 15,10)"
+            ) from None
 
     @field_validator("weight_sparsity", mode="before")
     @classmethod
@@ -179,17 +189,33 @@ class Workload(BaseModel):
             try:
                 return float(text[:-1]) / 100 if text.endswith("%") else float(text)
             except ValueError:
-                raise UnitError(f"--weight-sparsity: {value!r} is not a fraction (e.g. 0.5 or 50%)") from None
+                raise UnitError(
+                    f"--weight-sparsity: {value!r} is not a fraction (e.g. 0.5 or 50%)"
+                ) from None
         return value
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Workload:
-        for name in ("params", "active_params", "tokens", "samples", "epochs", "rate",
-                     "flops_per_sample", "nodes", "embedding_rows", "embedding_dim"):
+        for name in (
+            "params",
+            "active_params",
+            "tokens",
+            "samples",
+            "epochs",
+            "rate",
+            "flops_per_sample",
+            "nodes",
+            "embedding_rows",
+            "embedding_dim",
+        ):
             value = getattr(self, name)
             if value is not None and value == 0:
                 raise UnitError(f"--{name.replace('_', '-')}: must be greater than zero")
-        if self.active_params is not None and self.params is not None and self.active_params > self.params:
+        if (
+            self.active_params is not None
+            and self.params is not None
+            and self.active_params > self.params
+        ):
             raise WorkloadError(
                 f"--active-params ({self.active_params:g}) exceeds --params ({self.params:g})",
                 hint="active parameters are the ones used per token; they cannot exceed the total",
@@ -199,7 +225,9 @@ class Workload(BaseModel):
         if self.kv_heads and self.heads and self.heads % self.kv_heads:
             raise WorkloadError(f"--kv-heads {self.kv_heads} must divide --heads {self.heads}")
         if self.hidden and self.heads and self.hidden % self.heads:
-            raise WorkloadError(f"--hidden {self.hidden} must be a multiple of --heads {self.heads}")
+            raise WorkloadError(
+                f"--hidden {self.hidden} must be a multiple of --heads {self.heads}"
+            )
         return self
 
     def flag_values(self) -> dict[str, Any]:
@@ -242,7 +270,7 @@ def build_workload(values: Mapping[str, Any], where: str = "") -> Workload:
 
 def load_workload_file(path: str | Path) -> dict[str, Any]:
     """Read a workload TOML file into a flat dict of workload keys (not yet validated)."""
-    from infra_advisor.catalog import tomllib
+    from infra_advisor.tomlcompat import tomllib
 
     file = Path(path)
     if not file.exists():
@@ -273,7 +301,9 @@ def load_workload_file(path: str | Path) -> dict[str, Any]:
         data = data["workload"]
     for key, value in data.items():
         if isinstance(value, dict):
-            raise WorkloadError(f"{path}: [{key}] tables are not workload keys; put keys at the top level")
+            raise WorkloadError(
+                f"{path}: [{key}] tables are not workload keys; put keys at the top level"
+            )
     return data
 
 

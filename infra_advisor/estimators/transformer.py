@@ -12,7 +12,13 @@ from dataclasses import dataclass
 # Bytes per weight element by precision (F5).  int4 carries one fp16 scale
 # per 128 weights (GPTQ/AWQ group size 128): 0.5 + 2/128 bytes.
 BYTES_PER_WEIGHT = {
-    "fp32": 4.0, "tf32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5 + 2 / 128,
+    "fp32": 4.0,
+    "tf32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    "int4": 0.5 + 2 / 128,
 }
 # QLoRA stores the frozen base in 4-bit NF4 with double-quantised constants:
 # 0.127 bits of constants per parameter (Dettmers et al. 2023, §2).

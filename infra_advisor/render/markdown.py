@@ -16,7 +16,10 @@ def _t(value: float | None) -> str:
 
 def render_markdown(report: Report, view: str = "ranking") -> str:
     w = report.workload
-    lines = [f"### infra-advisor: {w.get('task')} {w.get('model_type')} (optimize {report.optimize})", ""]
+    lines = [
+        f"### infra-advisor: {w.get('task')} {w.get('model_type')} (optimize {report.optimize})",
+        "",
+    ]
     if w.get("description"):
         lines += [f"_{_cell(str(w['description']))}_", ""]
     if not report.stacks:
@@ -27,8 +30,16 @@ def render_markdown(report: Report, view: str = "ranking") -> str:
         head += ["TTFT", "per token", "req/s"] if inference else ["time"]
         head += ["cost", "energy", "bottleneck", "Pareto"]
         lines.append("| " + " | ".join(head) + " |")
-        lines.append("|" + "|".join("---:" if h in ("#", "chips", "time", "cost", "energy", "TTFT", "per token", "req/s")
-                                   else "---" for h in head) + "|")
+        lines.append(
+            "|"
+            + "|".join(
+                "---:"
+                if h in ("#", "chips", "time", "cost", "energy", "TTFT", "per token", "req/s")
+                else "---"
+                for h in head
+            )
+            + "|"
+        )
         for s in report.stacks:
             m = s.metrics
             row = [str(s.rank), f"`{s.id}`", str(m.chips)]
@@ -37,14 +48,19 @@ def render_markdown(report: Report, view: str = "ranking") -> str:
                 row += [_t(m.ttft_s), _t(m.tpot_s), rps]
             else:
                 row += [_t(m.time_s)]
-            row += ["no public price" if m.cost_usd is None else format_money(m.cost_usd),
-                    "—" if m.energy_kwh is None else f"{m.energy_kwh:.3g} kWh",
-                    s.bottleneck.kind.replace("_", " "), "★" if s.pareto else ""]
+            row += [
+                "no public price" if m.cost_usd is None else format_money(m.cost_usd),
+                "—" if m.energy_kwh is None else f"{m.energy_kwh:.3g} kWh",
+                s.bottleneck.kind.replace("_", " "),
+                "★" if s.pareto else "",
+            ]
             lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
         lines.append("")
         for s in report.stacks:
-            lines.append(f"- **{s.rank}. `{s.id}`** — {_cell(s.bottleneck.explanation)}. "
-                         f"*Relief:* {_cell(s.bottleneck.relief)}")
+            lines.append(
+                f"- **{s.rank}. `{s.id}`** — {_cell(s.bottleneck.explanation)}. "
+                f"*Relief:* {_cell(s.bottleneck.relief)}"
+            )
         lines.append("")
     if report.rejected:
         lines += [f"<details><summary>Rejected ({len(report.rejected)})</summary>", ""]

@@ -11,8 +11,13 @@ from rich.text import Text
 from infra_advisor.report import Report, Stack
 from infra_advisor.units import format_bytes, format_duration, format_money
 
-PARTS = (("compute_s", "compute", "green"), ("memory_s", "memory", "yellow"), ("network_s", "network", "magenta"),
-         ("storage_s", "storage", "cyan"), ("host_s", "host", "blue"))
+PARTS = (
+    ("compute_s", "compute", "green"),
+    ("memory_s", "memory", "yellow"),
+    ("network_s", "network", "magenta"),
+    ("storage_s", "storage", "cyan"),
+    ("host_s", "host", "blue"),
+)
 
 
 def make_console(**kwargs: Any) -> Console:
@@ -35,7 +40,7 @@ def breakdown_bar(stack: Stack, width: int = 30) -> Text:
     b = stack.breakdown.model_dump()
     total = sum(b[k] for k, _, _ in PARTS) or 1.0
     text = Text()
-    for key, label, colour in PARTS:
+    for key, _label, colour in PARTS:
         cells = round(width * b[key] / total)
         if cells:
             text.append("█" * cells, style=colour)
@@ -99,16 +104,28 @@ def render_ranking(report: Report, console: Console) -> None:
             row += [_time(m.ttft_s), _time(m.tpot_s), _num(m.requests_per_s)]
         else:
             row += [_time(m.time_s)]
-        row += [_money(m.cost_usd), _num(m.energy_kwh, "{:.3g} kWh"), s.bottleneck.kind.replace("_", " ")]
+        row += [
+            _money(m.cost_usd),
+            _num(m.energy_kwh, "{:.3g} kWh"),
+            s.bottleneck.kind.replace("_", " "),
+        ]
         table.add_row(*row)
     console.print(table)
-    console.print(Text("★ Pareto-optimal over time, cost and energy · `infra-advisor explain ID` shows the working",
-                       style="dim"))
+    console.print(
+        Text(
+            "★ Pareto-optimal over time, cost and energy · `infra-advisor explain ID` shows the working",
+            style="dim",
+        )
+    )
     for s in report.stacks:
         console.print()
         console.print(Text(f"{s.rank}. ", style="bold").append(s.id, style="bold cyan"))
         console.print(Text("   ").append(breakdown_bar(s)))
-        console.print(Text(f"   bottleneck ({s.bottleneck.kind.replace('_', ' ')}): {s.bottleneck.explanation}"))
+        console.print(
+            Text(
+                f"   bottleneck ({s.bottleneck.kind.replace('_', ' ')}): {s.bottleneck.explanation}"
+            )
+        )
         console.print(Text(f"   relief: {s.bottleneck.relief}", style="green"))
         for note in s.notes:
             console.print(Text(f"   note: {note}", style="dim"))
@@ -122,7 +139,9 @@ def _render_rejected(report: Report, console: Console, limit: int) -> None:
     for r in report.rejected[:limit]:
         console.print(Text(f"  {r.id}: {'; '.join(r.reasons)}"))
     if len(report.rejected) > limit:
-        console.print(Text(f"  … {len(report.rejected) - limit} more (see --format json)", style="dim"))
+        console.print(
+            Text(f"  … {len(report.rejected) - limit} more (see --format json)", style="dim")
+        )
 
 
 def _render_assumptions(report: Report, console: Console) -> None:
@@ -149,8 +168,10 @@ def _fmt_value(value: float, unit: str) -> str:
 def render_explain(stack: Stack, console: Console) -> None:
     c = stack.components
     console.print(Text(f"Stack {stack.id}", style="bold"))
-    console.print(f"  chip {c.chip.id} × {c.chip.count}; scale-up {c.scale_up or '—'}; scale-out "
-                  f"{c.scale_out or '—'}; storage {c.storage or '—'}; framework {c.framework}")
+    console.print(
+        f"  chip {c.chip.id} × {c.chip.count}; scale-up {c.scale_up or '—'}; scale-out "
+        f"{c.scale_out or '—'}; storage {c.storage or '—'}; framework {c.framework}"
+    )
     if stack.layout:
         console.print("  layout: " + ", ".join(f"{k} {v}" for k, v in stack.layout.items()))
     terms = Table(title="Working", header_style="bold", show_lines=False)
@@ -160,7 +181,9 @@ def render_explain(stack: Stack, console: Console) -> None:
     terms.add_column("result", justify="right")
     terms.add_column("ref")
     for t in stack.terms:
-        inputs = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.inputs.items())
+        inputs = ", ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.inputs.items()
+        )
         terms.add_row(t.name, t.formula, inputs, _fmt_value(t.value, t.unit), t.source)
     console.print(terms)
     metrics = Table(title="Metrics", header_style="bold")
@@ -172,11 +195,19 @@ def render_explain(stack: Stack, console: Console) -> None:
             continue
         rng = stack.ranges.get(key)
         shown = _fmt_value(value, _unit_of(key))
-        span = f"{_fmt_value(rng.low, _unit_of(key))} – {_fmt_value(rng.high, _unit_of(key))}" if rng else ""
+        span = (
+            f"{_fmt_value(rng.low, _unit_of(key))} – {_fmt_value(rng.high, _unit_of(key))}"
+            if rng
+            else ""
+        )
         metrics.add_row(key, shown, span)
     console.print(metrics)
     console.print(Text("Time per step: ").append(breakdown_bar(stack)))
-    console.print(Text(f"Bottleneck ({stack.bottleneck.kind.replace('_', ' ')}): {stack.bottleneck.explanation}"))
+    console.print(
+        Text(
+            f"Bottleneck ({stack.bottleneck.kind.replace('_', ' ')}): {stack.bottleneck.explanation}"
+        )
+    )
     console.print(Text(f"Relief: {stack.bottleneck.relief}", style="green"))
     for note in stack.notes:
         console.print(Text(f"note: {note}", style="dim"))
@@ -204,8 +235,20 @@ def render_compare(report: Report, console: Console) -> None:
     table.add_column("")
     for s in report.stacks:
         table.add_column(f"{s.rank}. {s.id}", overflow="fold")
-    keys = ["chips", "time_s", "step_time_s", "ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "mfu",
-            "memory_per_chip_bytes", "power_w", "energy_kwh", "cost_usd"]
+    keys = [
+        "chips",
+        "time_s",
+        "step_time_s",
+        "ttft_s",
+        "tpot_s",
+        "tokens_per_s",
+        "requests_per_s",
+        "mfu",
+        "memory_per_chip_bytes",
+        "power_w",
+        "energy_kwh",
+        "cost_usd",
+    ]
     for key in keys:
         values = [getattr(s.metrics, key) for s in report.stacks]
         if all(v is None for v in values):
@@ -235,25 +278,59 @@ def render_catalog(catalog: Any, kinds: list[str], console: Console) -> None:
         entries = list(getattr(catalog, kind).values())
         table = Table(title=f"{kind} ({len(entries)})", header_style="bold")
         if kind == "chips":
-            cols = ("id", "type", "segment", "memory", "BW GB/s", "bf16 TFLOPS", "TDP W", "$/h", "status")
+            cols = (
+                "id",
+                "type",
+                "segment",
+                "memory",
+                "BW GB/s",
+                "bf16 TFLOPS",
+                "TDP W",
+                "$/h",
+                "status",
+            )
             for col in cols:
-                table.add_column(col, justify="right" if col[0].isupper() or col in ("memory",) else "left")
+                table.add_column(
+                    col, justify="right" if col[0].isupper() or col in ("memory",) else "left"
+                )
             for e in entries:
-                table.add_row(e.id, e.type, e.segment, f"{e.memory_gb:g} GB", f"{e.memory_bandwidth_gb_s:g}",
-                              _num(e.peak_tflops.bf16, "{:g}"), f"{e.tdp_w:g}",
-                              _num(e.price_usd_per_hour, "{:.2f}"), e.status)
+                table.add_row(
+                    e.id,
+                    e.type,
+                    e.segment,
+                    f"{e.memory_gb:g} GB",
+                    f"{e.memory_bandwidth_gb_s:g}",
+                    _num(e.peak_tflops.bf16, "{:g}"),
+                    f"{e.tdp_w:g}",
+                    _num(e.price_usd_per_hour, "{:.2f}"),
+                    e.status,
+                )
         elif kind == "interconnects":
             for col in ("id", "scope", "GB/s per dir", "latency µs", "RDMA", "domain", "status"):
                 table.add_column(col)
             for e in entries:
-                table.add_row(e.id, e.scope, f"{e.bandwidth_gb_s:g}", f"{e.latency_us:g}", "yes" if e.rdma else "no",
-                              _num(e.max_domain_size, "{:d}"), e.status)
+                table.add_row(
+                    e.id,
+                    e.scope,
+                    f"{e.bandwidth_gb_s:g}",
+                    f"{e.latency_us:g}",
+                    "yes" if e.rdma else "no",
+                    _num(e.max_domain_size, "{:d}"),
+                    e.status,
+                )
         elif kind == "storage":
             for col in ("id", "type", "read GB/s", "per TiB", "GDS", "$/GB-month", "status"):
                 table.add_column(col)
             for e in entries:
-                table.add_row(e.id, e.type, _num(e.read_gb_s, "{:g}"), _num(e.read_gb_s_per_tib, "{:g}"),
-                              "yes" if e.gpudirect_storage else "no", _num(e.price_usd_per_gb_month, "{:g}"), e.status)
+                table.add_row(
+                    e.id,
+                    e.type,
+                    _num(e.read_gb_s, "{:g}"),
+                    _num(e.read_gb_s_per_tib, "{:g}"),
+                    "yes" if e.gpudirect_storage else "no",
+                    _num(e.price_usd_per_gb_month, "{:g}"),
+                    e.status,
+                )
         else:
             for col in ("id", "runs on", "tasks", "models", "status"):
                 table.add_column(col, overflow="fold")
