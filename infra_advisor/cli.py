@@ -199,8 +199,8 @@ def _guard(debug: bool, body: Callable[[], int | None]) -> None:
         if debug:
             raise
         fail(exc.message, exc.hint, int(exc.exit_code))
-    except KeyboardInterrupt:
-        sys.stderr.write("infra-advisor: interrupted\n")
+    except (KeyboardInterrupt, EOFError):
+        sys.stderr.write("\ninfra-advisor: interrupted\n")
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     if code:
         raise typer.Exit(code)
@@ -345,6 +345,42 @@ def compare(
         report = compare_stacks(wl, catalog, stack_ids)
         _emit(report, fmt_name, "compare")
         return ExitCode.OK if report.stacks else ExitCode.NO_FIT
+
+    _guard(debug, body)
+
+
+@app.command()
+@with_workload_options
+def ask(
+    save: Annotated[
+        str | None,
+        typer.Option("--save", help="write the answered workload as TOML", metavar="FILE"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="let --save replace an existing file")
+    ] = False,
+    catalog_dirs: CatalogDirs = None,
+    debug: Debug = False,
+    **workload: Any,
+) -> None:
+    """Answer plain questions and get a ranked, explained answer (needs a terminal)."""
+    given = {k: v for k, v in workload.items() if v is not None}
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        fail(
+            "ask needs a terminal to ask questions",
+            "without one, pass the workload as flags (`infra-advisor recommend --params 8B --task inference "
+            "...`), a file (`--workload FILE`) or a preset (`--preset NAME`)",
+        )
+    if save is not None and not force:
+        from pathlib import Path
+
+        if Path(save).exists():
+            fail(f"--save {save}: already exists; not overwritten", "pass --force to replace it")
+
+    def body() -> int:
+        from infra_advisor.prompts import run_guided
+
+        return run_guided(given, save=save, force=force, catalog_dirs=catalog_dirs)
 
     _guard(debug, body)
 

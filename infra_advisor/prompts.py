@@ -1,12 +1,432 @@
-"""Guided Q&A (questionary) -> Workload.  Imported only when a terminal asks for it."""
+"""Guided Q&A (questionary) -> Workload.  Imported only when a terminal asks for it.
+
+Questions are plain language, each with a hint and a default; accepting every
+default gives a sensible recommendation.  The flow branches on the answers
+(graph questions only for GNNs, serving questions only for inference, power
+only for the edge).  A flag given on the command line pre-answers its
+question.  Input and output come from prompt_toolkit's current app session, so
+tests drive it with a pipe input.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
-def run_guided() -> int:
-    from infra_advisor.errors import AdvisorError
+from infra_advisor.errors import AdvisorError, WorkloadError
 
-    raise AdvisorError(
-        "the guided Q&A is not built yet",
-        hint="use `infra-advisor recommend --preset NAME` or workload flags (see `infra-advisor recommend --help`)",
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    message: str
+    hint: str
+    default: str
+    choices: tuple[tuple[str, str], ...] = ()  # (label, value)
+    when: Callable[[dict[str, Any]], bool] = lambda answers: True
+    optional: bool = False
+
+
+def _task(a: dict[str, Any]) -> str:
+    return str(a.get("task", "inference"))
+
+
+def _model(a: dict[str, Any]) -> str:
+    return str(a.get("model_type", "transformer"))
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        "task",
+        "What are you doing?",
+        "training from scratch, adapting a model, or serving it",
+        "inference",
+        (
+            ("Serve a model (inference)", "inference"),
+            ("Fine-tune an existing model", "finetune"),
+            ("Train a model from scratch", "train"),
+        ),
+    ),
+    Question(
+        "model_type",
+        "What kind of model?",
+        "LLMs and other transformers are the most common",
+        "transformer",
+        (
+            ("Transformer / LLM", "transformer"),
+            ("Graph neural network", "gnn"),
+            ("Recommender with large embedding tables", "recsys"),
+            ("Vision / CNN", "vision"),
+            ("Something else", "generic"),
+        ),
+    ),
+    Question(
+        "params",
+        "How many parameters does the model have?",
+        "e.g. 8B, 70B, 25M",
+        "8B",
+        when=lambda a: _model(a) == "transformer",
+    ),
+    Question(
+        "params",
+        "How many parameters does the model have?",
+        "e.g. 25M for ResNet-50",
+        "25M",
+        when=lambda a: _model(a) != "transformer",
+    ),
+    Question(
+        "active_params",
+        "Active parameters per token, if it is a mixture of experts?",
+        "leave blank for a dense model; e.g. 13B for Mixtral 8x7B",
+        "",
+        optional=True,
+        when=lambda a: _model(a) == "transformer",
+    ),
+    Question(
+        "finetune_method",
+        "How will you fine-tune?",
+        "LoRA trains small adapters; QLoRA also stores the base model in 4 bits",
+        "lora",
+        (("LoRA adapters", "lora"), ("QLoRA (4-bit base)", "qlora"), ("Full fine-tune", "full")),
+        when=lambda a: _task(a) == "finetune",
+    ),
+    Question(
+        "tokens",
+        "How much training data, in tokens?",
+        "e.g. 100M for a fine-tune, 2T to pre-train",
+        "100M",
+        when=lambda a: _task(a) != "inference" and _model(a) == "transformer",
+    ),
+    Question(
+        "samples",
+        "How many training samples per epoch?",
+        "e.g. 1.28M images",
+        "1.28M",
+        when=lambda a: _task(a) != "inference" and _model(a) != "transformer",
+    ),
+    Question(
+        "dataset_size",
+        "How big is the dataset on disk?",
+        "e.g. 150GB; blank if unsure",
+        "",
+        optional=True,
+        when=lambda a: _task(a) != "inference",
+    ),
+    Question(
+        "files",
+        "In how many files?",
+        "many small files stress storage metadata; blank if unsure",
+        "",
+        optional=True,
+        when=lambda a: _task(a) != "inference",
+    ),
+    Question(
+        "rate",
+        "How many requests per second must it serve?",
+        "e.g. 10 or 600/min",
+        "10",
+        when=lambda a: _task(a) == "inference",
+    ),
+    Question(
+        "prompt_tokens",
+        "How long is a typical prompt, in tokens?",
+        "about 0.75 words per token",
+        "1024",
+        when=lambda a: _task(a) == "inference" and _model(a) == "transformer",
+    ),
+    Question(
+        "output_tokens",
+        "How long is a typical answer, in tokens?",
+        "e.g. 256",
+        "256",
+        when=lambda a: _task(a) == "inference" and _model(a) == "transformer",
+    ),
+    Question(
+        "latency_target",
+        "How fast must the first token (or result) come back?",
+        "e.g. 500ms; blank for no target",
+        "500ms",
+        optional=True,
+        when=lambda a: _task(a) == "inference",
+    ),
+    Question(
+        "nodes",
+        "How many nodes does the graph have?",
+        "e.g. 111M",
+        "10M",
+        when=lambda a: _model(a) == "gnn",
+    ),
+    Question("edges", "How many edges?", "e.g. 1.6B", "100M", when=lambda a: _model(a) == "gnn"),
+    Question(
+        "node_features",
+        "How many features per node?",
+        "e.g. 128",
+        "128",
+        when=lambda a: _model(a) == "gnn",
+    ),
+    Question(
+        "edge_features",
+        "How many features per edge?",
+        "0 if edges carry none; e.g. 1 for a strength",
+        "0",
+        optional=True,
+        when=lambda a: _model(a) == "gnn",
+    ),
+    Question(
+        "sampling",
+        "Train on the full graph or sample neighbours?",
+        "sampling fits bigger graphs",
+        "neighbor",
+        (("Neighbour sampling", "neighbor"), ("Full graph", "full")),
+        when=lambda a: _model(a) == "gnn",
+    ),
+    Question(
+        "fanout",
+        "Neighbours sampled per layer?",
+        "e.g. 15,10",
+        "15,10",
+        when=lambda a: _model(a) == "gnn" and a.get("sampling") == "neighbor",
+    ),
+    Question(
+        "embedding_rows",
+        "How many rows in the embedding tables, in all?",
+        "e.g. 1B",
+        "100M",
+        when=lambda a: _model(a) == "recsys",
+    ),
+    Question(
+        "embedding_dim",
+        "Embedding dimension?",
+        "e.g. 128",
+        "128",
+        when=lambda a: _model(a) == "recsys",
+    ),
+    Question(
+        "lookups_per_sample",
+        "Embedding lookups per sample?",
+        "e.g. 26 sparse features",
+        "26",
+        when=lambda a: _model(a) == "recsys",
+    ),
+    Question(
+        "flops_per_sample",
+        "Forward FLOPs per sample?",
+        "e.g. 8.2G for ResNet-50 at 224x224; blank to use a default",
+        "",
+        optional=True,
+        when=lambda a: _model(a) in ("vision", "generic"),
+    ),
+    Question(
+        "bytes_per_sample",
+        "Input bytes per sample?",
+        "e.g. 110KB for an ImageNet JPEG",
+        "110KB",
+        when=lambda a: _model(a) in ("vision", "generic"),
+    ),
+    Question(
+        "deploy",
+        "Where will it run?",
+        "an edge device is battery or power limited",
+        "cloud",
+        (
+            ("In a public cloud", "cloud"),
+            ("On our own servers", "onprem"),
+            ("On an edge device", "edge"),
+        ),
+    ),
+    Question(
+        "power_budget",
+        "What power budget does the device have?",
+        "e.g. 15W",
+        "15W",
+        when=lambda a: a.get("deploy") == "edge",
+    ),
+    Question(
+        "battery",
+        "Battery capacity, if it runs on one?",
+        "e.g. 50Wh; blank for mains power",
+        "",
+        optional=True,
+        when=lambda a: a.get("deploy") == "edge",
+    ),
+    Question(
+        "optimize",
+        "What matters most?",
+        "the ranking follows it",
+        "balanced",
+        (
+            ("A balance of time, cost and energy", "balanced"),
+            ("Finish soonest", "time"),
+            ("Lowest cost", "cost"),
+            ("Least energy", "energy"),
+        ),
+    ),
+    Question(
+        "budget",
+        "Any budget limit?",
+        "e.g. $20k; blank for none",
+        "",
+        optional=True,
+        when=lambda a: a.get("deploy") != "edge",
+    ),
+    Question(
+        "deadline",
+        "Any deadline?",
+        "e.g. 30d; blank for none",
+        "",
+        optional=True,
+        when=lambda a: _task(a) != "inference",
+    ),
+    Question(
+        "vendor",
+        "Only one chip vendor?",
+        "e.g. nvidia, amd, google; blank for any",
+        "",
+        optional=True,
+    ),
+)
+
+
+def check_answer(key: str, text: str) -> str | None:
+    """None when ``text`` is a valid answer for ``key``; otherwise the reason, for the prompt to show."""
+    from infra_advisor.workload import build_workload
+
+    try:
+        build_workload({key: text})
+    except AdvisorError as exc:
+        return exc.message
+    return None
+
+
+def ask_workload(prefilled: dict[str, Any]) -> dict[str, Any]:
+    """Ask every question the flags have not answered; return the answers (flag names, text values)."""
+    import questionary
+
+    answers: dict[str, Any] = dict(prefilled)
+    asked: set[str] = set()
+    for q in QUESTIONS:
+        if q.key in prefilled or q.key in asked or not q.when(answers):
+            continue
+        asked.add(q.key)
+        if q.choices:
+            choices = [questionary.Choice(label, value=value) for label, value in q.choices]
+            default = next((c for c in choices if c.value == q.default), None)
+            value = questionary.select(
+                q.message, choices=choices, default=default, instruction=f"({q.hint})"
+            ).unsafe_ask()
+        else:
+
+            def validate(text: str, key: str = q.key, optional: bool = q.optional) -> bool | str:
+                if not text.strip():
+                    return True if optional else "an answer is needed (or accept the default)"
+                return check_answer(key, text.strip()) or True
+
+            value = questionary.text(
+                f"{q.message} ({q.hint})", default=q.default, validate=validate
+            ).unsafe_ask()
+            value = value.strip()
+            if not value:
+                continue
+        answers[q.key] = value
+    return answers
+
+
+def run_guided(
+    prefilled: dict[str, Any] | None = None,
+    save: str | None = None,
+    force: bool = False,
+    catalog_dirs: list[str] | None = None,
+) -> int:
+    """The whole guided session: questions, optional save, ranked answer, then a small menu."""
+    import questionary
+
+    from infra_advisor.catalog import load_catalog
+    from infra_advisor.engine import recommend
+    from infra_advisor.render.table import make_console, render_report
+    from infra_advisor.workload import build_workload
+
+    console = make_console()
+    catalog = load_catalog(catalog_dirs or [])
+    answers = ask_workload(prefilled or {})
+    workload = build_workload(answers)
+    if save:
+        _save(workload, save, force)
+    while True:
+        report = recommend(workload, catalog)
+        render_report(report, console)
+        ids = [s.id for s in report.stacks]
+        while True:
+            choice = questionary.select(
+                "What next?",
+                choices=[
+                    questionary.Choice(
+                        "Explain a stack", value="explain", disabled=None if ids else "none"
+                    ),
+                    questionary.Choice(
+                        "Compare two stacks",
+                        value="compare",
+                        disabled=None if len(ids) > 1 else "fewer than two",
+                    ),
+                    questionary.Choice("Change an answer and re-rank", value="change"),
+                    questionary.Choice("Save the workload to a file", value="save"),
+                    questionary.Choice("Quit", value="quit"),
+                ],
+            ).unsafe_ask()
+            if choice == "quit":
+                return 0 if report.stacks else 1
+            if choice == "explain":
+                from infra_advisor.engine import explain_stack
+
+                pick = questionary.select("Which stack?", choices=ids).unsafe_ask()
+                render_report(explain_stack(workload, catalog, pick), console, "explain")
+            elif choice == "compare":
+                from infra_advisor.engine import compare_stacks
+
+                picks = questionary.checkbox(
+                    "Which stacks? (space to mark, enter to confirm)",
+                    choices=ids,
+                    validate=lambda marked: len(marked) >= 2 or "mark at least two",
+                ).unsafe_ask()
+                render_report(compare_stacks(workload, catalog, picks), console, "compare")
+            elif choice == "save":
+                path = questionary.text("File name?", default=save or "workload.toml").unsafe_ask()
+                overwrite = force
+                from pathlib import Path
+
+                if Path(path).exists() and not force:
+                    overwrite = questionary.confirm(
+                        f"{path} exists. Overwrite it?", default=False
+                    ).unsafe_ask()
+                    if not overwrite:
+                        continue
+                _save(workload, path, overwrite)
+            else:
+                keys = sorted({q.key for q in QUESTIONS if q.when(answers)} | set(answers))
+                key = questionary.select("Which answer?", choices=keys).unsafe_ask()
+                question = next((q for q in QUESTIONS if q.key == key and q.when(answers)), None)
+                current = str(answers.get(key, question.default if question else ""))
+                new = questionary.text(
+                    f"New value for {key}:",
+                    default=current,
+                    validate=lambda text, k=key: check_answer(k, text.strip()) or True,
+                ).unsafe_ask()
+                answers[key] = new.strip()
+                try:
+                    workload = build_workload(answers)
+                except WorkloadError as exc:
+                    console.print(f"[red]{exc.message}[/red]")
+                    continue
+                break
+
+
+def _save(workload: Any, path: str, overwrite: bool) -> None:
+    from infra_advisor.files import write_text_atomic
+    from infra_advisor.workload import workload_to_toml
+
+    write_text_atomic(path, workload_to_toml(workload), overwrite=overwrite)
+    import sys
+
+    sys.stderr.write(
+        f"workload saved to {path} (reproduce with: infra-advisor recommend --workload {path})\n"
     )

@@ -67,6 +67,7 @@ INTEGERS: dict[str, float] = {
     "max_chips": 1e6,
     "chips": 1e6,
 }
+ZERO_ALLOWED = {"node_features", "edge_features"}  # a graph may carry no edge features
 UNITS = {
     "count": "count",
     "bytes": "bytes",
@@ -163,7 +164,7 @@ class Workload(BaseModel):
         parsed = PARSERS["count"](value, flag)
         if parsed != math.floor(parsed):
             raise UnitError(f"{flag}: {value!r} must be a whole number")
-        if parsed < 1:
+        if parsed < (0 if name in ZERO_ALLOWED else 1):
             raise UnitError(f"{flag}: {value!r} must be at least 1")
         if parsed > INTEGERS[name]:
             raise UnitError(f"{flag}: {value!r} is absurdly large (over {INTEGERS[name]:g})")
@@ -311,6 +312,8 @@ def workload_to_toml(workload: Workload) -> str:
     """Serialise the non-default fields of a workload as TOML (SI values)."""
     lines = ["# infra-advisor workload (SI units: counts, bytes, seconds, watts, joules, USD)"]
     for key, value in workload.flag_values().items():
+        if key == "battery":  # a bare energy reads as watt-hours; joules need their unit
+            value = f"{value!r}J"
         lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 

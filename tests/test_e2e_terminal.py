@@ -1,0 +1,52 @@
+"""The guided Q&A in a real pseudo-terminal (pexpect), as a newcomer meets it."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+pytestmark = pytest.mark.e2e
+
+
+def spawn() -> pexpect.spawn:
+    env = dict(os.environ, COLUMNS="120", LINES="50", TERM="xterm", NO_COLOR="1")
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "infra_advisor"],
+        env=env,
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(50, 120),
+    )
+
+
+def test_pressing_enter_through_every_question_gives_a_ranked_table() -> None:
+    child = spawn()
+    child.expect("What are you doing")
+    for _ in range(40):
+        index = child.expect([r"\? ", "What next"])
+        if index == 1:
+            break
+        child.send("\r")
+    else:
+        pytest.fail("never reached the results")
+    out = child.before
+    assert "bottleneck" in out and "relief" in out
+    child.send("\x1b[B" * 4 + "\r")  # Quit
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_ctrl_c_exits_130_without_traceback() -> None:
+    child = spawn()
+    child.expect("What are you doing")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+    assert "Traceback" not in (child.before or "")
