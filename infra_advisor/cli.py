@@ -178,6 +178,46 @@ def _resolve_format(fmt: str | None, as_json: bool) -> str:
     return fmt
 
 
+ExportSvg = Annotated[
+    str | None, typer.Option("--export-svg", help="also save the table view as SVG", metavar="FILE")
+]
+ExportHtml = Annotated[
+    str | None,
+    typer.Option("--export-html", help="also save the table view as HTML", metavar="FILE"),
+]
+Force = Annotated[bool, typer.Option("--force", help="let --export-* replace existing files")]
+
+
+def _check_exports(svg: str | None, html: str | None, force: bool) -> None:
+    """Refuse before any work is done, so nothing is half-written."""
+    from pathlib import Path
+
+    for path in (svg, html):
+        if path and Path(path).exists() and not force:
+            fail(f"{path}: already exists; not overwritten", "pass --force to replace it")
+
+
+def _export(report: Any, view: str, svg: str | None, html: str | None, force: bool) -> None:
+    """Render the table view into a recording console and save it; never overwrite without --force."""
+    if not (svg or html):
+        return
+
+    from infra_advisor.files import write_text_atomic
+    from infra_advisor.render.table import make_console, render_report
+
+    console = make_console(record=True, file=open(os.devnull, "w"), width=120)  # noqa: SIM115  # closed below
+    try:
+        render_report(report, console, view)
+        if svg:
+            write_text_atomic(
+                svg, console.export_svg(title="infra-advisor", clear=False), overwrite=force
+            )
+        if html:
+            write_text_atomic(html, console.export_html(clear=False), overwrite=force)
+    finally:
+        console.file.close()
+
+
 def _emit(report: Any, fmt: str, view: str = "ranking") -> None:
     if fmt == "json":
         data = report.model_dump(mode="json")
@@ -271,6 +311,9 @@ def recommend(
             "--require-fit", help="exit 1 unless a stack meets every target (rate, latency)"
         ),
     ] = False,
+    export_svg: ExportSvg = None,
+    export_html: ExportHtml = None,
+    force: Force = False,
     debug: Debug = False,
     **workload: Any,
 ) -> None:
@@ -282,8 +325,10 @@ def recommend(
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
         wl = _build_workload(preset, workload_file, workload)
+        _check_exports(export_svg, export_html, force)
         report = run(wl, catalog, top=top, require_fit=require_fit)
         _emit(report, fmt_name)
+        _export(report, "ranking", export_svg, export_html, force)
         return ExitCode.OK if report.stacks else ExitCode.NO_FIT
 
     _guard(debug, body)
@@ -300,6 +345,9 @@ def explain(
     fmt: Format = None,
     as_json: JsonFlag = False,
     catalog_dirs: CatalogDirs = None,
+    export_svg: ExportSvg = None,
+    export_html: ExportHtml = None,
+    force: Force = False,
     debug: Debug = False,
     **workload: Any,
 ) -> None:
@@ -311,8 +359,10 @@ def explain(
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
         wl = _build_workload(preset, workload_file, workload)
+        _check_exports(export_svg, export_html, force)
         report = explain_stack(wl, catalog, stack_id)
         _emit(report, fmt_name, "explain")
+        _export(report, "explain", export_svg, export_html, force)
         return ExitCode.OK if report.stacks else ExitCode.NO_FIT
 
     _guard(debug, body)
@@ -329,6 +379,9 @@ def compare(
     fmt: Format = None,
     as_json: JsonFlag = False,
     catalog_dirs: CatalogDirs = None,
+    export_svg: ExportSvg = None,
+    export_html: ExportHtml = None,
+    force: Force = False,
     debug: Debug = False,
     **workload: Any,
 ) -> None:
@@ -342,8 +395,10 @@ def compare(
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
         wl = _build_workload(preset, workload_file, workload)
+        _check_exports(export_svg, export_html, force)
         report = compare_stacks(wl, catalog, stack_ids)
         _emit(report, fmt_name, "compare")
+        _export(report, "compare", export_svg, export_html, force)
         return ExitCode.OK if report.stacks else ExitCode.NO_FIT
 
     _guard(debug, body)

@@ -32,6 +32,9 @@ def write_text_atomic(path: str | Path, text: str, *, overwrite: bool) -> Path:
     except OSError as exc:
         raise FileWriteError(f"{flag}: cannot write in {folder}: {exc.strerror}") from None
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual mode
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
