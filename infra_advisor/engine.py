@@ -23,6 +23,7 @@ from infra_advisor.evaluate import (
     stack_id,
     storage_candidates,
 )
+from infra_advisor.evaluate_sparse import evaluate_gnn, evaluate_recsys
 from infra_advisor.job import Job, build_job
 from infra_advisor.models import Chip, Framework
 from infra_advisor.report import (
@@ -62,6 +63,8 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
     chip = cat.chips[spec.chip]
     fw = cat.frameworks[spec.framework]
     oc = Outcome(spec=spec, scale_up=chip.scale_up_interconnect if spec.count > 1 else None)
+    if power_note := rules.check_power(job, chip):
+        oc.notes.append(f"{chip.name} {power_note}: it must run in a capped power mode")
     factor, note = rules.bridge_note(fw, chip)
     if note:
         oc.notes.append(note)
@@ -69,7 +72,7 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
         for key in ("compute-training", "compute-inference", "compute-small"):
             eff[key] *= factor
         job = dataclasses.replace(job, eff=eff)
-    needs_scale_out = spec.count > chip.scale_up_domain_size and not job.inference
+    needs_scale_out = spec.count > chip.scale_up_domain_size and needs_network(job)
     if needs_scale_out and spec.scale_out is None:
         return oc.reject(
             f"{spec.count} chips exceed the scale-up domain of {chip.scale_up_domain_size}; "
@@ -97,12 +100,22 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
             evaluate_inference(job, cat, chip, fw, spec, oc)
         else:
             evaluate_training(job, cat, chip, fw, spec, oc)
+    elif job.workload.model_type == "gnn":
+        evaluate_gnn(job, cat, chip, fw, spec, oc)
+    elif job.workload.model_type == "recsys":
+        evaluate_recsys(job, cat, chip, fw, spec, oc)
     else:
         evaluate_generic(job, cat, chip, fw, spec, oc)
     if oc.ok:
         for reason in rules.outcome_rejections(job, oc):
             oc.reject(reason)
     return oc
+
+
+def needs_network(job: Job) -> bool:
+    """Whether chips beyond one scale-up domain must talk: training always; serving only when
+    the model itself is split (a partitioned graph, sharded embedding tables)."""
+    return not job.inference or job.workload.model_type in ("gnn", "recsys")
 
 
 def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]:
@@ -155,12 +168,23 @@ def plan_chip(
     chosen: list[int] = []
     if job.inference:
         first: Outcome | None = None
+        fallback: Outcome | None = None
         for count in count_ladder(chip, job):
-            oc = at(count, fw0, None)
+            split = count > chip.scale_up_domain_size and needs_network(job)
+            oc = at(count, fw0, link0 if split else None)
+            if oc.ok and oc.layout.get("graph", "device") != "device":
+                # A graph that spills to host memory or storage: keep looking for a partitioned
+                # layout that holds it in device memory, and fall back to the first such spill.
+                fallback = fallback or oc
+                continue
             if oc.ok:
                 first = oc
                 break
-            reasons = oc.reasons
+            if not reasons or not any("power" in r or "budget" in r for r in reasons):
+                reasons = oc.reasons
+            if any("power budget" in r or "the budget is" in r for r in oc.reasons):
+                break  # more chips only draw more power and cost more
+        first = first or fallback
         if first is None:
             return [], reasons or ["does not fit"]
         chosen.append(first.spec.count)
@@ -207,7 +231,7 @@ def plan_chip(
                 chosen.append(base.spec.count * 2)
     results: list[Outcome] = []
     for count in chosen:
-        needs_link = count > chip.scale_up_domain_size and not job.inference
+        needs_link = count > chip.scale_up_domain_size and needs_network(job)
         candidates = [at(count, fw, link0 if needs_link else None) for fw in frameworks]
         best = _best(candidates, optimize)
         if best is None:
@@ -272,6 +296,13 @@ def _relief_options(
                     dataclasses.replace(s, count=s.count * 2, scale_out=link),
                 )
             )
+    fabric = cat.interconnects.get(s.scale_out or "")
+    if fabric is not None and not fabric.rdma and not s.offload and chip.segment == "datacenter":
+        options.extend(
+            ("offload", "offload", None, dpu.id, dataclasses.replace(s, offload=dpu.id))
+            for dpu in cat.chips.values()
+            if dpu.type == "dpu" and dpu.status == "available"
+        )
     if job.workload.framework is None:
         fws, _ = rules.frameworks_for(job, cat.frameworks, chip)
         options.extend(
@@ -308,13 +339,13 @@ def _relief_options(
 
 
 PREFERRED = {
-    "network": ("network", "count", "chip"),
+    "network": ("network", "offload", "count", "chip"),
     "storage": ("storage",),
     "compute": ("workload", "chip", "count"),
     "memory_bandwidth": ("chip", "workload", "count"),
     "memory_capacity": ("chip", "count", "workload"),
     "power": ("chip", "workload"),
-    "host": ("chip", "storage"),
+    "host": ("offload", "chip", "storage", "workload"),
 }
 
 
@@ -557,6 +588,7 @@ def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool
             scale_out=oc.spec.scale_out,
             storage=oc.spec.storage,
             framework=oc.spec.framework,
+            offload=oc.spec.offload,
         ),
         score=round(score, 6),
         metrics=Metrics(**oc.metrics),
@@ -582,6 +614,9 @@ def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool
 def parse_stack_id(text: str) -> dict[str, str | int | None]:
     """Turn 'h100-sxm:8/nvlink-4/-/aws-fsx-lustre/pytorch' back into workload pins."""
     parts = text.strip().split("/")
+    offload = None
+    if len(parts) == 6 and parts[5].startswith("dpu:"):
+        offload = parts.pop()[4:]
     if len(parts) != 5 or ":" not in parts[0]:
         raise WorkloadError(
             f"stack id {text!r}: expected CHIP:COUNT/SCALE_UP/SCALE_OUT/STORAGE/FRAMEWORK "
@@ -602,21 +637,32 @@ def parse_stack_id(text: str) -> dict[str, str | int | None]:
         "interconnect": opt(parts[2]),
         "storage": opt(parts[3]),
         "framework": parts[4],
+        "offload": offload,
     }
 
 
-def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
+def _pinned(workload: Workload, catalog: Catalog, stack: str) -> tuple[Workload, str | None]:
     pins = parse_stack_id(stack)
+    offload = pins.pop("offload")
     pinned = workload.model_copy(update=pins)
     validate_pins(pinned, catalog)
-    chip = catalog.chips[str(pins["chip"])]
-    fw = catalog.frameworks[str(pins["framework"])]
+    if offload is not None and (
+        offload not in catalog.chips or catalog.chips[offload].type != "dpu"
+    ):
+        raise WorkloadError(f"stack id {stack!r}: {offload!r} is not a DPU in the catalog")
+    return pinned, None if offload is None else str(offload)
+
+
+def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
+    pinned, offload = _pinned(workload, catalog, stack)
+    chip = catalog.chips[str(pinned.chip)]
+    fw = catalog.frameworks[str(pinned.framework)]
     job = build_job(pinned, catalog)
     reasons = [r for r in rules.chip_rejections(job, chip) if "include-legacy" not in r]
     fw_reason = rules.framework_rejection(job, fw, chip)
     ctx = Context(job, catalog)
     oc = evaluate(
-        ctx, Spec(chip.id, int(pins["chips"] or 1), pinned.interconnect, pinned.storage, fw.id)
+        ctx, Spec(chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload)
     )
     all_reasons = reasons + ([fw_reason] if fw_reason else []) + oc.reasons
     stacks = []
@@ -642,16 +688,15 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
     rejected: list[Rejection] = []
     jobs: list[Context] = []
     for text in stack_ids:
-        pins = parse_stack_id(text)
-        pinned = workload.model_copy(update=pins)
-        validate_pins(pinned, catalog)
+        pinned, offload = _pinned(workload, catalog, text)
         job = build_job(pinned, catalog)
         ctx = Context(job, catalog)
-        chip = catalog.chips[str(pins["chip"])]
-        fw = catalog.frameworks[str(pins["framework"])]
+        chip = catalog.chips[str(pinned.chip)]
+        fw = catalog.frameworks[str(pinned.framework)]
         fw_reason = rules.framework_rejection(job, fw, chip)
         oc = evaluate(
-            ctx, Spec(chip.id, int(pins["chips"] or 1), pinned.interconnect, pinned.storage, fw.id)
+            ctx,
+            Spec(chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload),
         )
         reasons = ([fw_reason] if fw_reason else []) + oc.reasons
         if reasons:

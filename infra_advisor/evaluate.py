@@ -7,11 +7,13 @@ records each step as a Term so ``explain`` can show the working.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from infra_advisor.catalog import Catalog
+from infra_advisor.estimators import data as dt
 from infra_advisor.estimators import network as net
 from infra_advisor.estimators import power as pw
 from infra_advisor.estimators import storage as st
@@ -33,6 +35,7 @@ class Spec:
     scale_out: str | None
     storage: str | None
     framework: str
+    offload: str | None = None  # a DPU taking network processing off the host CPUs
 
 
 @dataclass
@@ -75,6 +78,8 @@ def stack_id(spec: Spec, scale_up: str | None) -> str:
         spec.storage or "-",
         spec.framework,
     ]
+    if spec.offload:
+        parts.append(f"dpu:{spec.offload}")
     return "/".join(parts)
 
 
@@ -182,6 +187,43 @@ def group_link(
     if up is not None and chip.scale_up_bandwidth_gb_s:
         return chip.scale_up_bandwidth_gb_s * GB, up.latency_us * 1e-6, up.id
     return 1.0 * GB, 50e-6, "host network"
+
+
+def duty_cycle(job: Job, busy_s: float, step_s: float, chips: int) -> float:
+    """Utilisation for power: the busy share of a step, times the share of time spent serving
+    (a device answering 5 queries/s of 1 ms each idles 99.5% of the time)."""
+    if step_s <= 0:
+        return 0.0
+    util = min(1.0, busy_s / step_s)
+    rate = job.workload.rate
+    if job.inference and rate:
+        util *= min(1.0, rate * step_s / chips)
+    return util
+
+
+def usable_memory(job: Job, chip: Chip) -> float:
+    """Bytes a model may use on one chip: capacity × usable fraction, less the runtime's fixed share
+    (never more than a tenth of a small device's memory)."""
+    capacity = chip.memory_gb * GB
+    return capacity * job.eff["memory-usable"] - min(job.eff["runtime-overhead"], 0.1 * capacity)
+
+
+def host_link_bandwidth(chip: Chip) -> float | None:
+    """Bytes/s per direction between the chip and its host (PCIe, USB), where the catalog gives it."""
+    return chip.host_bandwidth_gb_s * GB if chip.host_bandwidth_gb_s else None
+
+
+def tcp_host_time(job: Job, cat: Catalog, spec: Spec, bytes_per_chip: float) -> float:
+    """Host CPU seconds to push ``bytes_per_chip`` through TCP when the scale-out link has no RDMA.
+
+    Zero with RDMA, or when a DPU offloads the stack (``spec.offload``).
+    """
+    link = cat.interconnects.get(spec.scale_out or "")
+    if link is None or link.rdma or spec.offload:
+        return 0.0
+    chips_per_host = max(1, min(spec.count, 8))
+    cores = job.eff["host-cores"] if cat.chips[spec.chip].segment == "datacenter" else 4.0
+    return bytes_per_chip * chips_per_host / (job.eff["tcp-per-core"] * cores)
 
 
 # --------------------------------------------------------------------------- training
@@ -884,7 +926,7 @@ def _batch_ladder(limit: int) -> list[int]:
 def evaluate_generic(
     job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
 ) -> Outcome:
-    """Vision, recommender, graph and other models from FLOPs and bytes per sample."""
+    """Vision and other dense models from FLOPs and bytes per sample (F3, F10, F19)."""
     w = job.workload
     precision, peak = compute_peak(job, chip, fw, oc.notes)
     if peak <= 0:
@@ -901,18 +943,31 @@ def evaluate_generic(
             )
         )
     per_sample_bytes = w.bytes_per_sample or (110e3 if w.model_type == "vision" else 4e3)
-    eff = job.eff["compute-small"]
+    eff = job.eff["compute-cnn" if w.model_type == "vision" else "compute-small"]
     capacity = chip.memory_gb * GB
+    usable = usable_memory(job, chip)
     train = not job.inference
     by_w = (
         tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES
         if train
         else tf.BYTES_PER_WEIGHT[w.precision]
     )
-    memory = job.params * by_w + job.eff["runtime-overhead"]
-    if memory > capacity * job.eff["memory-usable"]:
-        return oc.reject(
-            f"needs {format_bytes(memory)} per chip for the model; {chip.name} holds {format_bytes(capacity)}"
+    model_bytes = job.params * by_w
+    streamed = 0.0
+    if model_bytes > usable:
+        link = host_link_bandwidth(chip)
+        if train or link is None:
+            return oc.reject(
+                f"needs {format_bytes(model_bytes)} per chip for the model; {chip.name} holds "
+                f"{format_bytes(capacity)}"
+            )
+        # Small on-chip memories (an edge TPU's 8 MB SRAM) stream the rest of the weights
+        # from the host on every inference.
+        streamed = model_bytes - max(usable, 0.0)
+        oc.notes.append(
+            f"weights ({format_bytes(model_bytes)}) exceed {chip.name}'s {format_bytes(capacity)} of "
+            f"on-chip memory: {format_bytes(streamed)} stream over {chip.host_interconnect or 'the host link'} "
+            "on every inference"
         )
     up, out = links_for(cat, chip, spec)
     n = spec.count
@@ -920,18 +975,45 @@ def evaluate_generic(
     flops_step = fwd * (3 if train else 1) * batch
     compute = flops_step / n / (peak * eff)
     eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
-    mem_s = job.params * by_w / eff_bw
+    on_chip = chip.sram_mb is not None and chip.memory_gb * 1e3 <= chip.sram_mb * 1.01
+    # Weights cached in on-chip SRAM are not re-read from external memory (its bandwidth is not
+    # published and not the limit); otherwise every step streams them once.
+    mem_s = 0.0 if on_chip else min(model_bytes, max(usable, 0.0) or model_bytes) / eff_bw
+    host_s = 0.0
+    link_bw = host_link_bandwidth(chip)
+    if streamed:
+        host_s += streamed / (link_bw or 1e9)
+    if job.inference and link_bw:
+        host_s += batch * per_sample_bytes / link_bw  # inputs cross the host link (PCIe, USB)
+    layers = w.layers or 50
+    host_s += layers * job.eff["launch-overhead"]  # kernel launches: CPU time per layer
     comm = 0.0
     if train and n > 1:
         bw, lat, _ = group_link(n, n, chip, up, out)
         comm = net.all_reduce_time(2 * job.params, n, bw, lat, job.eff["network"])
         comm -= min(comm * job.eff["dp-overlap"], compute)
+        comm += tcp_host_time(job, cat, spec, 2 * job.params)
     samples = (w.samples or 1.28e6) * (w.epochs or 1)
-    if w.samples is None:
+    if w.samples is None and train:
         oc.notes.append("--samples not given: 1.28M samples (ImageNet-1k size) assumed")
-    read_step = batch * per_sample_bytes
     nodes = math.ceil(n / node_size(chip))
+    if train and w.model_type == "vision":
+        # Host CPUs decode and augment every image (F19; MLPerf Storage #330).
+        cores = job.eff["host-cores"] if chip.segment == "datacenter" else 4.0
+        decode = dt.decode_time(batch / nodes, job.eff["decode-per-core"], cores)
+        host_s += max(0.0, decode - compute)
+        oc.term(
+            "host decode per step",
+            "samples per node / (per-core rate × cores)",
+            decode,
+            "s",
+            "F19",
+            per_core=job.eff["decode-per-core"],
+            cores=cores,
+        )
+    read_step = batch * per_sample_bytes
     dataset = w.dataset_size or samples / (w.epochs or 1) * per_sample_bytes
+    opens = dt.file_opens_per_step(batch, samples / (w.epochs or 1), w.files) if w.files else 0.0
     step_compute = max(compute, mem_s) + comm
     store, storage_s, _, provisioned = choose_storage(
         job,
@@ -939,14 +1021,17 @@ def evaluate_generic(
         chip,
         spec,
         oc,
-        read_step,
+        read_step if train else 0.0,
         step_compute,
         job.params * 14 if train else 0.0,
         w.checkpoint_every or job.eff["checkpoint-interval"],
         dataset,
         nodes,
+        opens=opens if train else 0.0,
     )
-    step = step_compute + storage_s
+    if store is None:
+        return oc
+    step = step_compute + storage_s + host_s
     steps = math.ceil(samples / batch)
     total = steps * step if train else (w.samples / w.rate if (w.samples and w.rate) else 3600.0)
     oc.term(
@@ -961,22 +1046,34 @@ def evaluate_generic(
         peak_tflops=peak / 1e12,
         efficiency=eff,
     )
-    oc.term(
-        "data read per step",
-        "batch × bytes/sample",
-        read_step,
-        "bytes",
-        "F19",
-        batch=batch,
-        bytes_per_sample=per_sample_bytes,
-    )
+    if train:
+        oc.term(
+            "data read per step",
+            "batch × bytes/sample (+ file opens / metadata ops)",
+            read_step,
+            "bytes",
+            "F19",
+            batch=batch,
+            bytes_per_sample=per_sample_bytes,
+            opens=opens,
+        )
+    if streamed:
+        oc.term(
+            "weight streaming per inference",
+            "overflow bytes / host link",
+            host_s,
+            "s",
+            "F16",
+            bytes=streamed,
+            link=chip.host_interconnect or "host",
+        )
     oc.layout = {"data_parallel": n, "batch": batch, "precision": precision}
     oc.breakdown = {
         "compute_s": compute,
         "memory_s": mem_s,
         "network_s": max(comm, 0.0),
         "storage_s": storage_s,
-        "host_s": 0.0,
+        "host_s": host_s,
         "bubble_s": 0.0,
         "overlap_s": 0.0,
     }
@@ -990,23 +1087,48 @@ def evaluate_generic(
         provisioned,
         seconds=total,
         step_s=step,
-        util=min(1.0, compute / step) if step else 0.0,
-        memory=memory,
+        util=duty_cycle(job, compute + mem_s, step, n),
+        memory=min(model_bytes, capacity) + min(job.eff["runtime-overhead"], 0.1 * capacity),
         capacity=capacity,
     )
-    oc.metrics.update(samples_per_s=batch / step, latency_s=step if not train else None)
+    rate = batch * (1 if train else n) / step
+    oc.metrics.update(
+        samples_per_s=rate,
+        requests_per_s=None if train else rate,
+        latency_s=step if not train else None,
+    )
     oc.objective_time_s = total if train else step
     terms = {
         "compute": compute,
         "memory_bandwidth": mem_s,
         "network": max(comm, 0.0),
         "storage": storage_s,
+        "host": host_s,
     }
     oc.kind = dominant_overhead(terms)
+    reasons = {
+        "compute": f"{fwd * (3 if train else 1) * batch:.3g} FLOPs per step at {peak / 1e12:g} TFLOPS × {eff:g}",
+        "memory_bandwidth": f"reading {format_bytes(min(model_bytes, capacity))} of weights at "
+        f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:g}",
+        "network": f"gradient all-reduce over {n} chips",
+        "storage": f"reading {format_bytes(read_step)} per step"
+        + (f" from {opens:.3g} files (metadata ops and round trips)" if opens else "")
+        + f" from {store.id}",
+        "host": (
+            "streaming weights over the host link"
+            if streamed
+            else "host CPUs decoding images"
+            if train and w.model_type == "vision"
+            else f"framework dispatch ({layers} layers × {format_duration(job.eff['launch-overhead'])})"
+            + (" and moving inputs over the host link" if job.inference and link_bw else "")
+        ),
+    }
     oc.explanation = (
-        f"{oc.kind.replace('_', ' ')} takes {format_duration(terms[oc.kind])} of each {format_duration(step)} step "
-        f"(batch {batch} on {n} × {chip.name})"
+        f"{oc.kind.replace('_', ' ')}: {reasons[oc.kind]} takes {format_duration(terms[oc.kind])} "
+        f"of each {format_duration(step)} step (batch {batch} on {n} × {chip.name})"
     )
+    if job.inference and w.rate and rate < w.rate * 0.999:
+        oc.soft.append(f"saturated: sustains {rate:.3g} samples/s of the {w.rate:g} asked")
     if w.latency_target is not None and job.inference and step > w.latency_target:
         oc.soft.append(
             f"latency {format_duration(step)} misses the {format_duration(w.latency_target)} target"
@@ -1041,6 +1163,9 @@ def choose_storage(
     interval_s: float,
     dataset: float,
     nodes: int,
+    *,
+    random_rows: float = 0.0,
+    opens: float = 0.0,
 ) -> tuple[Storage | None, float, float, float]:
     """Pick the storage that adds least time (then costs least) for this demand (F19, F20).
 
@@ -1058,6 +1183,14 @@ def choose_storage(
         provisioned = st.provisioned_bytes(store, need)
         read_bw = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
         read_s = read_step / read_bw if read_step else 0.0
+        if random_rows and store.read_iops:
+            # Random small reads (graph feature rows) are bound by IOPS, not bandwidth.
+            iops = store.read_iops * (nodes if store.per_node else 1)
+            read_s = max(read_s, random_rows / iops)
+        if opens:
+            # Many small files: each open is a metadata operation with a round trip (F19).
+            latency = (store.latency_ms or 1.0) / 1e3
+            read_s += dt.metadata_time(opens, store.metadata_ops_per_s, latency, 64 * nodes)
         exposed = max(0.0, read_s - compute_s)
         share = 0.0
         if ckpt_bytes:
@@ -1083,7 +1216,7 @@ def choose_storage(
             oc.reject(f"no storage in the catalog serves a {chip.segment} deployment of this size")
         return None, 0.0, 0.0, 0.0
     _, _, _, store, exposed, share, provisioned = best
-    oc.spec = Spec(oc.spec.chip, oc.spec.count, oc.spec.scale_out, store.id, oc.spec.framework)
+    oc.spec = dataclasses.replace(oc.spec, storage=store.id)
     if ckpt_bytes:
         oc.term(
             "checkpoint",

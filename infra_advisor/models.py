@@ -102,6 +102,7 @@ class Chip(Entry):
     price_note: str = ""
     clouds: list[Slug] = []
     features: list[Slug] = []
+    runs_frameworks: list[Slug] = []  # when set, only these framework ids run on the chip
 
 
 class Interconnect(Entry):

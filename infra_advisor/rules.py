@@ -104,7 +104,24 @@ def check_kind(job: Job, chip: Chip) -> str | None:
     return None
 
 
-@rule("chip-power-budget", "The chip's board power must fit --power-budget.", ("power_budget",))
+@rule(
+    "chip-task",
+    "Inference-only parts (Inferentia, Cloud AI 100, Edge TPU) do not train.",
+    ("task",),
+)
+def check_task(job: Job, chip: Chip) -> str | None:
+    if "inference-only" in chip.features and job.task != "inference":
+        return f"an inference-only part; it cannot {job.task}"
+    return None
+
+
+@rule(
+    "chip-power-budget",
+    "A chip whose board power exceeds --power-budget must run in a lower power "
+    "mode; the stack's estimated power is what the budget holds (see power-budget).",
+    ("power_budget",),
+    hard=False,
+)
 def check_power(job: Job, chip: Chip) -> str | None:
     budget = job.workload.power_budget
     if budget is not None and chip.tdp_w > budget:
@@ -114,10 +131,10 @@ def check_power(job: Job, chip: Chip) -> str | None:
 
 CHIP_RULES: tuple[Callable[[Job, Chip], str | None], ...] = (
     check_status,
+    check_task,
     check_deploy,
     check_vendor,
     check_kind,
-    check_power,
 )
 
 
@@ -144,7 +161,9 @@ def framework_support(fw: Framework, chip: Chip) -> str | None:
     ("task", "model_type", "framework"),
 )
 def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
-    if framework_support(fw, chip) is None:
+    if framework_support(fw, chip) is None or (
+        chip.runs_frameworks and fw.id not in chip.runs_frameworks
+    ):
         return f"{fw.name} does not run on {chip.name} ({chip.vendor} {chip.type})"
     if job.task not in fw.tasks:
         return f"{fw.name} does not do {job.task}"
@@ -173,15 +192,19 @@ def frameworks_for(
     return ok, why
 
 
-def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, str]:
-    """Sort key: native first; for serving, dedicated serving engines (continuous batching,
-    paged KV cache) first; for training, the framework with the most parallel strategies."""
+def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, int, str]:
+    """Sort key: native first; then libraries built for this model type (PyG/DGL for graphs,
+    TorchRec for recommenders, Megatron for transformers); for serving, dedicated serving engines
+    (continuous batching, paged KV cache); for training, the most parallel strategies."""
     support = SUPPORT_RANK[framework_support(fw, chip) or "experimental"]
-    if job.task == "inference":
+    specialised = 0 if fw.model_types == [job.workload.model_type] else 1
+    if job.task == "inference" and job.workload.model_type == "transformer":
         special = (0 if fw.tasks == ["inference"] and fw.parallelism else 100) - len(fw.parallelism)
+    elif job.task == "inference":
+        special = 0 if fw.tasks == ["inference"] else 1
     else:
         special = -len(fw.parallelism)
-    return support, special, fw.id
+    return support, specialised, special, fw.id
 
 
 @rule(

@@ -26,15 +26,23 @@ def render_markdown(report: Report, view: str = "ranking") -> str:
         lines += ["**No stack satisfies this workload and its limits.**", ""]
     else:
         inference = w.get("task") == "inference"
+        llm = inference and w.get("model_type") == "transformer"
         head = ["#", "stack", "chips"]
-        head += ["TTFT", "per token", "req/s"] if inference else ["time"]
+        head += (
+            ["TTFT", "per token", "req/s"]
+            if llm
+            else ["latency", "req/s"]
+            if inference
+            else ["time"]
+        )
         head += ["cost", "energy", "bottleneck", "Pareto"]
         lines.append("| " + " | ".join(head) + " |")
         lines.append(
             "|"
             + "|".join(
                 "---:"
-                if h in ("#", "chips", "time", "cost", "energy", "TTFT", "per token", "req/s")
+                if h
+                in ("#", "chips", "time", "cost", "energy", "TTFT", "per token", "req/s", "latency")
                 else "---"
                 for h in head
             )
@@ -43,9 +51,11 @@ def render_markdown(report: Report, view: str = "ranking") -> str:
         for s in report.stacks:
             m = s.metrics
             row = [str(s.rank), f"`{s.id}`", str(m.chips)]
-            if inference:
-                rps = "—" if m.requests_per_s is None else f"{m.requests_per_s:.3g}"
+            rps = "—" if m.requests_per_s is None else f"{m.requests_per_s:.3g}"
+            if llm:
                 row += [_t(m.ttft_s), _t(m.tpot_s), rps]
+            elif inference:
+                row += [_t(m.latency_s), rps]
             else:
                 row += [_t(m.time_s)]
             row += [

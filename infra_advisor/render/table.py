@@ -83,12 +83,16 @@ def render_ranking(report: Report, console: Console) -> None:
         console.print(Text("No stack satisfies this workload and its limits.", style="bold red"))
         return
     inference = report.workload.get("task") == "inference"
+    llm = inference and report.workload.get("model_type") == "transformer"
     table = Table(show_lines=False, header_style="bold", expand=False)
     table.add_column("#", justify="right")
     table.add_column("stack")
-    if inference:
+    if llm:
         table.add_column("TTFT", justify="right")
         table.add_column("per token", justify="right")
+        table.add_column("req/s", justify="right")
+    elif inference:
+        table.add_column("latency", justify="right")
         table.add_column("req/s", justify="right")
     else:
         table.add_column("time", justify="right")
@@ -100,8 +104,10 @@ def render_ranking(report: Report, console: Console) -> None:
         mark = " ★" if s.pareto else ""
         c = s.components
         row = [f"{s.rank}{mark}", f"{c.chip.count} × {c.chip.id}\n{c.framework}"]
-        if inference:
+        if llm:
             row += [_time(m.ttft_s), _time(m.tpot_s), _num(m.requests_per_s)]
+        elif inference:
+            row += [_time(m.latency_s), _num(m.requests_per_s)]
         else:
             row += [_time(m.time_s)]
         row += [

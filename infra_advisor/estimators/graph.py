@@ -1,0 +1,70 @@
+"""Graph neural network physics (F21): structure, features, sampled subgraphs, messages, halos.
+
+Derived from first principles (no existing tool implements it; see
+../shared/reference/estimators.md F21), with parameters from the MLPerf GNN
+reference (mlcommons/training graph_neural_network) and PyG/DGL layer docs.
+"""
+
+from __future__ import annotations
+
+
+def index_bytes(nodes: float, edges: float) -> int:
+    """int32 indices while ids fit in 2^31, int64 beyond (PyG and DGL switch the same way)."""
+    return 4 if max(nodes, edges) < 2**31 else 8
+
+
+def structure_bytes(nodes: float, edges: float) -> float:
+    """CSR: (N + 1) row pointers + E column indices."""
+    idx = index_bytes(nodes, edges)
+    return (nodes + 1) * idx + edges * idx
+
+
+def feature_bytes(
+    nodes: float, node_features: int, edges: float, edge_features: int, by: float
+) -> float:
+    """Node and edge feature store: N·F_v·by + E·F_e·by (IGBH-full: 547M × 1024 × 4 B ≈ 2.24 TB)."""
+    return nodes * node_features * by + edges * edge_features * by
+
+
+def sampled_subgraph(seeds: float, fanouts: list[int]) -> tuple[float, float]:
+    """Upper bounds on nodes and edges touched by neighbour sampling from ``seeds`` seed nodes.
+
+    nodes ≤ b·Σ_{l=0..L} Π_{i≤l} f_i, edges ≤ b·Σ_{l=1..L} Π_{i≤l} f_i.
+    MLPerf R-GAT (15, 10, 5), b = 1024: ≤ 937,984 nodes and ≤ 936,960 edges.
+    """
+    nodes, edges, frontier = seeds, 0.0, seeds
+    for fanout in fanouts:
+        frontier *= fanout
+        nodes += frontier
+        edges += frontier
+    return nodes, edges
+
+
+def layer_flops(nodes: float, edges: float, f_in: int, f_out: int, edge_features: int) -> float:
+    """Forward FLOPs of one message-passing layer.
+
+    Dense transform 2·N·F_in·F_out; messages and aggregation 2·E·F_out; with edge
+    features an edge-conditioned layer (GINE-style) projects them, 2·E·F_e·F_in,
+    and adds them to every message, E·F_in.
+    """
+    flops = 2 * nodes * f_in * f_out + 2 * edges * f_out
+    if edge_features:
+        flops += 2 * edges * edge_features * f_in + edges * f_in
+    return flops
+
+
+def activation_bytes(
+    nodes: float, edges: float, hidden: int, edge_features: int, by: float
+) -> float:
+    """Activations kept for backward per layer: node states N·F_h, plus per-edge messages
+    E·F_h when edge features force messages to be materialised (GINE, NNConv, GAT with edge_dim)."""
+    per_layer = nodes * hidden * by
+    if edge_features:
+        per_layer += edges * hidden * by
+    return per_layer
+
+
+def halo_bytes(edges: float, cut_fraction: float, hidden: int, by: float) -> float:
+    """Remote neighbour features fetched per layer when the graph is split over devices:
+    each cut edge brings at most one remote node state."""
+    return edges * cut_fraction * hidden * by
