@@ -204,7 +204,7 @@ def evaluate_gnn(
         # Neighbour sampling runs in host data-loader workers, overlapped with device compute.
         cores = job.eff["host-cores"] if chip.segment == "datacenter" else 4.0
         sample_s = e_l * min(n, 8) / (job.eff["sampling-per-core"] * cores)
-        host_s += max(0.0, sample_s - compute)
+        host_s += max(0.0, sample_s - max(compute, memory_s))
         oc.term(
             "neighbour sampling per step (host)",
             "sampled edges per host / (per-core rate × cores)",

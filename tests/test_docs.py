@@ -17,8 +17,21 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
     if typer_cli is None:
         pytest.skip("the typer command is not installed")
     out = tmp_path / "cli.md"
-    subprocess.run([typer_cli, "infra_advisor.cli", "utils", "docs", "--name", "infra-advisor", "--output", str(out)],
-                   check=True, capture_output=True, cwd=ROOT)
+    subprocess.run(
+        [
+            typer_cli,
+            "infra_advisor.cli",
+            "utils",
+            "docs",
+            "--name",
+            "infra-advisor",
+            "--output",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        cwd=ROOT,
+    )
     assert out.read_text() == (ROOT / "docs" / "cli.md").read_text(), (
         "docs/cli.md is stale: run `typer infra_advisor.cli utils docs --name infra-advisor --output docs/cli.md`"
     )
@@ -35,6 +48,11 @@ def test_readme_usage_commands_run() -> None:
         args = [a.strip("'") for a in args]
         if "plan.toml" in args:
             continue
-        result = subprocess.run([sys.executable, "-m", "infra_advisor", *args], capture_output=True, text=True,
-                                check=False, cwd=ROOT)
+        result = subprocess.run(
+            [sys.executable, "-m", "infra_advisor", *args],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=ROOT,
+        )
         assert result.returncode in (0, 1), (command, result.stderr[-400:])

@@ -28,10 +28,14 @@ def report_schema() -> dict[str, object]:
 
 
 @pytest.mark.parametrize("preset", PRESETS)
-def test_every_preset_report_matches_the_published_schema(preset: str, report_schema: dict[str, object]) -> None:
+def test_every_preset_report_matches_the_published_schema(
+    preset: str, report_schema: dict[str, object]
+) -> None:
     result = runner.invoke(app, ["recommend", "--preset", preset, "--json"])
     assert result.exit_code == 0, result.stderr
-    jsonschema.validate(json.loads(result.stdout), report_schema, cls=jsonschema.Draft202012Validator)
+    jsonschema.validate(
+        json.loads(result.stdout), report_schema, cls=jsonschema.Draft202012Validator
+    )
 
 
 @pytest.mark.parametrize("preset", PRESETS)
@@ -49,12 +53,23 @@ def test_workload_schema_validates_a_saved_workload(tmp_path: Path) -> None:
     from infra_advisor.workload import build_workload
 
     workload = build_workload({"params": "70B", "task": "finetune", "battery": "50Wh"})
-    jsonschema.validate(workload.model_dump(mode="json"), schema, cls=jsonschema.Draft202012Validator)
+    jsonschema.validate(
+        workload.model_dump(mode="json"), schema, cls=jsonschema.Draft202012Validator
+    )
 
 
 def test_export_svg_and_html_never_overwrite(tmp_path: Path) -> None:
     svg, html = tmp_path / "r.svg", tmp_path / "r.html"
-    args = ["recommend", "--preset", "llama-8b-chat", "--json", "--export-svg", str(svg), "--export-html", str(html)]
+    args = [
+        "recommend",
+        "--preset",
+        "llama-8b-chat",
+        "--json",
+        "--export-svg",
+        str(svg),
+        "--export-html",
+        str(html),
+    ]
     assert runner.invoke(app, args).exit_code == 0
     assert svg.read_text().startswith("<svg") and "<html" in html.read_text()
     svg.write_text("mine")
@@ -74,14 +89,21 @@ def test_json_path_does_not_import_rich_or_questionary() -> None:
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'questionary', 'prompt_toolkit'))\n"
         "print('LOADED', bad, file=sys.stderr)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert "LOADED []" in result.stderr, result.stderr[-500:]
     assert json.loads(result.stdout)["stacks"]
 
 
 def test_piped_table_has_no_escape_codes_and_no_color_is_respected() -> None:
     env = {"NO_COLOR": "1", "COLUMNS": "100", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-m", "infra_advisor", "recommend", "--preset", "llama-8b-chat"],
-                            capture_output=True, text=True, env=env, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "infra_advisor", "recommend", "--preset", "llama-8b-chat"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert result.returncode == 0
     assert "\x1b[" not in result.stdout and "bottleneck" in result.stdout

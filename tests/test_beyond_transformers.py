@@ -1,0 +1,222 @@
+"""Graphs, embeddings, vision, storage and the edge (issue 4): published figures and physics that moves."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra_advisor.catalog import Catalog
+from infra_advisor.engine import explain_stack, recommend
+from infra_advisor.estimators import graph
+from infra_advisor.presets import load_preset
+from infra_advisor.workload import build_workload
+
+
+def explain(catalog: Catalog, stack: str, **flags: object):  # type: ignore[no-untyped-def]
+    report = explain_stack(build_workload(flags), catalog, stack)
+    assert report.stacks, report.rejected
+    return report.stacks[0]
+
+
+def test_sampled_subgraph_matches_mlperf_rgat_bound() -> None:
+    # ../shared/reference/estimators.md F21 from mlcommons/training graph_neural_network (R-GAT,
+    # fanouts 15,10,5, batch 1024): at most 937,984 nodes and 936,960 edges per mini-batch.
+    assert graph.sampled_subgraph(1024, [15, 10, 5]) == (937_984, 936_960)
+
+
+def test_igbh_feature_store_is_about_2_2_tb() -> None:
+    # MLPerf GNN README (mlcommons/training graph_neural_network): IGBH-full node features ≈ 2.2 TB in fp32
+    # (547M nodes × 1024 features × 4 B).
+    assert graph.feature_bytes(547e6, 1024, 0, 0, 4.0) == pytest.approx(2.24e12, rel=0.01)
+
+
+def test_resnet50_training_throughput_within_stated_band(catalog: Catalog) -> None:
+    # NVIDIA DeepLearningExamples, RN50 v1.5 (PaddlePaddle) README: 2,711 img/s mixed-precision training
+    # on one A100 80GB. https://github.com/NVIDIA/DeepLearningExamples/blob/master/PaddlePaddle/Classification/RN50v1.5/README.md
+    stack = explain(
+        catalog,
+        "a100-80gb-sxm:1/-/-/local-nvme-gen4/pytorch",
+        model_type="vision",
+        params="25.6M",
+        flops_per_sample="8.2G",
+        batch_size=256,
+        samples="1.28M",
+    )
+    ratio = stack.metrics.samples_per_s / 2711
+    assert 1 / 1.5 <= ratio <= 1.5, ratio
+
+
+def test_edge_features_grow_memory_and_step_time(catalog: Catalog) -> None:
+    base = dict(
+        model_type="gnn", task="train", nodes="10M", edges="200M", node_features=64, fanout="15,10"
+    )
+    plain = explain(catalog, "h100-sxm:1/-/-/-/pyg", **base, edge_features=0)
+    rich = explain(catalog, "h100-sxm:1/-/-/-/pyg", **base, edge_features=32)
+    assert rich.metrics.memory_per_chip_bytes > plain.metrics.memory_per_chip_bytes
+    assert rich.breakdown.compute_s > plain.breakdown.compute_s
+    assert rich.breakdown.memory_s > plain.breakdown.memory_s
+    assert rich.metrics.step_time_s >= plain.metrics.step_time_s
+    assert any("edge feature" in n for n in rich.notes)
+
+
+def test_a_graph_that_outgrows_the_device_moves_to_host_memory(catalog: Catalog) -> None:
+    small = explain(
+        catalog, "h100-sxm:1/-/-/-/pyg", model_type="gnn", task="train", nodes="10M", edges="100M"
+    )
+    huge = explain(
+        catalog,
+        "h100-sxm:1/-/-/-/pyg",
+        model_type="gnn",
+        task="train",
+        nodes="1B",
+        edges="20B",
+        node_features=256,
+    )
+    assert small.layout["graph"] == "device" and huge.layout["graph"] == "host"
+    assert huge.breakdown.host_s > small.breakdown.host_s
+    assert "host memory" in huge.bottleneck.explanation
+
+
+def test_more_devices_mean_more_halo_traffic(catalog: Catalog) -> None:
+    flags = dict(
+        model_type="gnn",
+        task="train",
+        nodes="100M",
+        edges="2B",
+        node_features=128,
+        sampling="full",
+        layers=2,
+        hidden=128,
+    )
+    four = explain(catalog, "h100-sxm:16/nvlink-4/ib-ndr/-/pyg", **flags)
+    many = explain(catalog, "h100-sxm:64/nvlink-4/ib-ndr/-/pyg", **flags)
+    assert four.breakdown.network_s > 0
+    assert many.metrics.memory_per_chip_bytes < four.metrics.memory_per_chip_bytes
+
+
+def test_many_small_files_on_an_object_store_make_storage_the_bottleneck(catalog: Catalog) -> None:
+    flags = dict(
+        model_type="vision",
+        task="train",
+        params="25.6M",
+        samples="1.28M",
+        batch_size=4096,
+        bytes_per_sample="110KB",
+    )
+    small = explain(catalog, "h100-sxm:8/nvlink-4/-/aws-s3/pytorch", **flags, files="1.28M")
+    sharded = explain(catalog, "h100-sxm:8/nvlink-4/-/aws-s3/pytorch", **flags, files="1280")
+    assert small.breakdown.storage_s > sharded.breakdown.storage_s
+    assert small.bottleneck.kind == "storage" and "files" in small.bottleneck.explanation
+
+
+def test_tighter_power_budget_rejects_with_numbers(catalog: Catalog) -> None:
+    loose = recommend(
+        build_workload({**load_preset("camera-vision-edge"), "power_budget": "60W"}),
+        catalog,
+        top=20,
+    )
+    tight = recommend(build_workload(load_preset("camera-vision-edge")), catalog, top=20)
+    loose_chips = {s.components.chip.id for s in loose.stacks}
+    tight_chips = {s.components.chip.id for s in tight.stacks}
+    assert tight_chips < loose_chips
+    rejected = {r.id: r.reasons for r in tight.rejected}
+    assert any(
+        "W; the power budget is 5 W" in reason for reason in rejected["jetson-agx-orin-64gb"]
+    )
+    assert all(s.metrics.power_w <= 5 for s in tight.stacks)
+    assert all(s.metrics.battery_hours is not None for s in tight.stacks)
+
+
+def test_edge_tpu_streams_weights_that_do_not_fit_its_sram(catalog: Catalog) -> None:
+    fits = explain(
+        catalog,
+        "coral-edge-tpu:1/-/-/-/litert",
+        task="inference",
+        model_type="vision",
+        params="3.4M",
+        flops_per_sample="600M",
+        precision="int8",
+        deploy="edge",
+    )
+    spills = explain(
+        catalog,
+        "coral-edge-tpu:1/-/-/-/litert",
+        task="inference",
+        model_type="vision",
+        params="25M",
+        flops_per_sample="8.2G",
+        precision="int8",
+        deploy="edge",
+    )
+    assert not any("stream" in n for n in fits.notes)
+    assert any("stream over usb-3" in n for n in spills.notes)
+    assert spills.breakdown.host_s > fits.breakdown.host_s
+
+
+def test_sparsecore_gathers_faster_than_plain_hbm(catalog: Catalog) -> None:
+    flags = dict(
+        model_type="recsys",
+        task="train",
+        embedding_rows="100M",
+        embedding_dim=128,
+        lookups_per_sample=26,
+        params="2M",
+        samples="100M",
+    )
+    v5p = explain(catalog, "tpu-v5p:1/-/-/-/jax", **flags)
+    assert "SparseCore" in v5p.bottleneck.explanation or v5p.bottleneck.kind != "memory_bandwidth"
+    assert any(t.inputs.get("sparsecore") is True for t in v5p.terms)
+    h100 = explain(catalog, "h100-sxm:1/-/-/-/torchrec", **flags)
+    assert any(t.inputs.get("sparsecore") is False for t in h100.terms)
+
+
+def test_embedding_tables_beyond_device_memory_live_in_host_memory(catalog: Catalog) -> None:
+    stack = explain(
+        catalog,
+        "h100-sxm:1/-/-/-/torchrec",
+        model_type="recsys",
+        task="train",
+        embedding_rows="2B",
+        embedding_dim=128,
+        params="2M",
+        samples="10M",
+    )
+    assert stack.layout["tables"] == "host"
+    assert stack.bottleneck.kind == "host"
+
+
+def test_tcp_scale_out_costs_host_cpu_and_a_dpu_offload_relieves_it(catalog: Catalog) -> None:
+    flags = dict(
+        model_type="recsys",
+        task="train",
+        embedding_rows="500M",
+        embedding_dim=128,
+        params="2M",
+        samples="100M",
+        batch_size=262144,
+    )
+    tcp = explain(catalog, "h100-sxm:16/nvlink-4/eth-25g-tcp/-/torchrec", **flags)
+    offloaded = explain(
+        catalog, "h100-sxm:16/nvlink-4/eth-25g-tcp/-/torchrec/dpu:bluefield-3", **flags
+    )
+    assert offloaded.metrics.step_time_s < tcp.metrics.step_time_s
+    assert offloaded.components.offload == "bluefield-3"
+
+
+@pytest.mark.parametrize(
+    "preset",
+    [
+        "edge-gnn-friendship",
+        "edge-gnn-friendship-sharded",
+        "papers100m-gnn",
+        "dlrm-criteo",
+        "resnet50-imagenet",
+        "camera-vision-edge",
+    ],
+)
+def test_new_presets_rank_explained_stacks(catalog: Catalog, preset: str) -> None:
+    report = recommend(build_workload(load_preset(preset)), catalog)
+    assert report.stacks
+    for stack in report.stacks:
+        assert stack.bottleneck.explanation and stack.bottleneck.relief
+    if preset.startswith("edge"):
+        assert all(catalog.chips[s.components.chip.id].segment == "edge" for s in report.stacks)
