@@ -77,6 +77,12 @@ def _entry_line(text: str, entry_id: object) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
+def _where(label: str, text: str, entry_id: object) -> str:
+    """file:line of an entry, looked up only when reporting an error."""
+    line = _entry_line(text, entry_id)
+    return f"{label}:{line}" if line else label
+
+
 def _format_validation(err: ValidationError) -> list[str]:
     lines = []
     for item in err.errors():
@@ -130,15 +136,14 @@ def _parse_file(label: str, name: str, raw: bytes) -> list[Entry]:
     seen: set[str] = set()
     for index, item in enumerate(items, start=1):
         entry_id = item.get("id") if isinstance(item, dict) else None
-        line = _entry_line(text, entry_id)
-        where = f"{label}:{line}" if line else label
         who = f"entry {entry_id!r}" if isinstance(entry_id, str) else f"{table} #{index} (no id)"
         try:
             entry = model.model_validate(item)
         except ValidationError as exc:
             details = "; ".join(_format_validation(exc))
-            raise CatalogError(f"{where}: {who}: {details}") from None
+            raise CatalogError(f"{_where(label, text, entry_id)}: {who}: {details}") from None
         if entry.id in seen:
+            where = _where(label, text, entry_id)
             raise CatalogError(f"{where}: duplicate id {entry.id!r} in {name}")
         seen.add(entry.id)
         entries.append(entry)

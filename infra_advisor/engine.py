@@ -25,7 +25,7 @@ from infra_advisor.evaluate import (
 )
 from infra_advisor.evaluate_sparse import evaluate_gnn, evaluate_recsys
 from infra_advisor.job import Job, build_job
-from infra_advisor.models import Chip, Framework
+from infra_advisor.models import Chip, Framework, Interconnect
 from infra_advisor.report import (
     Bottleneck,
     Breakdown,
@@ -46,11 +46,16 @@ DEFAULT_TOP = 5
 DEFAULT_HORIZON_S = {"train": 90 * 86400.0, "finetune": 7 * 86400.0}
 
 
+RELIEF_CHIPS = 12  # chip swaps considered for a relief: the best-ranked feasible chips
+RELIEF_STORAGE = 12  # storage swaps considered: the fastest readers
+
+
 @dataclasses.dataclass
 class Context:
     job: Job
     catalog: Catalog
     evaluated: int = 0
+    shortlist: list[str] | None = None  # feasible chips, best first (bounds relief chip swaps)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -122,8 +127,20 @@ def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]
     if pinned is not None:
         return [pinned]
     links = [i for i in cat.interconnects.values() if rules.scale_out_rejection(i, chip) is None]
-    links.sort(key=lambda i: (-i.bandwidth_gb_s, not i.rdma, i.id))
-    return [i.id for i in links]
+    links.sort(key=lambda i: (-i.bandwidth_gb_s, not i.rdma, i.latency_us, i.id))
+    # Keep the Pareto front over (bandwidth, latency, RDMA, price): a link that is no faster,
+    # no quicker, no more capable and no cheaper than one already kept gives no better stack.
+    kept: list[Interconnect] = []
+    for link in links:
+        price = link.price_usd_per_chip_hour or 0.0
+        if not any(
+            k.latency_us <= link.latency_us
+            and (k.rdma or not link.rdma)
+            and (k.price_usd_per_chip_hour or 0.0) <= price
+            for k in kept
+        ):
+            kept.append(link)
+    return [i.id for i in kept]
 
 
 def count_ladder(chip: Chip, job: Job) -> list[int]:
@@ -262,14 +279,27 @@ def _relief_options(
             for link in scale_out_options(cat, chip, None)
             if link != s.scale_out
         )
-    if job.workload.storage is None:
+    storage_matters = oc.breakdown.get("storage_s", 0.0) > 0.01 * (
+        oc.metrics.get("step_time_s") or 0.0
+    )
+    if job.workload.storage is None and (storage_matters or job.workload.optimize == "cost"):
+        stores = [
+            st
+            for st in storage_candidates(cat, chip, dataclasses.replace(s, storage=None))
+            if st.id != s.storage
+        ]
+        stores.sort(key=lambda st: (-(st.read_gb_s or st.read_max_gb_s or 0.0), st.id))
         options.extend(
             ("storage", "storage", s.storage, store.id, dataclasses.replace(s, storage=store.id))
-            for store in storage_candidates(cat, chip, dataclasses.replace(s, storage=None))
-            if store.id != s.storage
+            for store in stores[:RELIEF_STORAGE]
         )
     if job.workload.chip is None:
-        for other in cat.chips.values():
+        pool = (
+            [cat.chips[c] for c in ctx.shortlist]
+            if ctx.shortlist is not None
+            else list(cat.chips.values())
+        )
+        for other in pool:
             if other.id == chip.id or rules.chip_rejections(job, other):
                 continue
             fws, _ = rules.frameworks_for(job, cat.frameworks, other)
@@ -501,6 +531,8 @@ def recommend(
                 keep.append(oc)
         outcomes = keep
     scores = scoring.score(outcomes, workload.optimize)
+    order = sorted(range(len(outcomes)), key=lambda i: -scores[i])
+    ctx.shortlist = list(dict.fromkeys(outcomes[i].spec.chip for i in order))[:RELIEF_CHIPS]
     ranked = sorted(
         range(len(outcomes)),
         key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)),

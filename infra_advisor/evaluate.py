@@ -1171,6 +1171,53 @@ def choose_storage(
 
     Returns (storage, exposed read seconds per step, checkpoint share, provisioned bytes).
     """
+    key = (
+        chip.segment,
+        spec.storage,
+        nodes,
+        f"{read_step:.4g}",
+        f"{compute_s:.4g}",
+        f"{ckpt_bytes:.4g}",
+        f"{interval_s:.4g}",
+        f"{dataset:.4g}",
+        f"{random_rows:.4g}",
+        f"{opens:.4g}",
+        id(cat),
+    )
+    best = job.cache.get(key, False)
+    if best is False:
+        best = _best_storage(
+            job,
+            cat,
+            chip,
+            spec,
+            read_step,
+            compute_s,
+            ckpt_bytes,
+            interval_s,
+            dataset,
+            nodes,
+            random_rows,
+            opens,
+        )
+        job.cache[key] = best
+    return _apply_storage(job, chip, spec, oc, best, dataset, ckpt_bytes, interval_s)
+
+
+def _best_storage(
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    spec: Spec,
+    read_step: float,
+    compute_s: float,
+    ckpt_bytes: float,
+    interval_s: float,
+    dataset: float,
+    nodes: int,
+    random_rows: float,
+    opens: float,
+) -> tuple[float, float, str, Storage, float, float, float] | None:
     best: tuple[float, float, str, Storage, float, float, float] | None = None
     for store in storage_candidates(cat, chip, spec):
         if store.status in ("legacy", "discontinued") and not job.workload.include_legacy:
@@ -1206,6 +1253,19 @@ def choose_storage(
         key = (round(penalty, 9), cost, store.id)
         if best is None or key < best[:3]:
             best = (key[0], key[1], key[2], store, exposed, share, provisioned)
+    return best
+
+
+def _apply_storage(
+    job: Job,
+    chip: Chip,
+    spec: Spec,
+    oc: Outcome,
+    best: tuple[float, float, str, Storage, float, float, float] | None,
+    dataset: float,
+    ckpt_bytes: float,
+    interval_s: float,
+) -> tuple[Storage | None, float, float, float]:
     if best is None:
         if spec.storage is not None or job.workload.storage is not None:
             oc.reject(

@@ -8,6 +8,7 @@ pessimistic), each with the assumption it rests on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.estimators import transformer as tf
@@ -46,6 +47,8 @@ class Job:
     eff: dict[str, float]
     scenario: str = "central"
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    # Memoised sub-results shared by every evaluation of this job (storage choices).
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_transformer(self) -> bool:

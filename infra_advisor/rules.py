@@ -189,7 +189,27 @@ def frameworks_for(
         elif pinned:
             why.append(reason)
     ok.sort(key=lambda f: framework_preference(job, f, chip))
-    return ok, why
+    return _distinct(ok, chip), why
+
+
+def _distinct(frameworks: list[Framework], chip: Chip) -> list[Framework]:
+    """Drop frameworks that offer this chip nothing the ones before them do not (same support,
+    parallelism, precisions, sparsity and graph features): they would give the same estimate."""
+    seen: set[tuple[object, ...]] = set()
+    kept = []
+    for fw in frameworks:
+        signature = (
+            framework_support(fw, chip),
+            frozenset(fw.parallelism),
+            frozenset(fw.precisions),
+            fw.structured_sparsity,
+            fw.edge_features,
+            tuple(fw.tasks) == ("inference",),
+        )
+        if signature not in seen:
+            seen.add(signature)
+            kept.append(fw)
+    return kept
 
 
 def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, int, str]:

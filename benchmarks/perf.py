@@ -1,0 +1,135 @@
+"""Performance benchmark: start-up and answer, catalog scale, peak memory, Q&A responsiveness.
+
+Run from the repository root with the project installed:
+
+    python benchmarks/perf.py            # prints a table of ratios
+    python benchmarks/perf.py --runs 15  # more runs for steadier medians
+
+It measures, in one run:
+1. the median wall time of `infra-advisor recommend --preset llama-8b-chat --format json`
+   divided by the median wall time of importing the tool's own dependencies naively
+   (`python -c "import typer, rich.console, pydantic, questionary"`), runs interleaved
+   (goal ≤ 0.6);
+2. `recommend` with a synthetic overlay twenty times the shipped catalog in every component
+   kind (written by benchmarks/make_overlay.py) over the shipped catalog's time for the same
+   workload (goal ≤ 25);
+3. the peak resident memory of the JSON run (goal < 150 MB);
+4. the time between two questions of the guided Q&A, in process (goal: no perceptible pause,
+   under 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PRESET = "llama-8b-chat"
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(after, before)
+
+
+def peak_rss_mb(cmd: list[str]) -> float:
+    code = (
+        "import resource, subprocess, sys;"
+        f"subprocess.run({cmd!r}, stdout=subprocess.DEVNULL, check=True);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return int(out.stdout.strip()) / 1024
+
+
+def qa_pause_ms() -> float:
+    """Median time from one answered question to the next prompt, in process (pipe input)."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    import infra_advisor.prompts as prompts
+
+    stamps: list[float] = []
+    original = prompts.check_answer
+
+    def stamped(key: str, text: str) -> str | None:
+        stamps.append(time.perf_counter())
+        return original(key, text)
+
+    prompts.check_answer = stamped
+    try:
+        with create_pipe_input() as pipe:
+            pipe.send_text("\r" * 30)
+            with create_app_session(input=pipe, output=DummyOutput()):
+                start = time.perf_counter()
+                prompts.ask_workload({})
+                total = time.perf_counter() - start
+    finally:
+        prompts.check_answer = original
+    questions = 12
+    return total / questions * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    exe = [sys.executable, "-m", "infra_advisor"]
+    answer = [*exe, "recommend", "--preset", PRESET, "--format", "json"]
+    naive = [sys.executable, "-c", "import typer, rich.console, pydantic, questionary"]
+    subprocess.run(answer, check=True, stdout=subprocess.DEVNULL)  # warm the catalog cache
+    answers, imports = [], []
+    for _ in range(args.runs):
+        answers.append(timed(answer)[0])
+        imports.append(timed(naive)[0])
+    ratio_start = statistics.median(answers) / statistics.median(imports)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        overlay = Path(tmp) / "overlay"
+        subprocess.run(
+            [sys.executable, str(HERE / "make_overlay.py"), str(overlay), "--factor", "20"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        workloads = [["--preset", PRESET], ["--preset", "llama-70b-lora"]]
+        scale = []
+        for wl in workloads:
+            base = [*exe, "recommend", *wl, "--format", "json"]
+            big = [*base, "--catalog", str(overlay)]
+            subprocess.run(big, check=True, stdout=subprocess.DEVNULL)  # cache the overlay
+            b = statistics.median(timed(base)[0] for _ in range(max(3, args.runs // 3)))
+            g = statistics.median(timed(big)[0] for _ in range(max(3, args.runs // 3)))
+            scale.append((wl[1], b, g, g / b))
+        peak = peak_rss_mb(answer)
+    pause = qa_pause_ms()
+
+    print(f"{'measure':58} {'value':>10} {'goal':>8}")
+    print(
+        f"{'start-up + answer / naive dependency import (median)':58} {ratio_start:10.2f} {'<= 0.60':>8}"
+    )
+    print(f"{'  answer median (s)':58} {statistics.median(answers):10.3f}")
+    print(f"{'  naive import median (s)':58} {statistics.median(imports):10.3f}")
+    for name, b, g, r in scale:
+        print(f"{'20x catalog / shipped catalog: ' + name:58} {r:10.2f} {'<= 25':>8}")
+        print(f"{'  shipped / 20x seconds':58} {b:5.2f}/{g:5.2f}")
+    print(f"{'peak RSS of the JSON run (MB)':58} {peak:10.1f} {'< 150':>8}")
+    print(f"{'Q&A: time per question, in process (ms)':58} {pause:10.1f} {'< 50':>8}")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("NO_COLOR", "1")
+    raise SystemExit(main())
