@@ -209,7 +209,7 @@ def plan_chip(
         served = first.metrics.get("requests_per_s") or 0.0
         if rate and served < rate * 0.999 and w.chips is None:
             tp = first.layout.get("tensor_parallel", 1)
-            replicas = math.ceil(rate / max(served, 1e-12) * first.layout.get("replicas", 1))
+            replicas = math.ceil(rate / max(served, 1e-12) * first.spec.count / tp)
             limit = w.max_chips or 4096
             count = min(tp * replicas, limit - limit % tp)
             if count > first.spec.count:

@@ -1094,7 +1094,7 @@ def evaluate_generic(
     rate = batch * (1 if train else n) / step
     oc.metrics.update(
         samples_per_s=rate,
-        requests_per_s=None if train else rate,
+        requests_per_s=None if train else min(rate, w.rate or rate),
         latency_s=step if not train else None,
     )
     oc.objective_time_s = total if train else step

@@ -19,6 +19,7 @@ from infra_advisor.evaluate import (
     choose_storage,
     compute_peak,
     dominant_overhead,
+    duty_cycle,
     finish,
     group_link,
     host_link_bandwidth,
@@ -278,7 +279,6 @@ def evaluate_gnn(
         "overlap_s": 0.0,
     }
     memory = working + (graph_bytes / n if where == "device" else 0.0)
-    util = min(1.0, compute / step) if step else 0.0
     finish(
         job,
         cat,
@@ -289,14 +289,14 @@ def evaluate_gnn(
         provisioned,
         seconds=total,
         step_s=step,
-        util=max(util, 0.2),
+        util=duty_cycle(job, compute + memory_s, step, n),
         memory=memory,
         capacity=capacity,
     )
     rate = batch_seeds / step if not job.inference else n / step
     oc.metrics.update(
         samples_per_s=rate,
-        requests_per_s=rate if job.inference else None,
+        requests_per_s=min(rate, w.rate or rate) if job.inference else None,
         latency_s=step if job.inference else None,
     )
     oc.objective_time_s = total if not job.inference else step
@@ -463,14 +463,14 @@ def evaluate_recsys(
         provisioned,
         seconds=total,
         step_s=step,
-        util=max(min(1.0, compute / step), 0.2) if step else 0.0,
+        util=duty_cycle(job, compute + memory_s, step, n),
         memory=memory,
         capacity=capacity,
     )
     rate = batch / step
     oc.metrics.update(
         samples_per_s=rate,
-        requests_per_s=rate if job.inference else None,
+        requests_per_s=min(rate, w.rate or rate) if job.inference else None,
         latency_s=step if job.inference else None,
     )
     oc.objective_time_s = total if train else step
