@@ -531,12 +531,11 @@ def recommend(
                 keep.append(oc)
         outcomes = keep
     scores = scoring.score(outcomes, workload.optimize)
-    order = sorted(range(len(outcomes)), key=lambda i: -scores[i])
-    ctx.shortlist = list(dict.fromkeys(outcomes[i].spec.chip for i in order))[:RELIEF_CHIPS]
     ranked = sorted(
         range(len(outcomes)),
         key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)),
     )
+    ctx.shortlist = list(dict.fromkeys(outcomes[i].spec.chip for i in ranked))[:RELIEF_CHIPS]
     pareto = scoring.pareto_flags(outcomes)
     stacks = []
     for rank, index in enumerate(ranked[:top], start=1):

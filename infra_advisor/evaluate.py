@@ -201,6 +201,42 @@ def duty_cycle(job: Job, busy_s: float, step_s: float, chips: int) -> float:
     return util
 
 
+def serving_targets(
+    job: Job, oc: Outcome, rate: float, step: float, unit: str, *, latency: bool = True
+) -> None:
+    """Soft targets of a server: the rate asked (saturated below it) and the latency target."""
+    w = job.workload
+    if not job.inference:
+        return
+    if w.rate and rate < w.rate * 0.999:
+        oc.soft.append(f"saturated: sustains {rate:.3g} {unit}/s of the {w.rate:g} asked")
+    if latency and w.latency_target is not None and step > w.latency_target:
+        oc.soft.append(
+            f"latency {format_duration(step)} misses the {format_duration(w.latency_target)} target"
+        )
+
+
+def breakdown(
+    compute: float,
+    memory: float,
+    network: float,
+    storage: float,
+    host: float,
+    bubble: float = 0.0,
+    overlap: float = 0.0,
+) -> dict[str, float]:
+    """Seconds of one step bound by each resource (the report's `breakdown`)."""
+    return {
+        "compute_s": compute,
+        "memory_s": memory,
+        "network_s": network,
+        "storage_s": storage,
+        "host_s": host,
+        "bubble_s": bubble,
+        "overlap_s": overlap,
+    }
+
+
 def usable_memory(job: Job, chip: Chip) -> float:
     """Bytes a model may use on one chip: capacity × usable fraction, less the runtime's fixed share
     (never more than a tenth of a small device's memory)."""
@@ -838,15 +874,7 @@ def evaluate_inference(
     oc.term("critical batch", "F·by_w/(2·BW)", crit, "requests", "F11")
     window = w.samples / rate if (w.samples and rate) else 3600.0
     tokens_per_s = req_s * job.output_tokens
-    oc.breakdown = {
-        "compute_s": c_part,
-        "memory_s": m_part,
-        "network_s": n_part,
-        "storage_s": 0.0,
-        "host_s": 0.0,
-        "bubble_s": 0.0,
-        "overlap_s": 0.0,
-    }
+    oc.breakdown = breakdown(c_part, m_part, n_part, 0.0, 0.0)
     util = min(1.0, max(c_part / step_t, 0.3 * m_part / step_t)) if step_t > 0 else 0.0
     store, _, _, provisioned = choose_storage(
         job, cat, chip, spec, oc, 0.0, step_t, 0.0, math.inf, wbytes, replicas
@@ -1068,15 +1096,7 @@ def evaluate_generic(
             link=chip.host_interconnect or "host",
         )
     oc.layout = {"data_parallel": n, "batch": batch, "precision": precision}
-    oc.breakdown = {
-        "compute_s": compute,
-        "memory_s": mem_s,
-        "network_s": max(comm, 0.0),
-        "storage_s": storage_s,
-        "host_s": host_s,
-        "bubble_s": 0.0,
-        "overlap_s": 0.0,
-    }
+    oc.breakdown = breakdown(compute, mem_s, max(comm, 0.0), storage_s, host_s)
     finish(
         job,
         cat,
@@ -1127,12 +1147,7 @@ def evaluate_generic(
         f"{oc.kind.replace('_', ' ')}: {reasons[oc.kind]} takes {format_duration(terms[oc.kind])} "
         f"of each {format_duration(step)} step (batch {batch} on {n} × {chip.name})"
     )
-    if job.inference and w.rate and rate < w.rate * 0.999:
-        oc.soft.append(f"saturated: sustains {rate:.3g} samples/s of the {w.rate:g} asked")
-    if w.latency_target is not None and job.inference and step > w.latency_target:
-        oc.soft.append(
-            f"latency {format_duration(step)} misses the {format_duration(w.latency_target)} target"
-        )
+    serving_targets(job, oc, rate, step, "samples")
     return oc
 
 

@@ -16,6 +16,7 @@ from infra_advisor.evaluate import (
     GB,
     Outcome,
     Spec,
+    breakdown,
     choose_storage,
     compute_peak,
     dominant_overhead,
@@ -25,6 +26,7 @@ from infra_advisor.evaluate import (
     host_link_bandwidth,
     links_for,
     node_size,
+    serving_targets,
     tcp_host_time,
     usable_memory,
 )
@@ -269,15 +271,7 @@ def evaluate_gnn(
         "layers": layers,
         "hidden": hidden,
     }
-    oc.breakdown = {
-        "compute_s": compute,
-        "memory_s": memory_s,
-        "network_s": network,
-        "storage_s": storage_s,
-        "host_s": host_s,
-        "bubble_s": 0.0,
-        "overlap_s": 0.0,
-    }
+    oc.breakdown = breakdown(compute, memory_s, network, storage_s, host_s)
     memory = working + (graph_bytes / n if where == "device" else 0.0)
     finish(
         job,
@@ -300,12 +294,7 @@ def evaluate_gnn(
         latency_s=step if job.inference else None,
     )
     oc.objective_time_s = total if not job.inference else step
-    if job.inference and w.rate and rate < w.rate * 0.999:
-        oc.soft.append(f"saturated: sustains {rate:.3g} requests/s of the {w.rate:g} asked")
-    if job.inference and w.latency_target is not None and step > w.latency_target:
-        oc.soft.append(
-            f"latency {format_duration(step)} misses the {format_duration(w.latency_target)} target"
-        )
+    serving_targets(job, oc, rate, step, "requests")
     terms = {
         "compute": compute,
         "memory_bandwidth": memory_s,
@@ -443,15 +432,7 @@ def evaluate_recsys(
     )
     oc.term("dense compute per step", "FLOPs/sample · batch · 3 / (n·F·η)", compute, "s", "F3")
     oc.layout = {"tables": where, "shards": n, "batch": batch, "precision": precision}
-    oc.breakdown = {
-        "compute_s": compute,
-        "memory_s": memory_s,
-        "network_s": network,
-        "storage_s": storage_s,
-        "host_s": host_s,
-        "bubble_s": 0.0,
-        "overlap_s": 0.0,
-    }
+    oc.breakdown = breakdown(compute, memory_s, network, storage_s, host_s)
     memory = (table / n if where == "device" else 0.0) + dense_bytes + job.eff["runtime-overhead"]
     finish(
         job,
@@ -474,8 +455,7 @@ def evaluate_recsys(
         latency_s=step if job.inference else None,
     )
     oc.objective_time_s = total if train else step
-    if job.inference and w.rate and rate < w.rate * 0.999:
-        oc.soft.append(f"saturated: sustains {rate:.3g} samples/s of the {w.rate:g} asked")
+    serving_targets(job, oc, rate, step, "samples", latency=False)
     terms = {
         "compute": compute,
         "memory_bandwidth": memory_s,
