@@ -1,3 +1,3 @@
-from infra_advisor.cli import main
+from infra_advisor.entry import main
 
 main()

@@ -14,7 +14,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from infra_advisor import __version__
-from infra_advisor.errors import AdvisorError, ExitCode
+from infra_advisor.errors import AdvisorError, ExitCode, format_error
+from infra_advisor.flags import WORKLOAD_HELP
 
 app = typer.Typer(
     name="infra-advisor",
@@ -29,60 +30,6 @@ catalog_app = typer.Typer(
 app.add_typer(catalog_app, name="catalog")
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Workload flags: name -> help.  Every one is also a workload-file key and a Q&A question.
-WORKLOAD_HELP: dict[str, str] = {
-    "task": "train (from scratch), finetune or inference",
-    "finetune_method": "full, lora or qlora",
-    "model_type": "transformer, gnn, recsys, vision or generic",
-    "params": "total parameters, e.g. 70B",
-    "active_params": "active parameters per token (mixture of experts), e.g. 13B",
-    "layers": "transformer layers (derived from --params when absent)",
-    "hidden": "hidden size (derived when absent)",
-    "heads": "attention heads (derived when absent)",
-    "kv_heads": "key/value heads, grouped-query attention (derived when absent)",
-    "precision": "fp32, tf32, bf16, fp16, fp8, int8 or int4",
-    "tokens": "training tokens, e.g. 15T",
-    "samples": "training samples, or requests to serve",
-    "epochs": "passes over the data",
-    "seq_len": "sequence length in tokens",
-    "batch_size": "global batch (sequences or samples)",
-    "prompt_tokens": "prompt tokens per request",
-    "output_tokens": "generated tokens per request",
-    "rate": "requests per second to serve, e.g. 20 or 1200/min",
-    "latency_target": "time to first token (LLM serving) or per-sample latency, e.g. 200ms",
-    "weight_sparsity": "fraction of zero weights, e.g. 0.5",
-    "sparsity_pattern": "unstructured or 2:4",
-    "embedding_rows": "rows in the sparse embedding tables, e.g. 1B",
-    "embedding_dim": "embedding dimension",
-    "lookups_per_sample": "embedding lookups per sample",
-    "flops_per_sample": "forward FLOPs per sample, e.g. 4.1G",
-    "bytes_per_sample": "input bytes per sample, e.g. 150KB",
-    "nodes": "graph nodes, e.g. 111M",
-    "edges": "graph edges, e.g. 1.6B",
-    "node_features": "node feature dimension",
-    "edge_features": "edge feature dimension",
-    "sampling": "full or neighbor",
-    "fanout": "neighbour-sampling fanouts per layer, e.g. 15,10",
-    "dataset_size": "dataset size, e.g. 2TB",
-    "files": "number of files in the dataset",
-    "checkpoint_every": "interval between checkpoints, e.g. 1h",
-    "deploy": "cloud, onprem or edge",
-    "power_budget": "power budget, e.g. 15W",
-    "battery": "battery capacity, e.g. 50Wh",
-    "max_chips": "most chips to consider",
-    "budget": "most the job may cost, e.g. $20k",
-    "deadline": "latest the job may finish, e.g. 30d",
-    "vendor": "only chips from this vendor (nvidia, amd, google, aws, intel, ...)",
-    "cloud": "only chips offered on this cloud (aws, gcp, azure, ...)",
-    "framework": "pin the framework (a catalog id)",
-    "chip": "pin the chip (a catalog id)",
-    "chips": "pin the chip count",
-    "interconnect": "pin the scale-out interconnect (a catalog id)",
-    "storage": "pin the storage system (a catalog id)",
-    "optimize": "time, cost, energy or balanced",
-    "include_legacy": "also consider legacy and discontinued parts",
-}
 
 
 def _workload_parameters() -> list[inspect.Parameter]:
@@ -140,9 +87,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks", hidden=T
 
 
 def fail(message: str, hint: str = "", code: int = ExitCode.BAD_INPUT) -> NoReturn:
-    sys.stderr.write(f"infra-advisor: error: {message}\n")
-    if hint:
-        sys.stderr.write(f"  hint: {hint}\n")
+    sys.stderr.write(format_error(message, hint))
     raise typer.Exit(code)
 
 
@@ -153,20 +98,9 @@ def _load_catalog(dirs: list[str] | None) -> Any:
 
 
 def _build_workload(preset: str | None, workload_file: str | None, flags: dict[str, Any]) -> Any:
-    from infra_advisor.presets import load_preset
-    from infra_advisor.workload import build_workload, load_workload_file
+    from infra_advisor.commands import build_workload_from
 
-    values: dict[str, Any] = {}
-    if preset is not None:
-        values.update(load_preset(preset))
-    if workload_file is not None:
-        values.update(load_workload_file(workload_file))
-        where = f"{workload_file}: "
-    else:
-        where = ""
-    given = {k: v for k, v in flags.items() if v is not None}
-    values.update(given)
-    return build_workload(values, where if not given else "")
+    return build_workload_from(preset, workload_file, flags)
 
 
 def _resolve_format(fmt: str | None, as_json: bool) -> str:
@@ -219,13 +153,10 @@ def _export(report: Any, view: str, svg: str | None, html: str | None, force: bo
 
 
 def _emit(report: Any, fmt: str, view: str = "ranking") -> None:
-    if fmt == "json":
-        data = report.model_dump(mode="json")
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
-    elif fmt == "markdown":
-        from infra_advisor.render.markdown import render_markdown
+    if fmt in ("json", "markdown"):
+        from infra_advisor.commands import emit_text
 
-        sys.stdout.write(render_markdown(report, view))
+        emit_text(report, fmt, view)
     else:
         from infra_advisor.render.table import make_console, render_report
 

@@ -43,3 +43,11 @@ class UnitError(WorkloadError):
 
 class FileWriteError(AdvisorError):
     """A file the user asked for could not be written (or would be overwritten)."""
+
+
+def format_error(message: str, hint: str = "") -> str:
+    """The one shape of an error message on stderr: what is wrong, then how to fix it."""
+    text = f"infra-advisor: error: {message}\n"
+    if hint:
+        text += f"  hint: {hint}\n"
+    return text

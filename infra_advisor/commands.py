@@ -1,0 +1,63 @@
+"""Command bodies that need no terminal library: shared by the typer app and the fast path.
+
+Nothing here imports typer, rich or questionary.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+
+def build_workload_from(
+    preset: str | None, workload_file: str | None, flags: dict[str, Any]
+) -> Any:
+    """Preset, then workload file, then flags: later sources override earlier ones."""
+    from infra_advisor.presets import load_preset
+    from infra_advisor.workload import build_workload, load_workload_file
+
+    values: dict[str, Any] = {}
+    if preset is not None:
+        values.update(load_preset(preset))
+    if workload_file is not None:
+        values.update(load_workload_file(workload_file))
+        where = f"{workload_file}: "
+    else:
+        where = ""
+    given = {k: v for k, v in flags.items() if v is not None}
+    values.update(given)
+    return build_workload(values, where if not given else "")
+
+
+def emit_text(report: Any, fmt: str, view: str = "ranking") -> None:
+    """Write a report as JSON (keys sorted, nothing else on stdout) or Markdown."""
+    if fmt == "json":
+        data = report.model_dump(mode="json")
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    else:
+        from infra_advisor.render.markdown import render_markdown
+
+        sys.stdout.write(render_markdown(report, view))
+
+
+def recommend_text(
+    *,
+    preset: str | None,
+    workload_file: str | None,
+    flags: dict[str, Any],
+    top: int,
+    fmt: str,
+    catalog_dirs: list[str],
+    require_fit: bool,
+) -> int:
+    """`recommend` for the JSON and Markdown formats; returns the exit code."""
+    from infra_advisor.catalog import load_catalog
+    from infra_advisor.engine import recommend
+    from infra_advisor.errors import ExitCode
+
+    catalog = load_catalog(catalog_dirs)
+    workload = build_workload_from(preset, workload_file, flags)
+    report = recommend(workload, catalog, top=top, require_fit=require_fit)
+    emit_text(report, fmt)
+    return ExitCode.OK if report.stacks else ExitCode.NO_FIT

@@ -1,0 +1,70 @@
+"""The fast JSON path of the console script answers exactly as the typer app does, or defers to it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from infra_advisor.cli import app
+from infra_advisor.entry import parse_fast
+
+runner = CliRunner()
+
+SAME = [
+    ["recommend", "--preset", "llama-8b-chat", "--format", "json", "-n", "2"],
+    ["recommend", "-p", "edge-gnn-friendship", "--json", "--top=3", "--power-budget", "5W"],
+    ["recommend", "--preset=dlrm-criteo", "--format", "MARKDOWN", "--chips", "8"],
+    ["recommend", "--preset", "llama-8b-chat", "--json", "--chip", "h100-sxm", "--require-fit"],
+    ["recommend", "--preset", "no-such-preset", "--json"],
+    ["recommend", "--preset", "llama-8b-chat", "--json", "--params", "seventy"],
+    ["recommend", "--preset", "llama-8b-chat", "--json", "--catalog", "/no/such/dir"],
+]
+
+
+@pytest.mark.parametrize("argv", SAME, ids=lambda a: " ".join(a[1:4]))
+def test_fast_path_matches_the_typer_app(argv: list[str]) -> None:
+    assert parse_fast(argv) is not None  # these are the fast path's to answer
+    fast = subprocess.run(
+        [sys.executable, "-m", "infra_advisor", *argv], capture_output=True, text=True, check=False
+    )
+    slow = runner.invoke(app, argv)
+    assert fast.returncode == slow.exit_code
+    assert fast.stdout == slow.stdout
+    assert fast.stderr.strip() == slow.stderr.strip()
+    assert "Traceback" not in fast.stderr
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["recommend", "--preset", "llama-8b-chat"],  # table: rich needed anyway
+        ["recommend", "--preset", "llama-8b-chat", "--json", "--help"],
+        ["recommend", "--preset", "llama-8b-chat", "--json", "--export-svg", "x.svg"],
+        ["recommend", "--preset", "llama-8b-chat", "--json", "--chips", "2", "--chips", "3"],
+        ["recommend", "--preset", "llama-8b-chat", "--json", "--params", "-5"],
+        ["recommend", "--preset", "llama-8b-chat", "--json", "--top", "0"],
+        ["recommend", "--preset", "llama-8b-chat", "--json", "--bogus", "1"],
+        ["recommend", "--preset", "llama-8b-chat", "--json", "extra"],
+        ["recommend", "--preset"],
+        ["recommend", "-p=llama-8b-chat", "--json"],
+        ["explain", "x", "--json"],
+        [],
+    ],
+)
+def test_anything_unusual_goes_to_the_typer_app(argv: list[str]) -> None:
+    assert parse_fast(argv) is None
+
+
+def test_fast_path_imports_no_terminal_library() -> None:
+    code = (
+        "import sys, runpy; sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json'];\n"
+        "try:\n    runpy.run_module('infra_advisor', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "bad = [m for m in ('typer', 'click', 'rich', 'questionary', 'prompt_toolkit') if m in sys.modules]\n"
+        "sys.stderr.write(repr(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().endswith("[]")
