@@ -515,12 +515,36 @@ def catalog_validate(
     _guard(debug, body)
 
 
+def _usage_message(exc: Exception, argv: list[str]) -> str:
+    """A click usage error as one line in the house format, with where to read the options."""
+    command = next((a for a in argv if not a.startswith("-")), "")
+    known = {"recommend", "explain", "compare", "ask", "presets", "schema", "catalog"}
+    where = f"infra-advisor {command} --help" if command in known else "infra-advisor --help"
+    return format_error(exc.format_message(), f"see `{where}`")  # type: ignore[attr-defined]  # click's UsageError
+
+
 def main() -> None:
-    """Entry point: run the app; exit codes follow errors.ExitCode."""
+    """Entry point: run the app; exit codes follow errors.ExitCode.
+
+    Usage errors (unknown flag, missing value, --top out of range) are printed in the same one-line
+    shape as every other error, without a box, so scripts and CI logs read them plainly.
+    """
     if os.environ.get("NO_COLOR") is not None:
         os.environ.setdefault("TERM", "dumb")
+    argv = sys.argv[1:]
     try:
-        app()
+        code = app(args=argv, prog_name="infra-advisor", standalone_mode=False)
     except KeyboardInterrupt:
         sys.stderr.write("infra-advisor: interrupted\n")
         sys.exit(ExitCode.INTERRUPTED)
+    except Exception as exc:
+        # click (vendored by recent typer) raises UsageError / BadParameter / NoSuchOption here;
+        # they carry format_message() and exit_code.  Anything else is a bug and is re-raised.
+        if hasattr(exc, "format_message") and getattr(exc, "exit_code", None) == 2:
+            sys.stderr.write(_usage_message(exc, argv))
+            sys.exit(ExitCode.BAD_INPUT)
+        if type(exc).__name__ == "Abort":
+            sys.stderr.write("\ninfra-advisor: interrupted\n")
+            sys.exit(ExitCode.INTERRUPTED)
+        raise
+    sys.exit(code if isinstance(code, int) else 0)
