@@ -42,6 +42,7 @@ class Catalog:
     frameworks: dict[str, Framework] = field(default_factory=dict)
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)  # entry id -> the file that last set it
 
     def kind_of(self, entry_id: str) -> str | None:
         for attr in (*LIST_KINDS, "efficiency"):
@@ -86,8 +87,11 @@ def _where(label: str, text: str, entry_id: object) -> str:
 def _format_validation(err: ValidationError) -> list[str]:
     lines = []
     for item in err.errors():
-        loc = ".".join(str(p) for p in item["loc"]) or "(entry)"
-        msg = item["msg"]
+        loc = ".".join(str(p) for p in item["loc"])
+        msg = item["msg"].removeprefix("Value error, ")
+        if not loc:  # a whole-entry check names its field itself: "read_gb_s: give ..."
+            lines.append(f"field {msg}")
+            continue
         if item["type"] == "extra_forbidden":
             msg = "unknown field (a typo? see catalog/README.md for the field list)"
         elif item["type"] == "missing":
@@ -190,24 +194,15 @@ def _check_references(catalog: Catalog) -> None:
             ref = getattr(chip, fld)
             if ref is not None and ref not in catalog.interconnects:
                 raise CatalogError(
-                    f"chips: entry {chip.id!r}: field {fld}: unknown interconnect id {ref!r}",
+                    f"{catalog.origins.get(chip.id, 'chips')}: entry {chip.id!r}: field {fld}: "
+                    f"unknown interconnect id {ref!r}",
                     hint="add it to interconnects.toml or fix the id",
                 )
         if chip.scale_up_interconnect is not None and chip.scale_up_bandwidth_gb_s is None:
             raise CatalogError(
-                f"chips: entry {chip.id!r}: field scale_up_bandwidth_gb_s: required when "
+                f"{catalog.origins.get(chip.id, 'chips')}: entry {chip.id!r}: "
+                "field scale_up_bandwidth_gb_s: required when "
                 "scale_up_interconnect is set"
-            )
-    for store in catalog.storage.values():
-        if store.read_gb_s is None and store.read_gb_s_per_tib is None:
-            raise CatalogError(
-                f"storage: entry {store.id!r}: field read_gb_s: give read_gb_s or read_gb_s_per_tib"
-            )
-    for eff in catalog.efficiency.values():
-        if not eff.low <= eff.value <= eff.high:
-            raise CatalogError(
-                f"efficiency: entry {eff.id!r}: field value: {eff.value} must lie within "
-                f"low {eff.low} and high {eff.high}"
             )
 
 
@@ -227,6 +222,7 @@ def load_catalog(overlays: Sequence[str | Path] = ()) -> Catalog:
                         f"{label}: id {entry.id!r} is already used by an entry in {other}"
                     )
                 bucket[entry.id] = entry
+                catalog.origins[entry.id] = label
             catalog.files.append(label)
     _check_references(catalog)
     return catalog

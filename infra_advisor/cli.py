@@ -127,6 +127,8 @@ def _check_exports(svg: str | None, html: str | None, force: bool) -> None:
     from pathlib import Path
 
     for path in (svg, html):
+        if path and Path(path).is_dir():
+            fail(f"{path}: is a directory; give a file name")
         if path and Path(path).exists() and not force:
             fail(f"{path}: already exists; not overwritten", "pass --force to replace it")
 

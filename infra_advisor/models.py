@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"]
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4")
@@ -135,6 +135,12 @@ class Storage(Entry):
     price_usd_per_gb_month: NonNegativeFloat | None = None
     segments: list[Segment] = ["datacenter"]
 
+    @model_validator(mode="after")
+    def _read_bandwidth_given(self) -> Storage:
+        if self.read_gb_s is None and self.read_gb_s_per_tib is None:
+            raise ValueError("read_gb_s: give read_gb_s or read_gb_s_per_tib")
+        return self
+
 
 class RunsOn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -165,3 +171,11 @@ class Efficiency(Entry):
     low: Annotated[float, Field(allow_inf_nan=False)]
     high: Annotated[float, Field(allow_inf_nan=False)]
     unit: str = "fraction"
+
+    @model_validator(mode="after")
+    def _value_within_range(self) -> Efficiency:
+        if not self.low <= self.value <= self.high:
+            raise ValueError(
+                f"value: {self.value} must lie within low {self.low} and high {self.high}"
+            )
+        return self

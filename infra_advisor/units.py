@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from infra_advisor.errors import UnitError
 
-_NUMBER = r"[+-]?(?:\d+(?:[._]\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = r"[+-]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _QUANTITY = re.compile(rf"^\s*(?P<num>{_NUMBER})\s*(?P<unit>[A-Za-z/$%]*)\s*$")
 
 _COUNT = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12, "P": 1e15}
@@ -67,7 +67,10 @@ def _split(text: str, what: str, example: str) -> tuple[float, str]:
         match = _QUANTITY.match(str(text))
         if match is None:
             raise UnitError(f"{what}: cannot read {text!r} as a quantity (e.g. {example})")
-        value, unit = float(match["num"].replace("_", "")), match["unit"]
+        try:
+            value, unit = float(match["num"].replace("_", "")), match["unit"]
+        except ValueError:  # the pattern should make this unreachable; never let it escape
+            raise UnitError(f"{what}: cannot read {text!r} as a quantity (e.g. {example})") from None
     if math.isnan(value) or math.isinf(value):
         raise UnitError(f"{what}: {text!r} is not a finite number")
     if value < 0:
