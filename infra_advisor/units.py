@@ -70,7 +70,9 @@ def _split(text: str, what: str, example: str) -> tuple[float, str]:
         try:
             value, unit = float(match["num"].replace("_", "")), match["unit"]
         except ValueError:  # the pattern should make this unreachable; never let it escape
-            raise UnitError(f"{what}: cannot read {text!r} as a quantity (e.g. {example})") from None
+            raise UnitError(
+                f"{what}: cannot read {text!r} as a quantity (e.g. {example})"
+            ) from None
     if math.isnan(value) or math.isinf(value):
         raise UnitError(f"{what}: {text!r} is not a finite number")
     if value < 0:
