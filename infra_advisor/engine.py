@@ -22,6 +22,7 @@ from infra_advisor.evaluate import (
     evaluate_training,
     stack_id,
     storage_candidates,
+    weight_bytes_per_param,
 )
 from infra_advisor.evaluate_sparse import evaluate_gnn, evaluate_recsys
 from infra_advisor.job import Job, build_job
@@ -77,7 +78,7 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
         for key in ("compute-training", "compute-inference", "compute-small"):
             eff[key] *= factor
         job = dataclasses.replace(job, eff=eff)
-    needs_scale_out = spec.count > chip.scale_up_domain_size and needs_network(job)
+    needs_scale_out = spec.count > chip.scale_up_domain_size and needs_network(job, chip)
     if needs_scale_out and spec.scale_out is None:
         return oc.reject(
             f"{spec.count} chips exceed the scale-up domain of {chip.scale_up_domain_size}; "
@@ -117,10 +118,17 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
     return oc
 
 
-def needs_network(job: Job) -> bool:
+def needs_network(job: Job, chip: Chip | None = None) -> bool:
     """Whether chips beyond one scale-up domain must talk: training always; serving only when
-    the model itself is split (a partitioned graph, sharded embedding tables)."""
-    return not job.inference or job.workload.model_type in ("gnn", "recsys")
+    the model itself is split (a partitioned graph, sharded embedding tables, or a transformer
+    whose weights outgrow one scale-up domain and run as pipeline stages across nodes)."""
+    if not job.inference or job.workload.model_type in ("gnn", "recsys"):
+        return True
+    if job.workload.model_type != "transformer" or chip is None:
+        return False
+    weights = job.params * weight_bytes_per_param(job)
+    per_chip = chip.memory_gb * 1e9 * job.eff["memory-usable"] - job.eff["runtime-overhead"]
+    return weights > per_chip * chip.scale_up_domain_size
 
 
 def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]:
@@ -187,7 +195,7 @@ def plan_chip(
         first: Outcome | None = None
         fallback: Outcome | None = None
         for count in count_ladder(chip, job):
-            split = count > chip.scale_up_domain_size and needs_network(job)
+            split = count > chip.scale_up_domain_size and needs_network(job, chip)
             oc = at(count, fw0, link0 if split else None)
             if oc.ok and oc.layout.get("graph", "device") != "device":
                 # A graph that spills to host memory or storage: keep looking for a partitioned
@@ -248,7 +256,7 @@ def plan_chip(
                 chosen.append(base.spec.count * 2)
     results: list[Outcome] = []
     for count in chosen:
-        needs_link = count > chip.scale_up_domain_size and needs_network(job)
+        needs_link = count > chip.scale_up_domain_size and needs_network(job, chip)
         candidates = [at(count, fw, link0 if needs_link else None) for fw in frameworks]
         best = _best(candidates, optimize)
         if best is None:

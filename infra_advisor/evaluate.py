@@ -101,8 +101,18 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
             )
             notes.append(f"FP8 requested but {why}: computing in BF16/FP16 instead")
             order = ["bf16", "fp16", "fp32", "int8"]
+    elif (
+        wanted == "int8"
+        and job.inference
+        and job.workload.model_type in ("vision", "generic")
+        and "int8" in fw.precisions
+    ):
+        # CNN and other dense-model inference engines (TensorRT, LiteRT, OpenVINO) quantise weights
+        # and activations: the matmuls and convolutions run on the integer units.
+        order = ["int8", "bf16", "fp16", "fp32"]
     elif wanted in ("int8", "int4"):
-        # Weight-only quantisation: weights stored small, matmuls in 16-bit (or int8 on integer-only parts).
+        # LLM weight-only quantisation: weights stored small, matmuls in 16-bit (or int8 on
+        # integer-only parts).
         order = (
             ["bf16", "fp16", "int8", "fp32"] if job.inference else ["bf16", "fp16", "fp32", "int8"]
         )
@@ -698,32 +708,48 @@ def _decode_step(
     kv_tok: float,
     up: Interconnect | None,
     context: float,
+    pp: int = 1,
+    hop: Interconnect | None = None,
 ) -> tuple[float, float, float, float]:
-    """Decode step at a batch: (time, compute part, memory part, network part) (F11)."""
+    """Decode step at a batch: (time, compute part, memory part, network part) (F11).
+
+    With ``pp`` pipeline stages (across nodes, over the ``hop`` link) the batch is split into ``pp``
+    micro-batches that keep every stage busy: one step -- a token for every request in the batch --
+    takes ``pp`` stage steps, each on 1/pp of the layers and weights, plus the activation hops
+    between stages (Narayanan et al. 2021, §2.2; the same schedule FasterTransformer and vLLM use).
+    """
     eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
-    flops = tf.decode_flops_per_token(job.active_params, job.shape, context) * batch / t
+    micro = max(1, math.ceil(batch / pp))
+    flops = tf.decode_flops_per_token(job.active_params, job.shape, context) * micro / (t * pp)
     compute = flops / (peak * job.eff["compute-inference"])
     # Weights read once per step; with MoE at a batch, more experts are touched (bounded by all of them).
     touched = (
-        wbytes * min(1.0, job.active_params / job.params * max(1, batch) ** 0.5)
+        wbytes * min(1.0, job.active_params / job.params * max(1, micro) ** 0.5)
         if job.is_moe
         else wbytes
     )
-    memory = (touched / t + batch * kv_tok * context / t) / eff_bw
+    memory = (touched / (t * pp) + micro * kv_tok * context / (t * pp)) / eff_bw
     comm = 0.0
     if t > 1 and up is not None and chip.scale_up_bandwidth_gb_s:
         comm = (
             2
             * job.shape.layers
+            / pp
             * net.all_reduce_time(
-                2 * job.shape.hidden * batch,
+                2 * job.shape.hidden * micro,
                 t,
                 chip.scale_up_bandwidth_gb_s * GB,
                 up.latency_us * 1e-6,
                 job.eff["network"],
             )
         )
-    return max(compute, memory) + comm, compute, memory, comm
+    hops = 0.0
+    if pp > 1 and hop is not None:
+        hops = (pp - 1) * net.point_to_point_time(
+            2 * job.shape.hidden * micro / t, hop.bandwidth_gb_s * GB, hop.latency_us * 1e-6
+        )
+    stage = max(compute, memory) + comm
+    return pp * stage + hops, pp * compute, pp * memory, pp * comm + hops
 
 
 def evaluate_inference(
@@ -743,7 +769,7 @@ def evaluate_inference(
     usable = capacity * job.eff["memory-usable"] - job.eff["runtime-overhead"]
     context = job.prompt_tokens + job.output_tokens
     up = cat.interconnects.get(chip.scale_up_interconnect or "")
-    # Tensor parallel degree: the smallest that holds the weights and one request's KV cache.
+    # Tensor-parallel degrees the chip, the count, the heads and the framework allow.
     t_options = [
         t
         for t in (1, 2, 4, 8, 16, 32, 64)
@@ -752,19 +778,51 @@ def evaluate_inference(
         and job.shape.heads % t == 0
         and (t == 1 or "tensor" in fw.parallelism)
     ]
-    tp = next((t for t in t_options if wbytes / t + kv_tok * context / t <= usable), None)
-    if tp is None:
-        most = max(t_options) if t_options else 1
-        return oc.reject(
-            f"weights {format_bytes(wbytes)} ({w.precision}) + one request's KV cache need "
-            f"{format_bytes((wbytes + kv_tok * context) / most)} per chip at tensor-parallel {most}; "
-            f"{chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
-        )
-    replicas = spec.count // tp
-    free = usable * tp - wbytes
-    b_max = max(1, int(free // (kv_tok * context)))
+    # Tensor parallel within the scale-up domain first; pipeline stages across nodes only when the
+    # widest tensor-parallel group cannot hold the model (and a scale-out link joins the nodes).
+    groups = [(t, 1) for t in t_options]
+    hop = cat.interconnects.get(spec.scale_out or "")
+    if t_options and hop is not None and "pipeline" in fw.parallelism:
+        widest = max(t_options)
+        groups += [
+            (widest, p)
+            for p in (2, 4, 8, 16, 32)
+            if widest * p <= spec.count and spec.count % (widest * p) == 0 and p <= job.shape.layers
+        ]
+    fitting = [(t, p) for t, p in groups if (wbytes + kv_tok * context) / (t * p) <= usable]
     avg_context = job.prompt_tokens + job.output_tokens / 2
     pf_flops = tf.prefill_flops(job.active_params, job.shape, job.prompt_tokens)
+
+    def served(t: int, p: int) -> float:
+        """Requests/s the whole stack serves with groups of t×p chips at their largest batch."""
+        b = max(1, int((usable * t * p - wbytes) // (kv_tok * context)))
+        step, *_ = _decode_step(job, chip, t, b, peak, wbytes, kv_tok, up, avg_context, p, hop)
+        per_request = pf_flops / t / (peak * job.eff["compute-inference"]) + (
+            job.output_tokens * step / b
+        )
+        return (spec.count // (t * p)) / per_request
+
+    # Without a rate: the smallest group that holds the model (lowest latency per chip spent).
+    # With a rate: the group that serves most of it -- a wider tensor-parallel group frees memory
+    # for a larger batch (KV cache) -- and among those that serve it all, the smallest.
+    fit = fitting[0] if fitting else None
+    if fitting and w.rate is not None and len(fitting) > 1:
+        rate_asked = w.rate
+        fit = max(fitting, key=lambda g: (min(served(*g), rate_asked), -g[0] * g[1]))
+    if fit is None:
+        most_t, most_p = groups[-1] if groups else (1, 1)
+        stages = f" × {most_p} pipeline stages" if most_p > 1 else ""
+        return oc.reject(
+            f"weights {format_bytes(wbytes)} ({w.precision}) + one request's KV cache need "
+            f"{format_bytes((wbytes + kv_tok * context) / (most_t * most_p))} per chip at "
+            f"tensor-parallel {most_t}{stages}; "
+            f"{chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
+        )
+    tp, pp = fit
+    group = tp * pp
+    replicas = spec.count // group
+    free = usable * group - wbytes
+    b_max = max(1, int(free // (kv_tok * context)))
     eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
     prefill = max(pf_flops / tp / (peak * job.eff["compute-inference"]), wbytes / tp / eff_bw)
     if tp > 1 and up is not None and chip.scale_up_bandwidth_gb_s:
@@ -780,8 +838,17 @@ def evaluate_inference(
             )
         )
 
+    if pp > 1 and hop is not None:
+        prefill += (pp - 1) * net.point_to_point_time(
+            2 * job.shape.hidden * job.prompt_tokens / tp,
+            hop.bandwidth_gb_s * GB,
+            hop.latency_us * 1e-6,
+        )
+
     def capacity_at(batch: int) -> tuple[float, float]:
-        step, *_ = _decode_step(job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context)
+        step, *_ = _decode_step(
+            job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context, pp, hop
+        )
         per_request = (
             pf_flops / tp / (peak * job.eff["compute-inference"]) + job.output_tokens * step / batch
         )
@@ -808,7 +875,7 @@ def evaluate_inference(
                 f"of {batch} that fits in memory left for the KV cache"
             )
     step_t, c_part, m_part, n_part = _decode_step(
-        job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context
+        job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context, pp, hop
     )
     ttft = prefill + (step_t if rate is not None else 0.0)
     latency = ttft + job.output_tokens * step_t
@@ -816,10 +883,11 @@ def evaluate_inference(
         oc.soft.append(
             f"time to first token {format_duration(ttft)} misses the {format_duration(w.latency_target)} target"
         )
-    memory = wbytes / tp + batch * kv_tok * context / tp + job.eff["runtime-overhead"]
+    memory = (wbytes + batch * kv_tok * context) / group + job.eff["runtime-overhead"]
     crit = tf.critical_batch(peak, chip.memory_bandwidth_gb_s * GB, by_w)
     oc.layout = {
         "tensor_parallel": tp,
+        "pipeline_parallel": pp,
         "replicas": replicas,
         "batch": batch,
         "max_batch": b_max,
@@ -912,7 +980,7 @@ def evaluate_inference(
         oc.kind = "memory_capacity"
         oc.explanation = (
             f"the KV cache fills memory at a batch of {b_max} ({format_bytes(kv_tok * context)} per request, "
-            f"{format_bytes(free)} free after {format_bytes(wbytes)} of weights on {tp} chip(s)); "
+            f"{format_bytes(free)} free after {format_bytes(wbytes)} of weights on {group} chip(s)); "
             f"decode then takes {format_duration(step_t)} per token"
         )
     elif n_part > max(c_part, m_part):
@@ -921,7 +989,7 @@ def evaluate_inference(
     elif m_part >= c_part:
         oc.kind = "memory_bandwidth"
         oc.explanation = (
-            f"decode reads {format_bytes(wbytes / tp)} of weights per chip"
+            f"decode reads {format_bytes(wbytes / group)} of weights per chip"
             + (
                 f" and {format_bytes(batch * kv_tok * avg_context / tp)} of KV cache for its batch"
                 if batch > 1
@@ -1012,7 +1080,8 @@ def evaluate_generic(
     if streamed:
         host_s += streamed / (link_bw or 1e9)
     if job.inference and link_bw:
-        host_s += batch * per_sample_bytes / link_bw  # inputs cross the host link (PCIe, USB)
+        # Inputs cross each chip's own host link (PCIe, USB): its share of the batch.
+        host_s += batch / n * per_sample_bytes / link_bw
     layers = w.layers or 50
     host_s += layers * job.eff["launch-overhead"]  # kernel launches: CPU time per layer
     comm = 0.0
@@ -1111,7 +1180,7 @@ def evaluate_generic(
         memory=min(model_bytes, capacity) + min(job.eff["runtime-overhead"], 0.1 * capacity),
         capacity=capacity,
     )
-    rate = batch * (1 if train else n) / step
+    rate = batch / step  # the batch is global: n chips each run batch/n of it per step
     oc.metrics.update(
         samples_per_s=rate,
         requests_per_s=None if train else min(rate, w.rate or rate),
