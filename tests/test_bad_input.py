@@ -13,21 +13,9 @@ from typing import Any
 import pytest
 
 from infra_advisor.entry import main
+from tests.test_catalog import CHIP as CATALOG_CHIP
 
-CHIP = """[[chip]]
-id = "test-chip"
-name = "Test chip"
-vendor = "acme"
-type = "gpu"
-segment = "datacenter"
-released = 2025
-memory_gb = {memory}
-memory_bandwidth_gb_s = 1000
-peak_tflops = {{ bf16 = 100 }}
-tdp_w = 300
-as_of = 2026-11-26
-sources = ["https://example.com/datasheet"]
-"""
+CHIP = CATALOG_CHIP.replace("{id}", "test-chip")  # the same test chip as test_catalog.py
 
 
 def run_main(argv: list[str], capsys: Any) -> tuple[int, str, str]:
@@ -149,7 +137,7 @@ CATALOG_CORPUS = [
     ("chips.toml", CHIP.format(memory="80") * 2, ["chips.toml:", "duplicate id 'test-chip'"]),
     ("chips.toml", CHIP.format(memory="80").replace('"gpu"', '"gpuu"'), ["type"]),
     ("chips.toml", CHIP.format(memory="80").replace("tdp_w", "tdp_watts"), ["tdp_watts", "unknown field"]),
-    ("chips.toml", CHIP.format(memory="80 GB"), ["chips.toml:8:", "TOML syntax error"]),
+    ("chips.toml", CHIP.format(memory="80 GB"), ["chips.toml:9:", "TOML syntax error"]),
     (
         "chips.toml",
         CHIP.format(memory="80") + 'scale_up_interconnect = "warp-link"\nscale_up_bandwidth_gb_s = 9\n',
