@@ -20,6 +20,7 @@ from infra_advisor.evaluate import (
     evaluate_generic,
     evaluate_inference,
     evaluate_training,
+    serving_memory,
     stack_id,
     storage_candidates,
     weight_bytes_per_param,
@@ -127,8 +128,7 @@ def needs_network(job: Job, chip: Chip | None = None) -> bool:
     if job.workload.model_type != "transformer" or chip is None:
         return False
     weights = job.params * weight_bytes_per_param(job)
-    per_chip = chip.memory_gb * 1e9 * job.eff["memory-usable"] - job.eff["runtime-overhead"]
-    return weights > per_chip * chip.scale_up_domain_size
+    return weights > serving_memory(job, chip) * chip.scale_up_domain_size
 
 
 def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]:

@@ -247,6 +247,12 @@ def breakdown(
     }
 
 
+def serving_memory(job: Job, chip: Chip) -> float:
+    """Bytes an LLM server may use on one chip for weights and KV cache: capacity × usable fraction,
+    less the runtime's fixed share (F9)."""
+    return chip.memory_gb * GB * job.eff["memory-usable"] - job.eff["runtime-overhead"]
+
+
 def usable_memory(job: Job, chip: Chip) -> float:
     """Bytes a model may use on one chip: capacity × usable fraction, less the runtime's fixed share
     (never more than a tenth of a small device's memory)."""
@@ -766,7 +772,7 @@ def evaluate_inference(
     kv_el = 1.0 if w.precision == "fp8" and precision == "fp8" else 2.0
     kv_tok = tf.kv_bytes_per_token(job.shape, kv_el)
     capacity = chip.memory_gb * GB
-    usable = capacity * job.eff["memory-usable"] - job.eff["runtime-overhead"]
+    usable = serving_memory(job, chip)
     context = job.prompt_tokens + job.output_tokens
     up = cat.interconnects.get(chip.scale_up_interconnect or "")
     # Tensor-parallel degrees the chip, the count, the heads and the framework allow.
@@ -793,9 +799,13 @@ def evaluate_inference(
     avg_context = job.prompt_tokens + job.output_tokens / 2
     pf_flops = tf.prefill_flops(job.active_params, job.shape, job.prompt_tokens)
 
+    def largest_batch(group: int) -> int:
+        """Requests whose KV cache fits beside the weights in a group of chips (F9)."""
+        return max(1, int((usable * group - wbytes) // (kv_tok * context)))
+
     def served(t: int, p: int) -> float:
         """Requests/s the whole stack serves with groups of t×p chips at their largest batch."""
-        b = max(1, int((usable * t * p - wbytes) // (kv_tok * context)))
+        b = largest_batch(t * p)
         step, *_ = _decode_step(job, chip, t, b, peak, wbytes, kv_tok, up, avg_context, p, hop)
         per_request = pf_flops / t / (peak * job.eff["compute-inference"]) + (
             job.output_tokens * step / b
@@ -822,7 +832,7 @@ def evaluate_inference(
     group = tp * pp
     replicas = spec.count // group
     free = usable * group - wbytes
-    b_max = max(1, int(free // (kv_tok * context)))
+    b_max = largest_batch(group)
     eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
     prefill = max(pf_flops / tp / (peak * job.eff["compute-inference"]), wbytes / tp / eff_bw)
     if tp > 1 and up is not None and chip.scale_up_bandwidth_gb_s:

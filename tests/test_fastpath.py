@@ -57,14 +57,3 @@ def test_fast_path_matches_the_typer_app(argv: list[str]) -> None:
 def test_anything_unusual_goes_to_the_typer_app(argv: list[str]) -> None:
     assert parse_fast(argv) is None
 
-
-def test_fast_path_imports_no_terminal_library() -> None:
-    code = (
-        "import sys, runpy; sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json'];\n"
-        "try:\n    runpy.run_module('infra_advisor', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "bad = [m for m in ('typer', 'click', 'rich', 'questionary', 'prompt_toolkit') if m in sys.modules]\n"
-        "sys.stderr.write(repr(bad))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stderr.strip().endswith("[]")

@@ -81,12 +81,13 @@ def test_export_svg_and_html_never_overwrite(tmp_path: Path) -> None:
 
 
 def test_json_path_does_not_import_rich_or_questionary() -> None:
-    # STYLE habit 9: the JSON path stays lean; rich and questionary load only where they draw or ask.
+    # STYLE habit 9: the JSON path stays lean; rich and questionary load only where they draw or ask,
+    # and the fast path (infra_advisor.entry) answers without typer or click.
     code = (
         "import sys, runpy; sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json'];\n"
         "try:\n    runpy.run_module('infra_advisor', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'questionary', 'prompt_toolkit'))\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'questionary', 'prompt_toolkit', 'typer', 'click'))\n"
         "print('LOADED', bad, file=sys.stderr)"
     )
     result = subprocess.run(
