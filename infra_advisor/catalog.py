@@ -4,6 +4,10 @@ The shipped catalog lives in the package ``infra_advisor.data`` (the
 repository's ``catalog/`` folder) and is read with ``importlib.resources`` so
 an installed wheel finds it from any directory.  Overlays (``--catalog DIR``)
 add entries or replace them by id.
+
+Validation (pydantic) runs once per distinct set of catalog files: the validated form is kept
+as JSON keyed by a hash of the files' bytes and of the entry definitions (see
+``infra_advisor.catalog_cache``), so a repeated run neither parses TOML nor imports pydantic.
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any
 
 from infra_advisor.errors import CatalogError
 from infra_advisor.models import Chip, Efficiency, Entry, Framework, Interconnect, Storage
-from infra_advisor.tomlcompat import tomllib
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -89,18 +93,26 @@ def _format_validation(err: ValidationError) -> list[str]:
     for item in err.errors():
         loc = ".".join(str(p) for p in item["loc"])
         msg = item["msg"].removeprefix("Value error, ")
+        kind = item["type"]
+        if kind == "dataclass_type":
+            lines.append(f"must be a table of fields, got {type(item['input']).__name__}")
+            continue
         if not loc:  # a whole-entry check names its field itself: "read_gb_s: give ..."
             lines.append(f"field {msg}")
             continue
-        if item["type"] == "extra_forbidden":
+        if kind in ("extra_forbidden", "unexpected_keyword_argument"):
             msg = "unknown field (a typo? see catalog/README.md for the field list)"
-        elif item["type"] == "missing":
+        elif kind in ("missing", "missing_keyword_argument"):
             msg = "required field is missing"
+        elif kind == "string_pattern_mismatch" and item["ctx"]["pattern"].startswith("^https?"):
+            msg = f"a source must be a URL (http:// or https://), got {item['input']!r}"
         lines.append(f"field {loc}: {msg}")
     return lines
 
 
 def _read_toml(label: str, raw: bytes) -> dict[str, Any]:
+    from infra_advisor.tomlcompat import tomllib
+
     if len(raw) > MAX_FILE_BYTES:
         raise CatalogError(
             f"{label}: file is {len(raw)} bytes, over the {MAX_FILE_BYTES}-byte limit"
@@ -136,13 +148,18 @@ def _parse_file(label: str, name: str, raw: bytes) -> list[Entry]:
     items = data.get(table, [])
     if not isinstance(items, list):
         raise CatalogError(f"{label}: {table!r} must be an array of tables ([[{table}]])")
+    from pydantic import ValidationError
+
+    from infra_advisor.checks import adapter
+
+    validator = adapter(model)
     entries: list[Entry] = []
     seen: set[str] = set()
     for index, item in enumerate(items, start=1):
         entry_id = item.get("id") if isinstance(item, dict) else None
         who = f"entry {entry_id!r}" if isinstance(entry_id, str) else f"{table} #{index} (no id)"
         try:
-            entry = model.model_validate(item)
+            entry: Entry = validator.validate_python(item)
         except ValidationError as exc:
             details = "; ".join(_format_validation(exc))
             raise CatalogError(f"{_where(label, text, entry_id)}: {who}: {details}") from None
@@ -154,7 +171,7 @@ def _parse_file(label: str, name: str, raw: bytes) -> list[Entry]:
     return entries
 
 
-def _shipped_files() -> Iterable[tuple[str, str, bytes]]:
+def shipped_files() -> Iterable[tuple[str, str, bytes]]:
     root = resources.files("infra_advisor.data")
     for name in KINDS:
         res = root.joinpath(name)
@@ -206,23 +223,40 @@ def _check_references(catalog: Catalog) -> None:
             )
 
 
-def load_catalog(overlays: Sequence[str | Path] = ()) -> Catalog:
-    """Load the shipped catalog and merge each overlay directory over it, by id."""
+def validate_files(files: Iterable[tuple[str, str, bytes]]) -> Catalog:
+    """Parse and validate catalog files, merging later files over earlier ones by id."""
     catalog = Catalog()
-    sources: list[Iterable[tuple[str, str, bytes]]] = [_shipped_files()]
-    sources.extend(_overlay_files(d) for d in overlays)
-    for files in sources:
-        for label, name, raw in files:
-            attr = KINDS[name][2]
-            bucket: dict[str, BaseModel] = getattr(catalog, attr)
-            for entry in _parse_file(label, name, raw):
-                other = catalog.kind_of(entry.id)
-                if other is not None and other != attr:
-                    raise CatalogError(
-                        f"{label}: id {entry.id!r} is already used by an entry in {other}"
-                    )
-                bucket[entry.id] = entry
-                catalog.origins[entry.id] = label
-            catalog.files.append(label)
+    for label, name, raw in files:
+        attr = KINDS[name][2]
+        bucket: dict[str, Entry] = getattr(catalog, attr)
+        for entry in _parse_file(label, name, raw):
+            other = catalog.kind_of(entry.id)
+            if other is not None and other != attr:
+                raise CatalogError(
+                    f"{label}: id {entry.id!r} is already used by an entry in {other}"
+                )
+            bucket[entry.id] = entry
+            catalog.origins[entry.id] = label
+        catalog.files.append(label)
     _check_references(catalog)
+    return catalog
+
+
+def load_catalog(overlays: Sequence[str | Path] = (), *, fresh: bool = False) -> Catalog:
+    """Load the shipped catalog and merge each overlay directory over it, by id.
+
+    Files seen before come from their validated form (``catalog_cache``); ``fresh`` validates them
+    again regardless, and keeps nothing.
+    """
+    files = list(shipped_files())
+    for directory in overlays:
+        files.extend(_overlay_files(directory))
+    if fresh:
+        return validate_files(files)
+    from infra_advisor import catalog_cache
+
+    key, catalog = catalog_cache.lookup(files)
+    if catalog is None:
+        catalog = validate_files(files)
+        catalog_cache.store(key, catalog)
     return catalog

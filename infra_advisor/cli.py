@@ -404,13 +404,15 @@ def schema(
 
     def body() -> int:
         if which == "report":
+            from infra_advisor.checks import json_schema
             from infra_advisor.report import Report
 
-            data = Report.model_json_schema()
+            data = json_schema(Report)
         elif which == "workload":
+            from infra_advisor.checks import json_schema
             from infra_advisor.workload import Workload
 
-            data = Workload.model_json_schema()
+            data = json_schema(Workload)
         else:
             fail(f"schema: {which!r} is not one of report, workload")
         data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -448,9 +450,9 @@ def catalog_list(
             kinds = [wanted]
         catalog = _load_catalog(catalog_dirs)
         if as_json:
-            data = {
-                k: [e.model_dump(mode="json") for e in getattr(catalog, k).values()] for k in kinds
-            }
+            from infra_advisor.checks import to_data
+
+            data = {k: [to_data(e) for e in getattr(catalog, k).values()] for k in kinds}
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         else:
             from infra_advisor.render.table import make_console, render_catalog
@@ -484,7 +486,9 @@ def catalog_show(
                 else "see `infra-advisor catalog list`",
             )
         if as_json:
-            data = entry.model_dump(mode="json")
+            from infra_advisor.checks import to_data
+
+            data = to_data(entry)
             data["kind"] = catalog.kind_of(entry_id)
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         else:
@@ -506,7 +510,9 @@ def catalog_validate(
     """Validate the shipped catalog plus the given overlays; exit 0 when valid."""
 
     def body() -> int:
-        catalog = _load_catalog(dirs)
+        from infra_advisor.catalog import load_catalog
+
+        catalog = load_catalog(dirs or [], fresh=True)  # validate every file, keep nothing
         counts = ", ".join(
             f"{len(getattr(catalog, k))} {k}"
             for k in ("chips", "interconnects", "storage", "frameworks", "efficiency")

@@ -33,7 +33,9 @@ def build_workload_from(
 def emit_text(report: Any, fmt: str, view: str = "ranking") -> None:
     """Write a report as JSON (keys sorted, nothing else on stdout) or Markdown."""
     if fmt == "json":
-        data = report.model_dump(mode="json")
+        from infra_advisor.checks import to_data
+
+        data = to_data(report)
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
     else:
         from infra_advisor.render.markdown import render_markdown

@@ -13,6 +13,7 @@ from typing import Any
 
 from infra_advisor import rules, scoring
 from infra_advisor.catalog import Catalog
+from infra_advisor.checks import to_data
 from infra_advisor.errors import WorkloadError
 from infra_advisor.evaluate import (
     Outcome,
@@ -351,7 +352,7 @@ def _relief_options(
     w = job.workload
     if w.precision in ("bf16", "fp16") and chip.peak_tflops.fp8:
         options.append(
-            ("workload", "precision", w.precision, "fp8", w.model_copy(update={"precision": "fp8"}))
+            ("workload", "precision", w.precision, "fp8", dataclasses.replace(w, precision="fp8"))
         )
     if job.inference and w.precision in ("bf16", "fp16", "fp8"):
         options.append(
@@ -360,7 +361,7 @@ def _relief_options(
                 "precision",
                 w.precision,
                 "int4",
-                w.model_copy(update={"precision": "int4"}),
+                dataclasses.replace(w, precision="int4"),
             )
         )
     if job.task == "finetune" and job.method == "lora":
@@ -370,7 +371,7 @@ def _relief_options(
                 "finetune_method",
                 "lora",
                 "qlora",
-                w.model_copy(update={"finetune_method": "qlora"}),
+                dataclasses.replace(w, finetune_method="qlora"),
             )
         )
     return options
@@ -567,7 +568,7 @@ def recommend(
         )
     )
     return Report(
-        workload=workload.model_dump(mode="json"),
+        workload=to_data(workload),
         catalog=CatalogInfo(
             files=list(catalog.files),
             counts={
@@ -639,7 +640,7 @@ def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool
             relief_detail=relief,
         ),
         layout=oc.layout,
-        terms=oc.terms,
+        terms=oc.reported_terms(),
         ranges=_ranges(ctx, oc),
         notes=notes,
         pareto=pareto,
@@ -681,9 +682,9 @@ def parse_stack_id(text: str) -> dict[str, str | int | None]:
 
 
 def _pinned(workload: Workload, catalog: Catalog, stack: str) -> tuple[Workload, str | None]:
-    pins = parse_stack_id(stack)
+    pins: dict[str, Any] = parse_stack_id(stack)
     offload = pins.pop("offload")
-    pinned = workload.model_copy(update=pins)
+    pinned = dataclasses.replace(workload, **pins)
     validate_pins(pinned, catalog)
     if offload is not None and (
         offload not in catalog.chips or catalog.chips[offload].type != "dpu"
@@ -711,7 +712,7 @@ def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
     else:
         rejected.append(Rejection(id=stack, reasons=all_reasons))
     return Report(
-        workload=pinned.model_dump(mode="json"),
+        workload=to_data(pinned),
         catalog=CatalogInfo(files=list(catalog.files), counts={"chips": len(catalog.chips)}),
         optimize=pinned.optimize,
         stacks=stacks,
@@ -755,7 +756,7 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
     ]
     job0 = build_job(workload, catalog)
     return Report(
-        workload=workload.model_dump(mode="json"),
+        workload=to_data(workload),
         catalog=CatalogInfo(files=list(catalog.files), counts={"chips": len(catalog.chips)}),
         optimize=workload.optimize,
         stacks=stacks,

@@ -20,7 +20,7 @@ from infra_advisor.estimators import storage as st
 from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect, Storage
-from infra_advisor.report import Term
+from infra_advisor.report import BottleneckKind, Term
 from infra_advisor.units import format_bytes, format_duration
 
 GB = 1e9
@@ -50,18 +50,31 @@ class Outcome:
     layout: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     breakdown: dict[str, float] = field(default_factory=dict)
-    kind: str = "compute"
+    kind: BottleneckKind = "compute"
     explanation: str = ""
     objective_time_s: float = math.inf
 
     def term(
         self, name: str, formula: str, value: float, unit: str, source: str = "", **inputs: Any
     ) -> float:
-        clean = {k: (round(v, 6) if isinstance(v, float) else v) for k, v in inputs.items()}
         self.terms.append(
-            Term(name=name, formula=formula, inputs=clean, value=value, unit=unit, source=source)
+            Term(name=name, formula=formula, inputs=inputs, value=value, unit=unit, source=source)
         )
         return value
+
+    def reported_terms(self) -> list[Term]:
+        """The working as reported: float inputs rounded to six decimals.
+
+        Rounding waits until a stack is reported; most evaluations are search candidates whose
+        terms nobody reads.
+        """
+        return [
+            dataclasses.replace(
+                t,
+                inputs={k: round(v, 6) if isinstance(v, float) else v for k, v in t.inputs.items()},
+            )
+            for t in self.terms
+        ]
 
     def reject(self, reason: str) -> Outcome:
         self.ok = False
@@ -639,17 +652,17 @@ def evaluate_training(
 OVERHEAD_SHARE = 0.5
 
 
-def dominant_overhead(terms: dict[str, float]) -> str:
+def dominant_overhead(terms: dict[BottleneckKind, float]) -> BottleneckKind:
     """The bottleneck: compute, unless a non-compute term costs at least half as much as compute.
 
     Compute is the work itself; a memory, network or storage term that large is
     what stands between the stack and its compute roofline (F24).
     """
-    others = {k: v for k, v in terms.items() if k != "compute"}
-    worst = max(others, key=lambda k: others[k]) if others else "compute"
-    if others and others[worst] >= OVERHEAD_SHARE * terms.get("compute", 0.0):
-        return worst
-    return "compute"
+    others = [k for k in terms if k != "compute"]
+    if not others:
+        return "compute"
+    worst = max(others, key=terms.__getitem__)
+    return worst if terms[worst] >= OVERHEAD_SHARE * terms.get("compute", 0.0) else "compute"
 
 
 def _attribute_training(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: _Layout) -> None:
@@ -658,7 +671,7 @@ def _attribute_training(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: _
     capacity = chip.memory_gb * GB
     forced = layout.recompute or layout.pp > 1 or layout.zero >= 3
     overhead = b["bubble_s"] + (b["compute_s"] * 0.25 if layout.recompute else 0.0)
-    terms = {
+    terms: dict[BottleneckKind, float] = {
         "compute": b["compute_s"],
         "memory_bandwidth": b["memory_s"],
         "network": b["network_s"],
@@ -871,12 +884,17 @@ def evaluate_inference(
         req_s *= replicas
     else:
         per_replica = rate / replicas
-        batch = b_max
-        for candidate in _batch_ladder(b_max):
-            cap, _ = capacity_at(candidate)
-            if cap >= per_replica:
-                batch = candidate
-                break
+        # The smallest batch on the ladder that serves the rate; capacity rises with the batch
+        # (a step's cost per request falls), so a bisection finds it.
+        ladder = _batch_ladder(b_max)
+        lo, hi = 0, len(ladder) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if capacity_at(ladder[mid])[0] >= per_replica:
+                hi = mid
+            else:
+                lo = mid + 1
+        batch = ladder[lo]
         cap, step = capacity_at(batch)
         req_s = min(rate, cap * replicas)
         if cap * replicas < rate * 0.999:
@@ -1197,7 +1215,7 @@ def evaluate_generic(
         latency_s=step if not train else None,
     )
     oc.objective_time_s = total if train else step
-    terms = {
+    terms: dict[BottleneckKind, float] = {
         "compute": compute,
         "memory_bandwidth": mem_s,
         "network": max(comm, 0.0),
@@ -1205,7 +1223,7 @@ def evaluate_generic(
         "host": host_s,
     }
     oc.kind = dominant_overhead(terms)
-    reasons = {
+    reasons: dict[BottleneckKind, str] = {
         "compute": f"{fwd * (3 if train else 1) * batch:.3g} FLOPs per step at {peak / 1e12:g} TFLOPS × {eff:g}",
         "memory_bandwidth": f"reading {format_bytes(min(model_bytes, capacity))} of weights at "
         f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:g}",

@@ -32,6 +32,7 @@ from infra_advisor.evaluate import (
 )
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework
+from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration
 
 PCIE_GEN4_X16 = 32e9  # bytes/s per direction: the host link assumed where a chip lists none
@@ -295,7 +296,7 @@ def evaluate_gnn(
     )
     oc.objective_time_s = total if not job.inference else step
     serving_targets(job, oc, rate, step, "requests")
-    terms = {
+    terms: dict[BottleneckKind, float] = {
         "compute": compute,
         "memory_bandwidth": memory_s,
         "network": network,
@@ -456,7 +457,7 @@ def evaluate_recsys(
     )
     oc.objective_time_s = total if train else step
     serving_targets(job, oc, rate, step, "samples", latency=False)
-    terms = {
+    terms: dict[BottleneckKind, float] = {
         "compute": compute,
         "memory_bandwidth": memory_s,
         "network": network,

@@ -1,4 +1,4 @@
-"""Pydantic models for catalog entries.
+"""Catalog entries: frozen dataclasses, validated by pydantic when a file is read.
 
 Field names carry their unit.  Conventions (see catalog/README.md):
 
@@ -12,9 +12,10 @@ Field names carry their unit.  Conventions (see catalog/README.md):
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, Literal
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from infra_advisor.checks import Check, Record
 
 Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"]
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4")
@@ -29,38 +30,44 @@ Parallelism = Literal["data", "tensor", "pipeline", "expert", "fsdp", "zero", "s
 Task = Literal["train", "finetune", "inference"]
 ModelType = Literal["transformer", "gnn", "recsys", "vision", "generic"]
 
+# Strict types: TOML gives real numbers, strings and booleans, and a catalog that writes "80"
+# for 80 is refused rather than guessed at.  An int is accepted where a float is asked.
+Number = Annotated[float, Check(strict=True, allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Check(strict=True, gt=0, allow_inf_nan=False)]
+NonNegativeFloat = Annotated[float, Check(strict=True, ge=0, allow_inf_nan=False)]
+PositiveInt = Annotated[int, Check(strict=True, gt=0)]
+Year = Annotated[int, Check(strict=True, ge=1990, le=2100)]
+Text = Annotated[str, Check(strict=True)]
+Name = Annotated[str, Check(strict=True, min_length=1)]
+Flag = Annotated[bool, Check(strict=True)]
+Date = Annotated[_dt.date, Check(strict=True)]
+Slug = Annotated[str, Check(strict=True, pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
+Url = Annotated[str, Check(strict=True, pattern=r"^https?://")]
+Sources = Annotated[list[Url], Check(min_length=1)]
 
-def _url(value: str) -> str:
-    if not value.startswith(("https://", "http://")):
-        raise ValueError(f"a source must be a URL (http:// or https://), got {value!r}")
-    return value
+# Unknown keys are errors (a typo must not silently drop a number).
+_FORBID: dict[str, Any] = {"extra": "forbid"}
 
 
-Url = Annotated[str, AfterValidator(_url)]
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-NonNegativeFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-PositiveInt = Annotated[int, Field(gt=0)]
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", max_length=80)]
-Sources = Annotated[list[Url], Field(min_length=1)]
-
-
-class Entry(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Entry(Record):
     """Fields every catalog entry has."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    __pydantic_config__ = _FORBID
 
     id: Slug
-    name: Annotated[str, Field(min_length=1)]
+    name: Name
     status: Status = "available"
-    as_of: _dt.date
+    as_of: Date
     sources: Sources
-    notes: str = ""
+    notes: Text = ""
 
 
-class PeakTflops(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class PeakTflops(Record):
     """Peak throughput per precision, in TFLOPS (TOPS for integer types)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    __pydantic_config__ = _FORBID
 
     fp64: PositiveFloat | None = None
     fp32: PositiveFloat | None = None
@@ -80,11 +87,12 @@ class PeakTflops(BaseModel):
         return [p for p in PRECISIONS if self.get(p) is not None]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Chip(Entry):
     vendor: Slug
     type: ChipType
     segment: Segment
-    released: Annotated[int, Field(ge=1990, le=2100)]
+    released: Year
     memory_gb: PositiveFloat
     memory_bandwidth_gb_s: PositiveFloat
     sram_mb: PositiveFloat | None = None
@@ -99,24 +107,26 @@ class Chip(Entry):
     host_bandwidth_gb_s: PositiveFloat | None = None
     price_usd_per_hour: PositiveFloat | None = None
     price_source: Url | None = None
-    price_note: str = ""
-    clouds: list[Slug] = []
-    features: list[Slug] = []
-    runs_frameworks: list[Slug] = []  # when set, only these framework ids run on the chip
+    price_note: Text = ""
+    clouds: list[Slug] = field(default_factory=list)
+    features: list[Slug] = field(default_factory=list)
+    runs_frameworks: list[Slug] = field(default_factory=list)  # when set, only these run on it
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Interconnect(Entry):
     scope: Scope
     bandwidth_gb_s: PositiveFloat
     latency_us: PositiveFloat
-    rdma: bool
-    serves_vendors: list[Slug] = []
-    serves_types: list[ChipType] = []
+    rdma: Flag
+    serves_vendors: list[Slug] = field(default_factory=list)
+    serves_types: list[ChipType] = field(default_factory=list)
     max_domain_size: PositiveInt | None = None
-    multi_node: bool = False
+    multi_node: Flag = False
     price_usd_per_chip_hour: NonNegativeFloat | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Storage(Entry):
     type: StorageType
     read_gb_s: PositiveFloat | None = None
@@ -129,37 +139,38 @@ class Storage(Entry):
     metadata_ops_per_s: PositiveFloat | None = None
     latency_ms: PositiveFloat | None = None
     capacity_max_tb: PositiveFloat | None = None
-    per_node: bool = False
-    gpudirect_storage: bool = False
-    tiering: str = ""
+    per_node: Flag = False
+    gpudirect_storage: Flag = False
+    tiering: Text = ""
     price_usd_per_gb_month: NonNegativeFloat | None = None
-    segments: list[Segment] = ["datacenter"]
+    segments: list[Segment] = field(default_factory=lambda: ["datacenter"])
 
-    @model_validator(mode="after")
-    def _read_bandwidth_given(self) -> Storage:
+    def __post_init__(self) -> None:
         if self.read_gb_s is None and self.read_gb_s_per_tib is None:
             raise ValueError("read_gb_s: give read_gb_s or read_gb_s_per_tib")
-        return self
 
 
-class RunsOn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class RunsOn(Record):
+    __pydantic_config__ = _FORBID
 
     type: ChipType
     vendor: Slug | None = None
     support: Support
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Framework(Entry):
-    runs_on: Annotated[list[RunsOn], Field(min_length=1)]
-    tasks: Annotated[list[Task], Field(min_length=1)]
-    model_types: Annotated[list[ModelType], Field(min_length=1)]
-    parallelism: list[Parallelism] = []
-    precisions: list[Precision] = []
-    structured_sparsity: bool = False
-    edge_features: bool | None = None
+    runs_on: Annotated[list[RunsOn], Check(min_length=1)]
+    tasks: Annotated[list[Task], Check(min_length=1)]
+    model_types: Annotated[list[ModelType], Check(min_length=1)]
+    parallelism: list[Parallelism] = field(default_factory=list)
+    precisions: list[Precision] = field(default_factory=list)
+    structured_sparsity: Flag = False
+    edge_features: Flag | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Efficiency(Entry):
     """An achievable-efficiency factor (or overhead) with the measurement it comes from.
 
@@ -167,15 +178,13 @@ class Efficiency(Entry):
     in the sources and give each estimate its optimistic–pessimistic range.
     """
 
-    value: Annotated[float, Field(allow_inf_nan=False)]
-    low: Annotated[float, Field(allow_inf_nan=False)]
-    high: Annotated[float, Field(allow_inf_nan=False)]
-    unit: str = "fraction"
+    value: Number
+    low: Number
+    high: Number
+    unit: Text = "fraction"
 
-    @model_validator(mode="after")
-    def _value_within_range(self) -> Efficiency:
+    def __post_init__(self) -> None:
         if not self.low <= self.value <= self.high:
             raise ValueError(
                 f"value: {self.value} must lie within low {self.low} and high {self.high}"
             )
-        return self

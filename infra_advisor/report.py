@@ -6,9 +6,10 @@ breaking change to these models.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from infra_advisor.checks import Record, doc
 
 SCHEMA_VERSION = 1
 
@@ -17,47 +18,59 @@ BottleneckKind = Literal[
 ]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Unknown keys are refused when a report is validated against its schema.
+_FORBID: dict[str, Any] = {"extra": "forbid"}
 
 
-class ChipCount(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class ChipCount(Record):
+    __pydantic_config__ = _FORBID
+
     id: str
     count: int
 
 
-class Components(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Components(Record):
+    __pydantic_config__ = _FORBID
+
     chip: ChipCount
-    scale_up: str | None = Field(description="scale-up interconnect id; null on one chip")
-    scale_out: str | None = Field(description="scale-out interconnect id; null within one domain")
+    scale_up: str | None = doc("scale-up interconnect id; null on one chip")
+    scale_out: str | None = doc("scale-out interconnect id; null within one domain")
     storage: str | None
     framework: str
-    offload: str | None = Field(None, description="DPU used as an offload, where one is")
+    offload: str | None = doc("DPU used as an offload, where one is", default=None)
 
 
-class Metrics(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Metrics(Record):
+    __pydantic_config__ = _FORBID
+
     chips: int
-    time_s: float | None = Field(description="the whole job (training) or the serving window")
-    step_time_s: float | None = Field(description="one training step, or one decode step")
+    time_s: float | None = doc("the whole job (training) or the serving window")
+    step_time_s: float | None = doc("one training step, or one decode step")
     chip_hours: float | None
     tokens_per_s: float | None
-    ttft_s: float | None = Field(description="time to first token (transformer inference)")
-    tpot_s: float | None = Field(description="time per output token (transformer inference)")
-    latency_s: float | None = Field(None, description="end-to-end latency of one request or sample")
+    ttft_s: float | None = doc("time to first token (transformer inference)")
+    tpot_s: float | None = doc("time per output token (transformer inference)")
+    latency_s: float | None = doc("end-to-end latency of one request or sample", default=None)
     samples_per_s: float | None
-    requests_per_s: float | None = Field(None, description="requests per second sustained")
+    requests_per_s: float | None = doc("requests per second sustained", default=None)
     memory_per_chip_bytes: float
     memory_capacity_per_chip_bytes: float
     power_w: float
     energy_kwh: float | None
-    cost_usd: float | None = Field(description="null where a component has no public price")
+    cost_usd: float | None = doc("null where a component has no public price")
     cost_per_million_tokens_usd: float | None = None
-    mfu: float | None = Field(None, description="model FLOPs utilisation (useful FLOPs / peak)")
+    mfu: float | None = doc("model FLOPs utilisation (useful FLOPs / peak)", default=None)
     battery_hours: float | None = None
 
 
-class Breakdown(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Breakdown(Record):
     """Seconds of one step (or one request) bound by each resource."""
+
+    __pydantic_config__ = _FORBID
 
     compute_s: float
     memory_s: float
@@ -65,13 +78,14 @@ class Breakdown(_Model):
     storage_s: float
     host_s: float
     bubble_s: float = 0.0
-    overlap_s: float = Field(
-        0.0, description="seconds of communication or I/O hidden under compute"
-    )
+    overlap_s: float = doc("seconds of communication or I/O hidden under compute", default=0.0)
 
 
-class Term(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Term(Record):
     """One line of the working: a formula, its inputs and its result."""
+
+    __pydantic_config__ = _FORBID
 
     name: str
     formula: str
@@ -81,60 +95,79 @@ class Term(_Model):
     source: str = ""
 
 
-class Relief(_Model):
-    change: str = Field(description="what to change, e.g. 'scale_out: ib-hdr -> ib-ndr'")
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Relief(Record):
+    __pydantic_config__ = _FORBID
+
+    change: str = doc("what to change, e.g. 'scale_out: ib-hdr -> ib-ndr'")
     component: str
     before: str | None
     after: str
     metric: str
     before_value: float
     after_value: float
-    improvement: float = Field(description="fractional reduction of the metric (0.18 = 18% less)")
+    improvement: float = doc("fractional reduction of the metric (0.18 = 18% less)")
 
 
-class Bottleneck(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Bottleneck(Record):
+    __pydantic_config__ = _FORBID
+
     kind: BottleneckKind
     explanation: str
     relief: str
     relief_detail: Relief | None = None
 
 
-class Range(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Range(Record):
+    __pydantic_config__ = _FORBID
+
     low: float
     high: float
 
 
-class Stack(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Stack(Record):
+    __pydantic_config__ = _FORBID
+
     rank: int
     id: str
     components: Components
-    score: float = Field(description="1 = best under --optimize; higher is better")
+    score: float = doc("1 = best under --optimize; higher is better")
     metrics: Metrics
     breakdown: Breakdown
     bottleneck: Bottleneck
-    layout: dict[str, Any] = Field(default_factory=dict, description="parallel layout chosen")
-    terms: list[Term] = Field(default_factory=list)
-    ranges: dict[str, Range] = Field(
-        default_factory=dict, description="optimistic-pessimistic range of key metrics"
+    layout: dict[str, Any] = doc("parallel layout chosen", default_factory=dict)
+    terms: list[Term] = field(default_factory=list)
+    ranges: dict[str, Range] = doc(
+        "optimistic-pessimistic range of key metrics", default_factory=dict
     )
-    notes: list[str] = Field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     pareto: bool = False
-    fits: bool = Field(
-        True, description="meets every soft target (rate, latency); hard ones always"
-    )
+    fits: bool = doc("meets every soft target (rate, latency); hard ones always", default=True)
 
 
-class Rejection(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Rejection(Record):
+    __pydantic_config__ = _FORBID
+
     id: str
     reasons: list[str]
 
 
-class CatalogInfo(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class CatalogInfo(Record):
+    __pydantic_config__ = _FORBID
+
     files: list[str]
     counts: dict[str, int]
 
 
-class Report(_Model):
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class Report(Record):
+    __pydantic_config__ = _FORBID
+
     schema_version: int = SCHEMA_VERSION
     workload: dict[str, Any]
     catalog: CatalogInfo
@@ -142,4 +175,4 @@ class Report(_Model):
     stacks: list[Stack]
     rejected: list[Rejection]
     assumptions: list[str]
-    evaluated: int = Field(0, description="stack candidates evaluated")
+    evaluated: int = doc("stack candidates evaluated", default=0)

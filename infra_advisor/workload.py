@@ -8,14 +8,15 @@ counts, bytes, seconds, watts, joules, US dollars, events per second.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
+from infra_advisor.checks import Check, Record, doc
 from infra_advisor.errors import UnitError, WorkloadError
 from infra_advisor.units import PARSERS
 
@@ -27,6 +28,7 @@ Deploy = Literal["cloud", "onprem", "edge"]
 Optimize = Literal["time", "cost", "energy", "balanced"]
 Sampling = Literal["full", "neighbor"]
 SparsityPattern = Literal["unstructured", "2:4"]
+Fraction = Annotated[float, Check(ge=0, lt=1)]
 
 # field -> (quantity kind, largest sensible value).  The upper bounds catch
 # typos and absurd magnitudes ("1e40 parameters") with a clear message.
@@ -79,58 +81,57 @@ UNITS = {
 }
 
 
-class Workload(BaseModel):
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Workload(Record):
     """A workload and the user's priorities and limits.  Absent = derive or not applicable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "title": "Workload"}
 
     description: str = ""
     task: Task = "train"
     finetune_method: FinetuneMethod | None = None
     model_type: ModelType = "transformer"
-    params: float | None = Field(None, description="total parameters (count)")
-    active_params: float | None = Field(
-        None, description="active parameters per token, MoE (count)"
-    )
+    params: float | None = doc("total parameters (count)", default=None)
+    active_params: float | None = doc("active parameters per token, MoE (count)", default=None)
     layers: int | None = None
     hidden: int | None = None
     heads: int | None = None
     kv_heads: int | None = None
     precision: WorkloadPrecision = "bf16"
-    tokens: float | None = Field(None, description="training tokens (count)")
-    samples: float | None = Field(None, description="training samples or served requests (count)")
+    tokens: float | None = doc("training tokens (count)", default=None)
+    samples: float | None = doc("training samples or served requests (count)", default=None)
     epochs: float | None = None
     seq_len: int | None = None
-    batch_size: int | None = Field(None, description="global batch (sequences or samples)")
+    batch_size: int | None = doc("global batch (sequences or samples)", default=None)
     prompt_tokens: int | None = None
     output_tokens: int | None = None
-    rate: float | None = Field(None, description="requests (or samples) per second to serve")
-    latency_target: float | None = Field(
-        None,
-        description="seconds: time to first token for LLM serving, per-sample latency otherwise",
+    rate: float | None = doc("requests (or samples) per second to serve", default=None)
+    latency_target: float | None = doc(
+        "seconds: time to first token for LLM serving, per-sample latency otherwise",
+        default=None,
     )
-    weight_sparsity: float | None = Field(None, ge=0, lt=1, description="fraction of zero weights")
+    weight_sparsity: Fraction | None = doc("fraction of zero weights", default=None)
     sparsity_pattern: SparsityPattern | None = None
     embedding_rows: float | None = None
     embedding_dim: float | None = None
     lookups_per_sample: float | None = None
-    flops_per_sample: float | None = Field(None, description="forward FLOPs per sample")
-    bytes_per_sample: float | None = Field(None, description="input bytes per sample")
+    flops_per_sample: float | None = doc("forward FLOPs per sample", default=None)
+    bytes_per_sample: float | None = doc("input bytes per sample", default=None)
     nodes: float | None = None
     edges: float | None = None
     node_features: int | None = None
     edge_features: int | None = None
     sampling: Sampling | None = None
     fanout: list[int] | None = None
-    dataset_size: float | None = Field(None, description="bytes")
+    dataset_size: float | None = doc("bytes", default=None)
     files: float | None = None
-    checkpoint_every: float | None = Field(None, description="seconds between checkpoints")
+    checkpoint_every: float | None = doc("seconds between checkpoints", default=None)
     deploy: Deploy = "cloud"
-    power_budget: float | None = Field(None, description="watts")
-    battery: float | None = Field(None, description="joules")
+    power_budget: float | None = doc("watts", default=None)
+    battery: float | None = doc("joules", default=None)
     max_chips: int | None = None
-    budget: float | None = Field(None, description="US dollars")
-    deadline: float | None = Field(None, description="seconds")
+    budget: float | None = doc("US dollars", default=None)
+    deadline: float | None = doc("seconds", default=None)
     vendor: str | None = None
     cloud: str | None = None
     framework: str | None = None
@@ -141,132 +142,187 @@ class Workload(BaseModel):
     optimize: Optimize = "balanced"
     include_legacy: bool = False
 
-    @field_validator(*QUANTITIES, mode="before")
-    @classmethod
-    def _parse_quantity(cls, value: Any, info: Any) -> Any:
-        if value is None:
-            return None
-        name: str = info.field_name
-        kind, upper = QUANTITIES[name]
-        flag = "--" + name.replace("_", "-")
-        parsed = PARSERS[kind](value, flag)
-        if parsed > upper:
-            raise UnitError(f"{flag}: {value!r} is absurdly large (over {upper:g} {UNITS[kind]})")
-        return parsed
-
-    @field_validator(*INTEGERS, mode="before")
-    @classmethod
-    def _parse_integer(cls, value: Any, info: Any) -> Any:
-        if value is None:
-            return None
-        name: str = info.field_name
-        flag = "--" + name.replace("_", "-")
-        parsed = PARSERS["count"](value, flag)
-        if parsed != math.floor(parsed):
-            raise UnitError(f"{flag}: {value!r} must be a whole number")
-        if parsed < (0 if name in ZERO_ALLOWED else 1):
-            raise UnitError(f"{flag}: {value!r} must be at least 1")
-        if parsed > INTEGERS[name]:
-            raise UnitError(f"{flag}: {value!r} is absurdly large (over {INTEGERS[name]:g})")
-        return int(parsed)
-
-    @field_validator("fanout", mode="before")
-    @classmethod
-    def _parse_fanout(cls, value: Any) -> Any:
-        if value is None or isinstance(value, list):
-            return value
-        try:
-            return [int(x) for x in str(value).split(",") if x.strip()]
-        except ValueError:
-            raise UnitError(
-                f"--fanout: {value!r} must be whole numbers separated by commas (e.g. 15,10)"
-            ) from None
-
-    @field_validator("weight_sparsity", mode="before")
-    @classmethod
-    def _parse_fraction(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                return float(text[:-1]) / 100 if text.endswith("%") else float(text)
-            except ValueError:
-                raise UnitError(
-                    f"--weight-sparsity: {value!r} is not a fraction (e.g. 0.5 or 50%)"
-                ) from None
-        return value
-
-    @model_validator(mode="after")
-    def _check_consistency(self) -> Workload:
-        for name in (
-            "params",
-            "active_params",
-            "tokens",
-            "samples",
-            "epochs",
-            "rate",
-            "flops_per_sample",
-            "nodes",
-            "embedding_rows",
-            "embedding_dim",
-        ):
-            value = getattr(self, name)
-            if value is not None and value == 0:
-                raise UnitError(f"--{name.replace('_', '-')}: must be greater than zero")
-        if (
-            self.active_params is not None
-            and self.params is not None
-            and self.active_params > self.params
-        ):
-            raise WorkloadError(
-                f"--active-params ({self.active_params:g}) exceeds --params ({self.params:g})",
-                hint="active parameters are the ones used per token; they cannot exceed the total",
-            )
-        if self.fanout is not None and any(f < 1 for f in self.fanout):
-            raise UnitError("--fanout: every fanout must be at least 1")
-        if self.kv_heads and self.heads and self.heads % self.kv_heads:
-            raise WorkloadError(f"--kv-heads {self.kv_heads} must divide --heads {self.heads}")
-        if self.hidden and self.heads and self.hidden % self.heads:
-            raise WorkloadError(
-                f"--hidden {self.hidden} must be a multiple of --heads {self.heads}"
-            )
-        return self
-
     def flag_values(self) -> dict[str, Any]:
         """The fields that differ from the defaults, as a TOML-ready dict."""
-        data = self.model_dump(exclude_defaults=True)
-        return {k: v for k, v in data.items() if v is not None}
+        values = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None and value != f.default:
+                values[f.name] = list(value) if isinstance(value, list) else value
+        return values
 
 
-FIELDS: tuple[str, ...] = tuple(Workload.model_fields)
+FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Workload))
+CHOICES: dict[str, tuple[str, ...]] = {
+    "task": get_args(Task),
+    "finetune_method": get_args(FinetuneMethod),
+    "model_type": get_args(ModelType),
+    "precision": get_args(WorkloadPrecision),
+    "sparsity_pattern": get_args(SparsityPattern),
+    "sampling": get_args(Sampling),
+    "deploy": get_args(Deploy),
+    "optimize": get_args(Optimize),
+}
+TEXT = ("description", "vendor", "cloud", "framework", "chip", "interconnect", "storage")
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+# Quantities that may not be zero: the model or the job would be empty.
+_NONZERO = (
+    "params",
+    "active_params",
+    "tokens",
+    "samples",
+    "epochs",
+    "rate",
+    "flops_per_sample",
+    "nodes",
+    "embedding_rows",
+    "embedding_dim",
+)
 
 
-def _format_error(err: ValidationError, where: str) -> str:
-    parts = []
-    for item in err.errors():
-        name = ".".join(str(p) for p in item["loc"])
-        ctx = item.get("ctx") or {}
-        inner = ctx.get("error")
-        msg = str(inner) if isinstance(inner, Exception) else item["msg"]
-        if item["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(name, FIELDS, n=1)
-            msg = "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
-            parts.append(f"{where}{name}: {msg}")
-            continue
-        if item["type"] == "literal_error":
-            msg = f"{item['input']!r} is not one of: {ctx.get('expected', '')}"
-        flag = "--" + name.replace("_", "-")
-        parts.append(msg if msg.startswith(flag) else f"{where}{flag}: {msg}")
-    return "; ".join(parts)
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _quantity(name: str, value: Any) -> float:
+    kind, upper = QUANTITIES[name]
+    flag = _flag(name)
+    parsed = PARSERS[kind](value, flag)
+    if parsed > upper:
+        raise UnitError(f"{flag}: {value!r} is absurdly large (over {upper:g} {UNITS[kind]})")
+    return parsed
+
+
+def _integer(name: str, value: Any) -> int:
+    flag = _flag(name)
+    parsed = PARSERS["count"](value, flag)
+    if parsed != math.floor(parsed):
+        raise UnitError(f"{flag}: {value!r} must be a whole number")
+    if parsed < (0 if name in ZERO_ALLOWED else 1):
+        raise UnitError(f"{flag}: {value!r} must be at least 1")
+    if parsed > INTEGERS[name]:
+        raise UnitError(f"{flag}: {value!r} is absurdly large (over {INTEGERS[name]:g})")
+    return int(parsed)
+
+
+def _fanout(value: Any) -> list[int]:
+    items = value if isinstance(value, list) else str(value).split(",")
+    fanout = []
+    for item in items:
+        if isinstance(item, str):
+            item = item.strip()
+            if not item and not isinstance(value, list):
+                continue
+        number = item if isinstance(item, (int, float)) and not isinstance(item, bool) else None
+        if isinstance(item, str) and item.isdigit():
+            number = int(item)
+        if number is None or number != math.floor(number):
+            raise UnitError(
+                f"--fanout: {value!r} must be whole numbers separated by commas (e.g. 15,10)"
+            )
+        if number < 1:
+            raise UnitError("--fanout: every fanout must be at least 1")
+        fanout.append(int(number))
+    return fanout
+
+
+def _fraction(value: Any) -> float:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            raise UnitError(
+                f"--weight-sparsity: {value!r} is not a fraction (e.g. 0.5 or 50%)"
+            ) from None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise UnitError(f"--weight-sparsity: {value!r} is not a fraction (e.g. 0.5 or 50%)")
+    if not 0 <= number < 1:
+        raise UnitError(f"--weight-sparsity: {value!r} must be at least 0 and below 1")
+    return number
+
+
+def _choice_text(options: tuple[str, ...]) -> str:
+    quoted = [repr(o) for o in options]
+    return ", ".join(quoted[:-1]) + f" or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+
+
+def _field(name: str, value: Any) -> tuple[Any, str | None]:
+    """A field's value in SI, or the reason it is refused (unit errors are raised)."""
+    if name in QUANTITIES:
+        return _quantity(name, value), None
+    if name in INTEGERS:
+        return _integer(name, value), None
+    if name in CHOICES:
+        options = CHOICES[name]
+        if isinstance(value, str) and value in options:
+            return value, None
+        return None, f"{value!r} is not one of: {_choice_text(options)}"
+    if name in TEXT:
+        return (value, None) if isinstance(value, str) else (None, "must be text (a string)")
+    if name == "include_legacy":
+        if isinstance(value, bool):
+            return value, None
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE, None
+        return None, f"{value!r} is not true or false"
+    if name == "fanout":
+        return _fanout(value), None
+    return _fraction(value), None  # weight_sparsity, the one field left
+
+
+def _check_consistency(w: Workload) -> None:
+    for name in _NONZERO:
+        if getattr(w, name) == 0:
+            raise UnitError(f"{_flag(name)}: must be greater than zero")
+    if w.active_params is not None and w.params is not None and w.active_params > w.params:
+        raise WorkloadError(
+            f"--active-params ({w.active_params:g}) exceeds --params ({w.params:g})",
+            hint="active parameters are the ones used per token; they cannot exceed the total",
+        )
+    if w.kv_heads and w.heads and w.heads % w.kv_heads:
+        raise WorkloadError(f"--kv-heads {w.kv_heads} must divide --heads {w.heads}")
+    if w.hidden and w.heads and w.hidden % w.heads:
+        raise WorkloadError(f"--hidden {w.hidden} must be a multiple of --heads {w.heads}")
 
 
 def build_workload(values: Mapping[str, Any], where: str = "") -> Workload:
-    """Validate a mapping of flag names (underscored) to values into a Workload."""
+    """Validate a mapping of flag names (underscored) to values into a Workload.
+
+    Quantities are parsed here ("70B", "2TB", "15W"); a value that cannot be parsed stops at once,
+    with its flag; other refusals (an unknown key, a value outside its choices) are gathered so
+    one message names them all.
+    """
+    fields: dict[str, Any] = {}
+    problems: list[str] = []
     try:
-        return Workload.model_validate(dict(values))
-    except ValidationError as exc:
-        raise WorkloadError(_format_error(exc, where)) from None
-    except UnitError as exc:  # raised directly by a validator in a nested path
+        for name in FIELDS:
+            if name not in values or values[name] is None:
+                continue
+            value, problem = _field(name, values[name])
+            if problem is None:
+                fields[name] = value
+            else:
+                problems.append(f"{where}{_flag(name)}: {problem}")
+    except UnitError as exc:
         raise WorkloadError(f"{where}{exc.message}") from None
+    for name in values:
+        if name not in Workload.__dataclass_fields__:
+            close = difflib.get_close_matches(str(name), FIELDS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{where}{name}: unknown key{hint}")
+    if problems:
+        raise WorkloadError("; ".join(problems))
+    workload = Workload(**fields)
+    try:
+        _check_consistency(workload)
+    except UnitError as exc:
+        raise WorkloadError(f"{where}{exc.message}") from None
+    return workload
 
 
 def load_workload_file(path: str | Path) -> dict[str, Any]:

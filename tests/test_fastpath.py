@@ -56,4 +56,3 @@ def test_fast_path_matches_the_typer_app(argv: list[str]) -> None:
 )
 def test_anything_unusual_goes_to_the_typer_app(argv: list[str]) -> None:
     assert parse_fast(argv) is None
-

@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from infra_advisor.checks import to_data
 from infra_advisor.cli import app
 from infra_advisor.presets import list_presets
 
@@ -53,9 +54,7 @@ def test_workload_schema_validates_a_saved_workload(tmp_path: Path) -> None:
     from infra_advisor.workload import build_workload
 
     workload = build_workload({"params": "70B", "task": "finetune", "battery": "50Wh"})
-    jsonschema.validate(
-        workload.model_dump(mode="json"), schema, cls=jsonschema.Draft202012Validator
-    )
+    jsonschema.validate(to_data(workload), schema, cls=jsonschema.Draft202012Validator)
 
 
 def test_export_svg_and_html_never_overwrite(tmp_path: Path) -> None:
@@ -82,12 +81,13 @@ def test_export_svg_and_html_never_overwrite(tmp_path: Path) -> None:
 
 def test_json_path_does_not_import_rich_or_questionary() -> None:
     # STYLE habit 9: the JSON path stays lean; rich and questionary load only where they draw or ask,
-    # and the fast path (infra_advisor.entry) answers without typer or click.
+    # the fast path (infra_advisor.entry) answers without typer or click, and the shipped catalog's
+    # validated form (infra_advisor/catalog_validated.json) answers without pydantic.
     code = (
         "import sys, runpy; sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json'];\n"
         "try:\n    runpy.run_module('infra_advisor', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'questionary', 'prompt_toolkit', 'typer', 'click'))\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'questionary', 'prompt_toolkit', 'typer', 'click', 'pydantic', 'pydantic_core'))\n"
         "print('LOADED', bad, file=sys.stderr)"
     )
     result = subprocess.run(

@@ -90,9 +90,10 @@ def test_saved_workload_reproduces_the_same_report(tmp_path: Path, capsys: Any) 
     with keys(ENTER * 12 + quit_menu):
         answers = ask_workload({})
     from infra_advisor.catalog import load_catalog
+    from infra_advisor.checks import to_data
     from infra_advisor.engine import recommend
 
-    direct = recommend(build_workload(answers), load_catalog()).model_dump(mode="json")
+    direct = to_data(recommend(build_workload(answers), load_catalog()))
     result = CliRunner().invoke(app, ["recommend", "--workload", str(plan), "--json"])
     assert result.exit_code == 0
     from_file = json.loads(result.stdout)

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import subprocess
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from infra_advisor.catalog import Catalog, load_catalog
+from infra_advisor.checks import to_data
 from infra_advisor.cli import app
 from infra_advisor.engine import Context, evaluate
 from infra_advisor.errors import AdvisorError, CatalogError
@@ -123,7 +125,7 @@ def test_damaged_catalog_entry_loads_or_names_the_culprit(
 ) -> None:
     entries = list(getattr(CATALOG, kind).values())
     entry = entries[index % len(entries)]
-    data = entry.model_dump(mode="json", exclude_none=True)
+    data = {k: v for k, v in to_data(entry).items() if v is not None}
     names = sorted(data)
     name = names[field % len(names)]
     data[name] = value
@@ -159,7 +161,7 @@ def test_damaged_catalog_entry_loads_or_names_the_culprit(
             report = recommend(wl, cat, top=1)
         except AdvisorError:
             return
-        report.model_dump_json()  # finite numbers only: the JSON writer refuses NaN
+        json.dumps(to_data(report), allow_nan=False)  # finite numbers only, or this raises
 
 
 # ------------------------------------------------------------------ monotonic physics
@@ -198,7 +200,7 @@ def _slowness(oc: Outcome) -> dict[str, float]:
 
 def _with(cat: Catalog, kind: str, entry_id: str, **update: Any) -> Catalog:
     table = dict(getattr(cat, kind))
-    table[entry_id] = table[entry_id].model_copy(update=update)
+    table[entry_id] = dataclasses.replace(table[entry_id], **update)
     return dataclasses.replace(cat, **{kind: table})
 
 

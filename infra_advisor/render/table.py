@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from infra_advisor.checks import to_data
 from infra_advisor.report import Report, Stack
 from infra_advisor.units import format_bytes, format_duration, format_money
 
@@ -37,7 +38,7 @@ def _time(value: float | None) -> str:
 
 
 def breakdown_bar(stack: Stack, width: int = 30) -> Text:
-    b = stack.breakdown.model_dump()
+    b = to_data(stack.breakdown)
     total = sum(b[k] for k, _, _ in PARTS) or 1.0
     text = Text()
     for key, _label, colour in PARTS:
@@ -196,7 +197,7 @@ def render_explain(stack: Stack, console: Console) -> None:
     metrics.add_column("metric")
     metrics.add_column("value", justify="right")
     metrics.add_column("range (optimistic–pessimistic)", justify="right")
-    for key, value in stack.metrics.model_dump().items():
+    for key, value in to_data(stack.metrics).items():
         if value is None:
             continue
         rng = stack.ranges.get(key)
@@ -350,7 +351,7 @@ def render_entry(entry: Any, kind: str, console: Console) -> None:
     table = Table(title=f"{kind}: {entry.id}", header_style="bold", show_header=False)
     table.add_column("field")
     table.add_column("value", overflow="fold")
-    for key, value in entry.model_dump(mode="json").items():
+    for key, value in to_data(entry).items():
         if value in (None, [], ""):
             continue
         if isinstance(value, dict):

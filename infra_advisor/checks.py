@@ -1,0 +1,116 @@
+"""Plain dataclasses at run time, pydantic when checking and describing them.
+
+The catalog entries, the workload and the report are frozen stdlib dataclasses: building and
+reading them costs nothing at start-up.  Their constraints ride in ``Annotated`` metadata
+(:class:`Check`) and their descriptions in ``dataclasses.field(metadata=...)``; pydantic reads
+both, but only when something is validated (a catalog file not seen before) or a JSON Schema is
+asked for, and only then is pydantic imported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+from functools import cache
+from typing import Any
+
+
+class Record:
+    """Base of those dataclasses: one ``__repr__`` and one ``__eq__`` shared by all of them.
+
+    ``dataclass`` writes and compiles these methods anew for every class at every start (its
+    generated code is not kept in ``.pyc`` files); declaring the classes with ``eq=False,
+    repr=False`` and inheriting these instead saves most of that.  Records are unhashable, like
+    any dataclass with ``__eq__`` that is not frozen, and several hold lists.
+    """
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
+        return f"{type(self).__qualname__}({shown})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            getattr(self, f.name) == getattr(other, f.name)
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+        )
+
+
+class Check:
+    """Constraint metadata (pydantic ``Field`` keywords) for an ``Annotated`` type.
+
+    ``Annotated[float, Check(strict=True, gt=0)]`` is a plain ``float`` to Python and mypy; to
+    pydantic it is ``Annotated[float, Field(strict=True, gt=0)]``, resolved only when a validator
+    or a JSON Schema is built.
+    """
+
+    __slots__ = ("kwargs",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+
+    def __repr__(self) -> str:
+        return f"Check({', '.join(f'{k}={v!r}' for k, v in self.kwargs.items())})"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from typing import Annotated
+
+        from pydantic import Field
+
+        return handler(Annotated[source, Field(**self.kwargs)])
+
+
+def doc(text: str, **kwargs: Any) -> Any:
+    """A dataclass field carrying a description for the JSON Schema (pydantic reads metadata)."""
+    return dataclasses.field(metadata={"description": text}, **kwargs)
+
+
+_ADAPTERS: dict[type, Any] = {}
+
+
+def adapter(cls: type) -> Any:
+    """The pydantic TypeAdapter of a dataclass, built once per process, on first use."""
+    if cls not in _ADAPTERS:
+        from pydantic import TypeAdapter
+
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
+
+
+def json_schema(cls: type) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a dataclass."""
+    schema: dict[str, Any] = adapter(cls).json_schema()
+    return schema
+
+
+@cache
+def _float_fields(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.type in ("float", "float | None"))
+
+
+def to_data(value: Any) -> Any:
+    """A dataclass (and what it holds) as JSON-ready data: dicts, lists, str, int, float, None.
+
+    Fields annotated ``float`` come out as floats even when an int was stored, so the JSON of a
+    number never changes form with how it happened to be computed.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        floats = _float_fields(type(value))
+        out = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.name in floats and type(item) is int:
+                item = float(item)
+            out[f.name] = to_data(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_data(v) for k, v in value.items()}
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
