@@ -7,6 +7,7 @@ Run from the repository root with the project installed:
 
 It measures, in one run:
 1. the median wall time of `infra-advisor recommend --preset llama-8b-chat --format json`
+   (the console script installed beside this interpreter, with its bytecode compiled)
    divided by the median wall time of importing the tool's own dependencies naively
    (`python -c "import typer, rich.console, pydantic, questionary"`), runs interleaved
    (goal ≤ 0.6);
@@ -87,10 +88,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    exe = [sys.executable, "-m", "infra_advisor"]
+    # The installed console script, as a user or a CI job runs it (beside this interpreter);
+    # `python -m infra_advisor` where there is none.
+    script = Path(sys.executable).with_name("infra-advisor")
+    exe = [str(script)] if script.exists() else [sys.executable, "-m", "infra_advisor"]
+    # Bytecode as pip leaves it after an install: an editable checkout run with
+    # PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module on every run, a cost no
+    # installed wheel pays (the dependencies imported naively have their bytecode already).
+    import infra_advisor
+
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(infra_advisor.__file__).parent)],
+        check=True,
+    )
     answer = [*exe, "recommend", "--preset", PRESET, "--format", "json"]
     naive = [sys.executable, "-c", "import typer, rich.console, pydantic, questionary"]
-    subprocess.run(answer, check=True, stdout=subprocess.DEVNULL)  # warm the catalog cache
+    subprocess.run(answer, check=True, stdout=subprocess.DEVNULL)  # warm-up: the OS file cache
     answers, imports = [], []
     for _ in range(args.runs):
         answers.append(timed(answer)[0])
@@ -109,10 +122,12 @@ def main() -> int:
         for wl in workloads:
             base = [*exe, "recommend", *wl, "--format", "json"]
             big = [*base, "--catalog", str(overlay)]
-            subprocess.run(big, check=True, stdout=subprocess.DEVNULL)  # cache the overlay
+            # The first run validates the overlay and keeps its validated form; later runs
+            # read it back.  Both are reported: the first is what a changed catalog costs once.
+            cold = timed(big)[0]
             b = statistics.median(timed(base)[0] for _ in range(max(3, args.runs // 3)))
             g = statistics.median(timed(big)[0] for _ in range(max(3, args.runs // 3)))
-            scale.append((wl[1], b, g, g / b))
+            scale.append((wl[1], b, g, g / b, cold))
         peak = peak_rss_mb(answer)
     pause = qa_pause_ms()
 
@@ -122,9 +137,12 @@ def main() -> int:
     )
     print(f"{'  answer median (s)':58} {statistics.median(answers):10.3f}")
     print(f"{'  naive import median (s)':58} {statistics.median(imports):10.3f}")
-    for name, b, g, r in scale:
+    for name, b, g, r, cold in scale:
         print(f"{'20x catalog / shipped catalog: ' + name:58} {r:10.2f} {'<= 25':>8}")
         print(f"{'  shipped / 20x seconds':58} {b:5.2f}/{g:5.2f}")
+        print(
+            f"{'  20x first run, validating the overlay (s, ratio)':58} {cold:5.2f} {cold / b:5.1f}"
+        )
     print(f"{'peak RSS of the JSON run (MB)':58} {peak:10.1f} {'< 150':>8}")
     print(f"{'Q&A: time per question, in process (ms)':58} {pause:10.1f} {'< 50':>8}")
     return 0
@@ -132,4 +150,8 @@ def main() -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("NO_COLOR", "1")
-    raise SystemExit(main())
+    with tempfile.TemporaryDirectory(prefix="infra-advisor-perf-cache-") as cache:
+        os.environ["INFRA_ADVISOR_CACHE_DIR"] = (
+            cache  # cold start is cold; the user's cache untouched
+        )
+        raise SystemExit(main())

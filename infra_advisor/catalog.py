@@ -40,6 +40,8 @@ LIST_KINDS = ("chips", "interconnects", "storage", "frameworks")
 
 @dataclass
 class Catalog:
+    """The merged catalog: entries by kind and id, and the file each came from."""
+
     chips: dict[str, Chip] = field(default_factory=dict)
     interconnects: dict[str, Interconnect] = field(default_factory=dict)
     storage: dict[str, Storage] = field(default_factory=dict)
@@ -47,6 +49,9 @@ class Catalog:
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)  # entry id -> the file that last set it
+    # Values derived from the entries (e.g. a chip's scale-out links), computed once per catalog.
+    # Not an __init__ argument, so dataclasses.replace starts a changed catalog with an empty one.
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def kind_of(self, entry_id: str) -> str | None:
         for attr in (*LIST_KINDS, "efficiency"):

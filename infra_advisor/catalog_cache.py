@@ -112,7 +112,8 @@ def to_form(key: str, catalog: Catalog) -> str:
 
     The digest catches a form damaged or edited after it was written: it is then a miss.
     """
-    body = json.dumps(to_data(catalog), separators=(",", ":"))
+    kept = {attr: to_data(getattr(catalog, attr)) for attr in (*_BUILDERS, "files", "origins")}
+    body = json.dumps(kept, separators=(",", ":"))
     return f"{key} {_hasher(body.encode()).hexdigest()}\n{body}"
 
 

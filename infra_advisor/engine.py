@@ -55,6 +55,8 @@ RELIEF_STORAGE = 12  # storage swaps considered: the fastest readers
 
 @dataclasses.dataclass
 class Context:
+    """One search: the job, the catalog, and how many stacks were evaluated."""
+
     job: Job
     catalog: Catalog
     evaluated: int = 0
@@ -133,8 +135,16 @@ def needs_network(job: Job, chip: Chip | None = None) -> bool:
 
 
 def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]:
+    """Scale-out links for the chip, fastest first, dominated ones dropped (memoised per catalog)."""
     if pinned is not None:
         return [pinned]
+    key = ("scale_out_options", chip.id)
+    if key not in cat.memo:
+        cat.memo[key] = _scale_out_options(cat, chip)
+    return list(cat.memo[key])
+
+
+def _scale_out_options(cat: Catalog, chip: Chip) -> list[str]:
     links = [i for i in cat.interconnects.values() if rules.scale_out_rejection(i, chip) is None]
     links.sort(key=lambda i: (-i.bandwidth_gb_s, not i.rdma, i.latency_us, i.id))
     # Keep the Pareto front over (bandwidth, latency, RDMA, price): a link that is no faster,

@@ -40,6 +40,8 @@ class Spec:
 
 @dataclass
 class Outcome:
+    """The evaluation of one stack: fit, metrics, breakdown, bottleneck and the working."""
+
     spec: Spec
     scale_up: str | None
     ok: bool = True
@@ -296,6 +298,8 @@ def tcp_host_time(job: Job, cat: Catalog, spec: Spec, bytes_per_chip: float) -> 
 
 @dataclass
 class _Layout:
+    """A training layout: parallel degrees, ZeRO stage, recomputation and memory."""
+
     tp: int
     pp: int
     dp: int
@@ -1283,12 +1287,15 @@ def choose_storage(
 
     Returns (storage, exposed read seconds per step, checkpoint share, provisioned bytes).
     """
+    # Compute time only hides reads and scales the checkpoint share: with neither, it does not
+    # change the choice, and serving candidates of every batch and count share one answer.
+    io = read_step or random_rows or opens or ckpt_bytes
     key = (
         chip.segment,
         spec.storage,
         nodes,
         f"{read_step:.4g}",
-        f"{compute_s:.4g}",
+        f"{compute_s:.4g}" if io else "-",
         f"{ckpt_bytes:.4g}",
         f"{interval_s:.4g}",
         f"{dataset:.4g}",
@@ -1330,7 +1337,62 @@ def _best_storage(
     random_rows: float,
     opens: float,
 ) -> tuple[float, float, str, Storage, float, float, float] | None:
+    """The storage whose exposed reads and checkpoint writes cost least time, then least money."""
     best: tuple[float, float, str, Storage, float, float, float] | None = None
+    front = _storage_front(
+        job, cat, chip, spec, read_step, ckpt_bytes, interval_s, dataset, nodes, random_rows, opens
+    )
+    for read_s, share, cost, store_id, store, provisioned in front:
+        exposed = max(0.0, read_s - compute_s)
+        key = (round(exposed + share * compute_s, 9), cost, store_id)
+        if best is None or key < best[:3]:
+            best = (key[0], key[1], key[2], store, exposed, share, provisioned)
+    return best
+
+
+StoreFigures = tuple[float, float, float, str, Storage, float]
+
+
+def _storage_front(
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    spec: Spec,
+    read_step: float,
+    ckpt_bytes: float,
+    interval_s: float,
+    dataset: float,
+    nodes: int,
+    random_rows: float,
+    opens: float,
+) -> list[StoreFigures]:
+    """(read seconds per step, checkpoint share, cost, id, store, provisioned bytes) of the
+    storage systems that can hold the data, less those another beats whatever the compute time.
+
+    The demand on storage is known before the candidate's compute time is: every count, batch and
+    framework of a chip asks the same of it.  So the figures are worked out once per demand, and a
+    system is dropped when another reads no slower, checkpoints no slower and is cheaper (or as
+    cheap with an earlier id, the tie-break): the time it adds, max(0, read - compute) +
+    share × compute, can then never be lower, nor its cost.  What is left is small, and each
+    candidate only weighs that against its compute time (F19, F20).
+    """
+    key = (
+        "storage-front",
+        chip.segment,
+        spec.storage,
+        nodes,
+        read_step,
+        ckpt_bytes,
+        interval_s,
+        dataset,
+        random_rows,
+        opens,
+        id(cat),
+    )
+    cached: list[StoreFigures] | None = job.cache.get(key)
+    if cached is not None:
+        return cached
+    figures: list[StoreFigures] = []
     for store in storage_candidates(cat, chip, spec):
         if store.status in ("legacy", "discontinued") and not job.workload.include_legacy:
             continue
@@ -1350,22 +1412,23 @@ def _best_storage(
             # Many small files: each open is a metadata operation with a round trip (F19).
             latency = (store.latency_ms or 1.0) / 1e3
             read_s += dt.metadata_time(opens, store.metadata_ops_per_s, latency, 64 * nodes)
-        exposed = max(0.0, read_s - compute_s)
         share = 0.0
         if ckpt_bytes:
             write_s = ckpt_bytes / (
                 st.write_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
             )
             share = st.checkpoint_share(write_s, interval_s)
-        penalty = exposed + share * compute_s
         price = (
             store.price_usd_per_gb_month if store.price_usd_per_gb_month is not None else math.inf
         )
-        cost = price * provisioned / 1e9
-        key = (round(penalty, 9), cost, store.id)
-        if best is None or key < best[:3]:
-            best = (key[0], key[1], key[2], store, exposed, share, provisioned)
-    return best
+        figures.append((read_s, share, price * provisioned / 1e9, store.id, store, provisioned))
+    figures.sort(key=lambda f: (f[2], f[3]))  # cheapest first, then by id: the tie-break order
+    front: list[StoreFigures] = []
+    for fig in figures:
+        if not any(kept[0] <= fig[0] and kept[1] <= fig[1] for kept in front):
+            front.append(fig)
+    job.cache[key] = front
+    return front
 
 
 def _apply_storage(

@@ -33,6 +33,8 @@ _HIGHER_IS_FASTER = {
 
 @dataclass(frozen=True)
 class Job:
+    """A workload with its derived quantities, for one efficiency scenario."""
+
     workload: Workload
     task: str
     method: str

@@ -89,6 +89,8 @@ class PeakTflops(Record):
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Chip(Entry):
+    """A processor: memory, peak throughput per precision, links, power and price."""
+
     vendor: Slug
     type: ChipType
     segment: Segment
@@ -115,6 +117,8 @@ class Chip(Entry):
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Interconnect(Entry):
+    """A scale-up or scale-out link: bandwidth per chip per direction, latency, RDMA."""
+
     scope: Scope
     bandwidth_gb_s: PositiveFloat
     latency_us: PositiveFloat
@@ -128,6 +132,8 @@ class Interconnect(Entry):
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Storage(Entry):
+    """A storage system: throughput (absolute or per TiB), IOPS, metadata rate, latency."""
+
     type: StorageType
     read_gb_s: PositiveFloat | None = None
     write_gb_s: PositiveFloat | None = None
@@ -152,6 +158,8 @@ class Storage(Entry):
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class RunsOn(Record):
+    """A kind of chip (and vendor) a framework runs on, and how maturely."""
+
     __pydantic_config__ = _FORBID
 
     type: ChipType
@@ -161,6 +169,8 @@ class RunsOn(Record):
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Framework(Entry):
+    """A training, serving, graph or edge runtime: where it runs and what it supports."""
+
     runs_on: Annotated[list[RunsOn], Check(min_length=1)]
     tasks: Annotated[list[Task], Check(min_length=1)]
     model_types: Annotated[list[ModelType], Check(min_length=1)]

@@ -19,6 +19,8 @@ from infra_advisor.errors import AdvisorError, WorkloadError
 
 @dataclass(frozen=True)
 class Question:
+    """One question of the guided Q&A and the workload field it answers."""
+
     key: str
     message: str
     hint: str

@@ -24,6 +24,8 @@ _FORBID: dict[str, Any] = {"extra": "forbid"}
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class ChipCount(Record):
+    """The chip and how many of it."""
+
     __pydantic_config__ = _FORBID
 
     id: str
@@ -32,6 +34,8 @@ class ChipCount(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Components(Record):
+    """What a stack is built from: chip, links, storage, framework (ids from the catalog)."""
+
     __pydantic_config__ = _FORBID
 
     chip: ChipCount
@@ -44,6 +48,8 @@ class Components(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Metrics(Record):
+    """The stack's estimates in SI units; null where a metric does not apply."""
+
     __pydantic_config__ = _FORBID
 
     chips: int
@@ -97,6 +103,8 @@ class Term(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Relief(Record):
+    """The single change that most improves the objective, with the metric before and after."""
+
     __pydantic_config__ = _FORBID
 
     change: str = doc("what to change, e.g. 'scale_out: ib-hdr -> ib-ndr'")
@@ -111,6 +119,8 @@ class Relief(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Bottleneck(Record):
+    """What limits the stack, in words and numbers, and what would relieve it."""
+
     __pydantic_config__ = _FORBID
 
     kind: BottleneckKind
@@ -121,6 +131,8 @@ class Bottleneck(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Range(Record):
+    """Optimistic and pessimistic values of a metric, from the efficiency ranges."""
+
     __pydantic_config__ = _FORBID
 
     low: float
@@ -129,6 +141,8 @@ class Range(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Stack(Record):
+    """One ranked stack: components, estimates, bottleneck and the working."""
+
     __pydantic_config__ = _FORBID
 
     rank: int
@@ -150,6 +164,8 @@ class Stack(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Rejection(Record):
+    """A chip that fits no stack, with the reasons in numbers."""
+
     __pydantic_config__ = _FORBID
 
     id: str
@@ -158,6 +174,8 @@ class Rejection(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class CatalogInfo(Record):
+    """The catalog files read and how many entries of each kind."""
+
     __pydantic_config__ = _FORBID
 
     files: list[str]
@@ -166,6 +184,8 @@ class CatalogInfo(Record):
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Report(Record):
+    """Everything `recommend`, `explain` and `compare` found: the JSON output."""
+
     __pydantic_config__ = _FORBID
 
     schema_version: int = SCHEMA_VERSION

@@ -25,6 +25,8 @@ BRIDGE_PENALTY = {"native": 1.0, "bridge": 0.9, "experimental": 0.75}
 
 @dataclass(frozen=True)
 class Rule:
+    """A named rule: its id, the sentence it enforces and the workload fields it reads."""
+
     id: str
     sentence: str
     reads: tuple[str, ...]
@@ -177,7 +179,21 @@ def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
 def frameworks_for(
     job: Job, frameworks: dict[str, Framework], chip: Chip
 ) -> tuple[list[Framework], list[str]]:
-    """Frameworks that can run this job on this chip, best support first, and why others cannot."""
+    """Frameworks that can run this job on this chip, best support first, and why others cannot.
+
+    Kept in the job's memo (a job is built for one catalog): the search asks for every chip's
+    frameworks again and again, and the answer depends only on the job and the chip.
+    """
+    key = ("frameworks_for", chip.id)
+    if key not in job.cache:
+        job.cache[key] = _frameworks_for(job, frameworks, chip)
+    ok, why = job.cache[key]
+    return list(ok), list(why)
+
+
+def _frameworks_for(
+    job: Job, frameworks: dict[str, Framework], chip: Chip
+) -> tuple[list[Framework], list[str]]:
     pinned = job.workload.framework
     pool = [frameworks[pinned]] if pinned and pinned in frameworks else list(frameworks.values())
     ok: list[Framework] = []

@@ -36,3 +36,61 @@ def test_evaluations_grow_linearly_with_a_larger_catalog(tmp_path: Path) -> None
     large = recommend(workload, bigger).evaluated
     # Four times every kind is 4^4 = 256 times the combinations; the work must stay near 4 times.
     assert large <= 6 * small, (small, large)
+
+
+def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None:
+    # The storage choice is worked out once per demand over the systems no other beats; for any
+    # compute time it must pick what weighing every system in the catalog picks.
+    import math
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from infra_advisor import evaluate as ev
+    from infra_advisor.estimators import storage as sto
+    from infra_advisor.job import build_job
+
+    cat = load_catalog()
+    job = build_job(build_workload(load_preset("llama-70b-lora")), cat)
+    chip = cat.chips["h100-sxm"]
+    spec = ev.Spec("h100-sxm", 64, "ib-ndr", None, "pytorch")
+
+    def full_scan(read: float, compute: float, ckpt: float, every: float, data: float) -> str:
+        scored = []
+        for store in ev.storage_candidates(cat, chip, spec):
+            if store.status in ("legacy", "discontinued"):
+                continue
+            need = data + 2 * ckpt
+            if store.capacity_max_tb is not None and need > store.capacity_max_tb * 1e12 * (
+                8 if store.per_node else 1
+            ):
+                continue
+            size = sto.provisioned_bytes(store, need)
+            eff = job.eff["storage-read"]
+            read_s = read / (sto.read_bandwidth(store, size, 8) * eff) if read else 0.0
+            share = (
+                sto.checkpoint_share(ckpt / (sto.write_bandwidth(store, size, 8) * eff), every)
+                if ckpt
+                else 0.0
+            )
+            price = store.price_usd_per_gb_month
+            cost = (price if price is not None else math.inf) * size / 1e9
+            penalty = max(0.0, read_s - compute) + share * compute
+            scored.append((round(penalty, 9), cost, store.id))
+        return min(scored)[2]
+
+    @settings(max_examples=60, deadline=None, derandomize=True)
+    @given(
+        read=st.sampled_from([0.0, 1e6, 1e9, 5e10]),
+        compute=st.floats(1e-4, 1e3),
+        ckpt=st.sampled_from([0.0, 1e11, 1e12]),
+        every=st.sampled_from([600.0, 3600.0]),
+        data=st.sampled_from([1e9, 1e12, 5e13]),
+    )
+    def agree(read: float, compute: float, ckpt: float, every: float, data: float) -> None:
+        chosen = ev._best_storage(job, cat, chip, spec, read, compute, ckpt, every, data, 8, 0, 0)
+        assert chosen is not None and chosen[2] == full_scan(read, compute, ckpt, every, data)
+        front = ev._storage_front(job, cat, chip, spec, read, ckpt, every, data, 8, 0, 0)
+        assert len(front) < len(ev.storage_candidates(cat, chip, spec))
+
+    agree()

@@ -75,3 +75,80 @@ def test_any_text_parses_or_fails_cleanly(text: str) -> None:
         except UnitError:
             continue
         assert math.isfinite(value) and value >= 0
+
+
+# ------------------------------------------------------------------ workload fields
+
+
+def test_every_workload_field_has_a_parser() -> None:
+    from infra_advisor.workload import CHOICES, FIELDS, INTEGERS, QUANTITIES, TEXT
+
+    handled = [
+        *QUANTITIES,
+        *INTEGERS,
+        *CHOICES,
+        *TEXT,
+        "include_legacy",
+        "fanout",
+        "weight_sparsity",
+    ]
+    assert sorted(handled) == sorted(FIELDS)  # each field exactly once: none unchecked
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "expected"),
+    [
+        ({"fanout": "15, 10"}, "fanout", [15, 10]),
+        ({"fanout": [25, 10.0]}, "fanout", [25, 10]),
+        ({"weight_sparsity": "50%"}, "weight_sparsity", 0.5),
+        ({"weight_sparsity": 0}, "weight_sparsity", 0.0),
+        ({"include_legacy": "yes"}, "include_legacy", True),
+        ({"include_legacy": False}, "include_legacy", False),
+        ({"params": "70B", "layers": "80"}, "layers", 80),
+        ({"task": "inference"}, "task", "inference"),
+    ],
+)
+def test_workload_values_are_parsed(
+    values: dict[str, object], field: str, expected: object
+) -> None:
+    from infra_advisor.workload import build_workload
+
+    value = getattr(build_workload(values), field)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("values", "words"),
+    [
+        ({"fanout": "15,x"}, ["--fanout", "whole numbers"]),
+        ({"fanout": [15, 0]}, ["--fanout", "at least 1"]),
+        ({"fanout": [True]}, ["--fanout"]),
+        ({"weight_sparsity": "half"}, ["--weight-sparsity", "'half'"]),
+        ({"weight_sparsity": float("nan")}, ["--weight-sparsity"]),
+        ({"include_legacy": "maybe"}, ["--include-legacy", "'maybe'"]),
+        ({"description": 5}, ["--description", "text"]),
+        ({"task": ["train"]}, ["--task", "'train', 'finetune' or 'inference'"]),
+        ({"layers": "2.5"}, ["--layers", "whole number"]),
+        ({"heads": 6, "hidden": 1000}, ["--hidden 1000", "--heads 6"]),
+        ({"params": "0"}, ["--params", "greater than zero"]),
+    ],
+)
+def test_bad_workload_values_name_the_flag(values: dict[str, object], words: list[str]) -> None:
+    from infra_advisor.errors import WorkloadError
+    from infra_advisor.workload import build_workload
+
+    with pytest.raises(WorkloadError) as caught:
+        build_workload(values)
+    for word in words:
+        assert word in caught.value.message, (word, caught.value.message)
+
+
+def test_several_refusals_are_named_in_one_message() -> None:
+    from infra_advisor.errors import WorkloadError
+    from infra_advisor.workload import build_workload
+
+    with pytest.raises(WorkloadError) as caught:
+        build_workload({"task": "serve", "optimise": "cost", "deploy": "moon"}, "plan.toml: ")
+    message = caught.value.message
+    assert "plan.toml: --task: 'serve'" in message and "plan.toml: --deploy: 'moon'" in message
+    assert "plan.toml: optimise: unknown key (did you mean 'optimize'?)" in message

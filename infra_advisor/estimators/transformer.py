@@ -31,6 +31,8 @@ HEAD_DIM = 128
 
 @dataclass(frozen=True)
 class Shape:
+    """A transformer's architecture: layers, hidden size, attention and key-value heads."""
+
     layers: int
     hidden: int
     heads: int
