@@ -61,13 +61,39 @@ class Context:
     catalog: Catalog
     evaluated: int = 0
     shortlist: list[str] | None = None  # feasible chips, best first (bounds relief chip swaps)
+    # Each distinct stack is evaluated once per search: the count ladder, the framework and link
+    # choices and the relief search ask for some of the same stacks again.
+    memo: dict[Spec, Outcome] = dataclasses.field(default_factory=dict, repr=False)
+    # Searches for a changed workload or an efficiency scenario, shared by every ranked stack.
+    subs: dict[Any, Context] = dataclasses.field(default_factory=dict, repr=False)
+
+    def sub(self, key: Any, workload: Workload, scenario: str = "central") -> Context:
+        """The search for another workload or scenario over the same catalog, built once."""
+        if key not in self.subs:
+            self.subs[key] = Context(build_job(workload, self.catalog, scenario), self.catalog)
+        return self.subs[key]
+
+    def evaluate_in(self, other: Context, spec: Spec) -> Outcome:
+        """Evaluate in a sub-search, counting what it evaluated as this search's work."""
+        before = other.evaluated
+        outcome = evaluate(other, spec)
+        self.evaluated += other.evaluated - before
+        return outcome
 
 
 # --------------------------------------------------------------------------- evaluation
 
 
 def evaluate(ctx: Context, spec: Spec) -> Outcome:
-    """Evaluate one fully specified stack."""
+    """Evaluate one fully specified stack (once per search; a repeat gets the same outcome)."""
+    known = ctx.memo.get(spec)
+    if known is not None:
+        return known
+    outcome = ctx.memo[spec] = _evaluate(ctx, spec)
+    return outcome
+
+
+def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     ctx.evaluated += 1
     cat, job = ctx.catalog, ctx.job
     chip = cat.chips[spec.chip]
@@ -408,13 +434,12 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
     preferred = PREFERRED.get(oc.kind, ())
     for category, component, old, new, change in _relief_options(ctx, oc):
         if isinstance(change, Workload):
-            sub = Context(build_job(change, ctx.catalog), ctx.catalog)
+            sub = ctx.sub(("workload", component, new), change)
             spec = oc.spec
-            other = evaluate(
+            other = ctx.evaluate_in(
                 sub,
                 dataclasses.replace(spec, storage=spec.storage if job.workload.storage else None),
             )
-            ctx.evaluated += sub.evaluated
         else:
             other = evaluate(ctx, change)
         if not other.ok or (other.soft and not oc.soft):
@@ -599,9 +624,9 @@ def recommend(
 def _ranges(ctx: Context, oc: Outcome) -> dict[str, Range]:
     values: dict[str, list[float]] = {}
     for scenario in ("optimistic", "pessimistic"):
-        sub = Context(build_job(ctx.job.workload, ctx.catalog, scenario), ctx.catalog)
-        other = evaluate(sub, oc.spec)
-        ctx.evaluated += sub.evaluated
+        other = ctx.evaluate_in(
+            ctx.sub(("scenario", scenario), ctx.job.workload, scenario), oc.spec
+        )
         if not other.ok:
             continue
         for key in (

@@ -94,3 +94,20 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
         assert len(front) < len(ev.storage_candidates(cat, chip, spec))
 
     agree()
+
+
+def test_each_distinct_stack_is_evaluated_once_per_search(monkeypatch: object) -> None:
+    import infra_advisor.engine as engine
+
+    seen: list[tuple[int, object]] = []
+    original = engine._evaluate
+
+    def recording(ctx: engine.Context, spec: engine.Spec) -> engine.Outcome:
+        seen.append((id(ctx.job), spec))
+        return original(ctx, spec)
+
+    monkeypatch.setattr(engine, "_evaluate", recording)  # type: ignore[attr-defined]
+    for preset in ("llama-8b-chat", "llama-70b-lora", "papers100m-gnn"):
+        seen.clear()
+        report = recommend(build_workload(load_preset(preset)), load_catalog())
+        assert len(seen) == len(set(seen)) == report.evaluated, preset
