@@ -432,7 +432,14 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
         return None
     found: list[tuple[int, float, str, Relief]] = []
     preferred = PREFERRED.get(oc.kind, ())
-    for category, component, old, new, change in _relief_options(ctx, oc):
+    options = _relief_options(ctx, oc)
+    # A change of a preferred kind beats any other that helps, so the others are weighed only
+    # when no preferred change helps: the same answer, from fewer evaluations.
+    first = [o for o in options if o[0] in preferred]
+    later = [o for o in options if o[0] not in preferred]
+    for category, component, old, new, change in first + later:
+        if found and category not in preferred:
+            break
         if isinstance(change, Workload):
             sub = ctx.sub(("workload", component, new), change)
             spec = oc.spec
