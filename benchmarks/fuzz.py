@@ -225,4 +225,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("NO_COLOR", "1")
+    # Every fuzzed catalog goes through the validator, and none is kept in the user's cache.
+    os.environ["INFRA_ADVISOR_NO_CACHE"] = "1"
     sys.exit(main())
