@@ -1305,13 +1305,12 @@ def choose_storage(
     )
     best = job.cache.get(key, False)
     if best is False:
-        best = _best_storage(
+        front = _storage_front(
             job,
             cat,
             chip,
             spec,
             read_step,
-            compute_s,
             ckpt_bytes,
             interval_s,
             dataset,
@@ -1319,29 +1318,16 @@ def choose_storage(
             random_rows,
             opens,
         )
+        best = _best_storage(front, compute_s)
         job.cache[key] = best
     return _apply_storage(job, chip, spec, oc, best, dataset, ckpt_bytes, interval_s)
 
 
 def _best_storage(
-    job: Job,
-    cat: Catalog,
-    chip: Chip,
-    spec: Spec,
-    read_step: float,
-    compute_s: float,
-    ckpt_bytes: float,
-    interval_s: float,
-    dataset: float,
-    nodes: int,
-    random_rows: float,
-    opens: float,
+    front: list[StoreFigures], compute_s: float
 ) -> tuple[float, float, str, Storage, float, float, float] | None:
     """The storage whose exposed reads and checkpoint writes cost least time, then least money."""
     best: tuple[float, float, str, Storage, float, float, float] | None = None
-    front = _storage_front(
-        job, cat, chip, spec, read_step, ckpt_bytes, interval_s, dataset, nodes, random_rows, opens
-    )
     for read_s, share, cost, store_id, store, provisioned in front:
         exposed = max(0.0, read_s - compute_s)
         key = (round(exposed + share * compute_s, 9), cost, store_id)

@@ -88,9 +88,9 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
         data=st.sampled_from([1e9, 1e12, 5e13]),
     )
     def agree(read: float, compute: float, ckpt: float, every: float, data: float) -> None:
-        chosen = ev._best_storage(job, cat, chip, spec, read, compute, ckpt, every, data, 8, 0, 0)
-        assert chosen is not None and chosen[2] == full_scan(read, compute, ckpt, every, data)
         front = ev._storage_front(job, cat, chip, spec, read, ckpt, every, data, 8, 0, 0)
+        chosen = ev._best_storage(front, compute)
+        assert chosen is not None and chosen[2] == full_scan(read, compute, ckpt, every, data)
         assert len(front) < len(ev.storage_candidates(cat, chip, spec))
 
     agree()
