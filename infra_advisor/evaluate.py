@@ -1287,39 +1287,10 @@ def choose_storage(
 
     Returns (storage, exposed read seconds per step, checkpoint share, provisioned bytes).
     """
-    # Compute time only hides reads and scales the checkpoint share: with neither, it does not
-    # change the choice, and serving candidates of every batch and count share one answer.
-    io = read_step or random_rows or opens or ckpt_bytes
-    key = (
-        chip.segment,
-        spec.storage,
-        nodes,
-        f"{read_step:.4g}",
-        f"{compute_s:.4g}" if io else "-",
-        f"{ckpt_bytes:.4g}",
-        f"{interval_s:.4g}",
-        f"{dataset:.4g}",
-        f"{random_rows:.4g}",
-        f"{opens:.4g}",
-        id(cat),
+    front = _storage_front(
+        job, cat, chip, spec, read_step, ckpt_bytes, interval_s, dataset, nodes, random_rows, opens
     )
-    best = job.cache.get(key, False)
-    if best is False:
-        front = _storage_front(
-            job,
-            cat,
-            chip,
-            spec,
-            read_step,
-            ckpt_bytes,
-            interval_s,
-            dataset,
-            nodes,
-            random_rows,
-            opens,
-        )
-        best = _best_storage(front, compute_s)
-        job.cache[key] = best
+    best = _best_storage(front, compute_s)
     return _apply_storage(job, chip, spec, oc, best, dataset, ckpt_bytes, interval_s)
 
 
