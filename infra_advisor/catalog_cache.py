@@ -87,6 +87,7 @@ def _chip(data: dict[str, Any]) -> models.Chip:
 def _framework(data: dict[str, Any]) -> models.Framework:
     data["as_of"] = _date(data["as_of"])
     data["runs_on"] = [models.RunsOn(**item) for item in data["runs_on"]]
+    data["efficiency"] = [models.PhaseEfficiency(**item) for item in data.get("efficiency", [])]
     return models.Framework(**data)
 
 

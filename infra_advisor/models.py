@@ -29,6 +29,13 @@ Support = Literal["native", "bridge", "experimental"]
 Parallelism = Literal["data", "tensor", "pipeline", "expert", "fsdp", "zero", "sequence"]
 Task = Literal["train", "finetune", "inference"]
 ModelType = Literal["transformer", "gnn", "recsys", "vision", "generic"]
+Batching = Literal["continuous", "static"]
+ServingFeature = Literal[
+    "paged_kv", "chunked_prefill", "prefix_caching", "speculative_decoding", "disaggregated_serving"
+]
+PeftMethod = Literal["lora", "qlora"]
+Maturity = Literal["reference", "production", "community"]
+Phase = Literal["prefill", "decode", "training", "inference"]
 
 # Strict types: TOML gives real numbers, strings and booleans, and a catalog that writes "80"
 # for 80 is refused rather than guessed at.  An int is accepted where a float is asked.
@@ -165,6 +172,29 @@ class RunsOn(Record):
     type: ChipType
     vendor: Slug | None = None
     support: Support
+    # How proven the framework is on this family (ties between frameworks go to it):
+    # "reference" = the vendor's own or recommended stack there, "production" = widely deployed,
+    # "community" = works, little published at scale.  Absent: production when native, else community.
+    maturity: Maturity | None = None
+    # Overrides of the framework-wide precisions on this family (absent = the framework's lists).
+    weight_precisions: list[Precision] | None = None
+    activation_precisions: list[Precision] | None = None
+    kv_precisions: list[Precision] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class PhaseEfficiency(Record):
+    """A framework's achieved efficiency in one phase on a chip family, relative to the catalog's
+    central efficiency for that phase (1.0 = as efficient), with the measurement it comes from."""
+
+    __pydantic_config__ = _FORBID
+
+    phase: Phase
+    type: ChipType | None = None
+    vendor: Slug | None = None
+    factor: PositiveFloat
+    source: Url
+    measurement: Name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -178,6 +208,17 @@ class Framework(Entry):
     precisions: list[Precision] = field(default_factory=list)
     structured_sparsity: Flag = False
     edge_features: Flag | None = None
+    # What it really runs (empty = derived from `precisions`: weights = precisions; activations =
+    # the floating-point ones; KV cache = 16-bit).  A family row in `runs_on` may narrow them.
+    weight_precisions: list[Precision] = field(default_factory=list)
+    activation_precisions: list[Precision] = field(default_factory=list)
+    kv_precisions: list[Precision] = field(default_factory=list)
+    # Serving: how requests share a batch (continuous = iteration-level scheduling, Orca/vLLM;
+    # static = a batch runs to completion), and the KV-cache and scheduling features it has.
+    batching: Batching | None = None
+    serving_features: list[ServingFeature] = field(default_factory=list)
+    peft: list[PeftMethod] = field(default_factory=list)
+    efficiency: list[PhaseEfficiency] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
