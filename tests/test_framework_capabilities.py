@@ -1,0 +1,190 @@
+"""Framework capability data in the shipped catalog: what each runtime really runs.
+
+Each assertion is a fact checked against the framework's own documentation (the URLs are in the
+entry's ``sources``; ``notes`` say what each claim rests on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from infra_advisor.catalog import Catalog, load_catalog
+from infra_advisor.models import Framework, RunsOn
+
+SIXTEEN_BIT = {"fp16", "bf16"}
+# LLM serving engines with iteration-level (in-flight) scheduling and a paged KV cache.
+PAGED_CONTINUOUS = ("vllm", "tensorrt-llm", "sglang")
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def frameworks(catalog: Catalog) -> dict[str, Framework]:
+    return catalog.frameworks
+
+
+def test_llama_cpp_has_no_fp8_weights_or_kv(frameworks: dict[str, Framework]) -> None:
+    # GGUF has F32/F16/BF16, Q8_0, Q4_*/K-quants/IQ and MXFP4/NVFP4 - no FP8 type.
+    llama = frameworks["llama-cpp"]
+    assert "fp8" not in llama.weight_precisions
+    assert "fp8" not in llama.kv_precisions
+    assert {"fp16", "bf16", "int8", "int4"} <= set(llama.weight_precisions)
+    # --cache-type-k/v: f32, f16, bf16, q8_0, q4_0, ...
+    assert {"fp16", "int8", "int4"} <= set(llama.kv_precisions)
+    for row in llama.runs_on:
+        assert "fp8" not in (row.weight_precisions or [])
+
+
+@pytest.mark.parametrize("framework_id", PAGED_CONTINUOUS)
+def test_llm_engines_batch_continuously_with_paged_kv(
+    frameworks: dict[str, Framework], framework_id: str
+) -> None:
+    engine = frameworks[framework_id]
+    assert engine.batching == "continuous"
+    assert {"paged_kv", "chunked_prefill", "prefix_caching", "speculative_decoding"} <= set(
+        engine.serving_features
+    )
+    assert "fp8" in engine.kv_precisions
+    assert "fp8" in engine.activation_precisions  # FP8 GEMMs (W8A8) on Hopper-class GPUs
+
+
+def test_llama_cpp_server_slots_are_continuous_but_not_paged(
+    frameworks: dict[str, Framework],
+) -> None:
+    llama = frameworks["llama-cpp"]
+    assert llama.batching == "continuous"  # server README: continuous batching, parallel slots
+    assert "paged_kv" not in llama.serving_features
+
+
+@pytest.mark.parametrize("framework_id", ["onnxruntime", "pytorch", "tensorrt", "litert"])
+def test_runtimes_without_iteration_scheduling_are_not_continuous(
+    frameworks: dict[str, Framework], framework_id: str
+) -> None:
+    framework = frameworks[framework_id]
+    assert framework.batching in ("static", None)
+    assert "paged_kv" not in framework.serving_features
+
+
+def test_every_kv_list_holds_a_16_bit_type(frameworks: dict[str, Framework]) -> None:
+    for framework in frameworks.values():
+        if framework.kv_precisions:
+            assert SIXTEEN_BIT & set(framework.kv_precisions), framework.id
+        for row in framework.runs_on:
+            if row.kv_precisions:
+                assert SIXTEEN_BIT & set(row.kv_precisions), (framework.id, row.type, row.vendor)
+
+
+def test_every_efficiency_row_has_an_https_source_and_a_measurement(
+    frameworks: dict[str, Framework],
+) -> None:
+    for framework in frameworks.values():
+        for row in framework.efficiency:
+            assert row.source.startswith("https://"), framework.id
+            assert row.measurement.strip(), framework.id
+            assert row.factor > 0, framework.id
+
+
+def test_runs_on_overrides_stay_within_the_framework_precisions(
+    frameworks: dict[str, Framework],
+) -> None:
+    for framework in frameworks.values():
+        allowed = set(framework.precisions)
+        for field in ("weight_precisions", "activation_precisions", "kv_precisions"):
+            assert set(getattr(framework, field)) <= allowed, (framework.id, field)
+        for row in framework.runs_on:
+            for field in ("weight_precisions", "activation_precisions", "kv_precisions"):
+                override = getattr(row, field)
+                if override is not None:
+                    assert override, (framework.id, row.type, row.vendor, field)
+                    assert set(override) <= allowed, (framework.id, row.type, row.vendor, field)
+
+
+def test_tf32_is_a_compute_mode_not_a_storage_format(frameworks: dict[str, Framework]) -> None:
+    for framework in frameworks.values():
+        assert "tf32" not in framework.weight_precisions, framework.id
+        assert "tf32" not in framework.kv_precisions, framework.id
+
+
+def test_training_only_frameworks_serve_nothing(frameworks: dict[str, Framework]) -> None:
+    megatron = frameworks["megatron-lm"]
+    assert "inference" not in megatron.tasks
+    assert megatron.batching is None
+    assert not megatron.kv_precisions and not megatron.serving_features
+    assert "fp8" in megatron.activation_precisions  # Transformer Engine FP8 GEMMs
+    assert "lora" in megatron.peft  # Megatron Bridge PEFT
+
+
+def test_serving_features_come_with_a_batching_mode(frameworks: dict[str, Framework]) -> None:
+    for framework in frameworks.values():
+        if framework.serving_features or framework.kv_precisions:
+            assert framework.batching is not None, framework.id
+
+
+def test_inference_only_engines_do_not_claim_fine_tuning(
+    frameworks: dict[str, Framework],
+) -> None:
+    # Serving LoRA adapters is not PEFT: peft is for frameworks that fine-tune.
+    for framework in frameworks.values():
+        if not {"train", "finetune"} & set(framework.tasks):
+            assert not framework.peft, framework.id
+    assert {"lora", "qlora"} <= set(frameworks["pytorch"].peft)  # PEFT + bitsandbytes
+    assert {"lora", "qlora"} <= set(frameworks["mlx"].peft)  # mlx_lm.lora on quantized models
+    assert "lora" in frameworks["deepspeed"].peft
+    assert "lora" in frameworks["neuronx"].peft
+
+
+def test_fp8_activations_only_where_the_engine_runs_fp8_gemms(
+    frameworks: dict[str, Framework],
+) -> None:
+    for framework_id in ("llama-cpp", "mlx", "openvino", "litert", "tensorflow", "deepspeed"):
+        assert "fp8" not in frameworks[framework_id].activation_precisions, framework_id
+    for framework_id in ("tensorrt-llm", "vllm", "sglang", "megatron-lm", "tensorrt"):
+        assert "fp8" in frameworks[framework_id].activation_precisions, framework_id
+
+
+def test_fp4_only_where_documented(frameworks: dict[str, Framework]) -> None:
+    # NVFP4/MXFP4: TensorRT(-LLM), vLLM and SGLang on Blackwell; MXFP4/NVFP4 GGUF in llama.cpp.
+    for framework_id in ("tensorrt-llm", "tensorrt", "vllm", "sglang", "llama-cpp"):
+        assert "fp4" in frameworks[framework_id].weight_precisions, framework_id
+    for framework_id in ("pytorch", "jax", "onnxruntime", "openvino", "mlx", "neuronx"):
+        assert "fp4" not in frameworks[framework_id].weight_precisions, framework_id
+
+
+def _row(framework: Framework, chip_type: str, vendor: str | None) -> RunsOn:
+    rows = [r for r in framework.runs_on if r.type == chip_type and r.vendor == vendor]
+    assert len(rows) == 1, (framework.id, chip_type, vendor)
+    return rows[0]
+
+
+def test_family_overrides_an_expert_would_check(frameworks: dict[str, Framework]) -> None:
+    edge_tpu = _row(frameworks["litert"], "tpu", "google")
+    assert edge_tpu.weight_precisions == ["int8"]  # Coral: fully 8-bit quantized models only
+    assert edge_tpu.activation_precisions == ["int8"]
+    vllm_cpu = _row(frameworks["vllm"], "cpu", None)
+    assert vllm_cpu.activation_precisions is not None and vllm_cpu.kv_precisions is not None
+    assert "fp8" not in (vllm_cpu.activation_precisions or [])  # no FP8 W8A8 on CPU
+    assert "fp8" in (vllm_cpu.kv_precisions or [])  # FP8-E5M2 KV cache on the CPU backend
+    for framework_id in ("pytorch-xla", "tensorflow"):
+        tpu = _row(frameworks[framework_id], "tpu", "google")
+        assert "fp16" not in (tpu.activation_precisions or []), framework_id
+        assert "bf16" in (tpu.activation_precisions or []), framework_id
+    ascend = _row(frameworks["sglang"], "npu", "huawei")
+    assert "fp8" not in (ascend.weight_precisions or [])  # FP8 is WIP on Ascend
+
+
+def test_vendor_reference_stacks(frameworks: dict[str, Framework]) -> None:
+    assert _row(frameworks["tensorrt-llm"], "gpu", "nvidia").maturity == "reference"
+    assert _row(frameworks["neuronx"], "npu", "aws").maturity == "reference"
+    assert _row(frameworks["jax"], "tpu", "google").maturity == "reference"
+    assert _row(frameworks["vllm"], "gpu", "nvidia").maturity in (None, "production")
+
+
+def test_capability_entries_are_dated(frameworks: dict[str, Framework]) -> None:
+    for framework in frameworks.values():
+        if framework.weight_precisions or framework.batching or framework.peft:
+            assert framework.as_of >= dt.date(2026, 12, 1), framework.id
