@@ -190,3 +190,32 @@ def format_money(usd: float) -> str:
     if usd >= 1e3:
         return f"${usd / 1e3:.3g}k"
     return f"${usd:.3g}"
+
+
+def _prefix(value: float, steps: tuple[tuple[str, float], ...], base: str = "") -> tuple[str, str]:
+    """``value`` to three significant figures under the largest prefix it reaches, and the prefix.
+
+    A value that rounds up to a prefix takes it: 999.7 kWh is "1 MWh", not "1e+03 kWh".
+    """
+    for prefix, size in steps:
+        if abs(value) >= size * 0.9995:
+            return f"{value / size:.3g}", prefix
+    return f"{value:.3g}", base
+
+
+def format_energy(kwh: float) -> str:
+    """Energy from kWh: kWh below a thousand, then MWh and GWh ("2.3 MWh")."""
+    number, prefix = _prefix(kwh, (("G", 1e6), ("M", 1e3)), base="k")
+    return f"{number} {prefix}Wh"
+
+
+def format_power(watts: float) -> str:
+    """Power from watts: W below a thousand, then kW and MW ("3.4 kW")."""
+    number, prefix = _prefix(watts, (("M", 1e6), ("k", 1e3)))
+    return f"{number} {prefix}W"
+
+
+def format_rate(per_s: float, unit: str = "") -> str:
+    """A rate, k/M/B above a thousand, then its unit: "83.3 tokens/s", "1.2k tokens/s"."""
+    number, prefix = _prefix(per_s, (("B", 1e9), ("M", 1e6), ("k", 1e3)))
+    return f"{number}{prefix} {unit}" if unit else f"{number}{prefix}"

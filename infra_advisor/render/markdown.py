@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+from infra_advisor.render.values import format_cell, label_of, ranking_metrics
 from infra_advisor.report import Report
-from infra_advisor.units import format_duration, format_money
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _t(value: float | None) -> str:
-    return "—" if value is None else format_duration(value)
+def _ranking_table(report: Report) -> list[str]:
+    shown = ("chips", *ranking_metrics(report.workload))
+    head = ["#", "stack", *(label_of(key) for key in shown), "bottleneck", "Pareto"]
+    align = ["---:", "---", *("---:" for _ in shown), "---", "---"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
+    for s in report.stacks:
+        row = [str(s.rank), f"`{s.id}`"]
+        row += [format_cell(key, getattr(s.metrics, key, None)) for key in shown]
+        row += [s.bottleneck.kind.replace("_", " "), "★" if s.pareto else ""]
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    return [*lines, ""]
 
 
 def render_markdown(report: Report, view: str = "ranking") -> str:
@@ -25,47 +34,7 @@ def render_markdown(report: Report, view: str = "ranking") -> str:
     if not report.stacks:
         lines += ["**No stack satisfies this workload and its limits.**", ""]
     else:
-        inference = w.get("task") == "inference"
-        llm = inference and w.get("model_type") == "transformer"
-        head = ["#", "stack", "chips"]
-        head += (
-            ["TTFT", "per token", "req/s"]
-            if llm
-            else ["latency", "req/s"]
-            if inference
-            else ["time"]
-        )
-        head += ["cost", "energy", "bottleneck", "Pareto"]
-        lines.append("| " + " | ".join(head) + " |")
-        lines.append(
-            "|"
-            + "|".join(
-                "---:"
-                if h
-                in ("#", "chips", "time", "cost", "energy", "TTFT", "per token", "req/s", "latency")
-                else "---"
-                for h in head
-            )
-            + "|"
-        )
-        for s in report.stacks:
-            m = s.metrics
-            row = [str(s.rank), f"`{s.id}`", str(m.chips)]
-            rps = "—" if m.requests_per_s is None else f"{m.requests_per_s:.3g}"
-            if llm:
-                row += [_t(m.ttft_s), _t(m.tpot_s), rps]
-            elif inference:
-                row += [_t(m.latency_s), rps]
-            else:
-                row += [_t(m.time_s)]
-            row += [
-                "no public price" if m.cost_usd is None else format_money(m.cost_usd),
-                "—" if m.energy_kwh is None else f"{m.energy_kwh:.3g} kWh",
-                s.bottleneck.kind.replace("_", " "),
-                "★" if s.pareto else "",
-            ]
-            lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
-        lines.append("")
+        lines += _ranking_table(report)
         for s in report.stacks:
             lines.append(
                 f"- **{s.rank}. `{s.id}`** — {_cell(s.bottleneck.explanation)}. "

@@ -9,15 +9,37 @@ from rich.table import Table
 from rich.text import Text
 
 from infra_advisor.checks import to_data
+from infra_advisor.render.values import (
+    format_cell,
+    format_quantity,
+    format_value,
+    label_of,
+    ranking_metrics,
+)
 from infra_advisor.report import Report, Stack
-from infra_advisor.units import format_bytes, format_duration, format_money
 
 PARTS = (
-    ("compute_s", "compute", "green"),
-    ("memory_s", "memory", "yellow"),
-    ("network_s", "network", "magenta"),
-    ("storage_s", "storage", "cyan"),
-    ("host_s", "host", "blue"),
+    ("compute_s", "green"),
+    ("memory_s", "yellow"),
+    ("network_s", "magenta"),
+    ("storage_s", "cyan"),
+    ("host_s", "blue"),
+)
+
+COMPARED = (
+    "chips",
+    "time_s",
+    "step_time_s",
+    "ttft_s",
+    "tpot_s",
+    "tokens_per_s",
+    "requests_per_s",
+    "served_fraction",
+    "mfu",
+    "memory_per_chip_bytes",
+    "power_w",
+    "energy_kwh",
+    "cost_usd",
 )
 
 
@@ -29,24 +51,18 @@ def _num(value: float | None, fmt: str = "{:.3g}") -> str:
     return "—" if value is None else fmt.format(value)
 
 
-def _money(value: float | None) -> str:
-    return "no public price" if value is None else format_money(value)
-
-
-def _time(value: float | None) -> str:
-    return "—" if value is None else format_duration(value)
-
-
 def breakdown_bar(stack: Stack, width: int = 30) -> Text:
     b = to_data(stack.breakdown)
-    total = sum(b[k] for k, _, _ in PARTS) or 1.0
+    total = sum(b[k] for k, _ in PARTS) or 1.0
     text = Text()
-    for key, _label, colour in PARTS:
+    for key, colour in PARTS:
         cells = round(width * b[key] / total)
         if cells:
             text.append("█" * cells, style=colour)
     text.append("  ")
-    shares = [f"{label} {b[key] / total:.0%}" for key, label, _ in PARTS if b[key] / total >= 0.005]
+    shares = [
+        f"{label_of(key)} {b[key] / total:.0%}" for key, _ in PARTS if b[key] / total >= 0.005
+    ]
     text.append(" · ".join(shares), style="dim")
     return text
 
@@ -83,41 +99,7 @@ def render_ranking(report: Report, console: Console) -> None:
     if not report.stacks:
         console.print(Text("No stack satisfies this workload and its limits.", style="bold red"))
         return
-    inference = report.workload.get("task") == "inference"
-    llm = inference and report.workload.get("model_type") == "transformer"
-    table = Table(show_lines=False, header_style="bold", expand=False)
-    table.add_column("#", justify="right")
-    table.add_column("stack")
-    if llm:
-        table.add_column("TTFT", justify="right")
-        table.add_column("per token", justify="right")
-        table.add_column("req/s", justify="right")
-    elif inference:
-        table.add_column("latency", justify="right")
-        table.add_column("req/s", justify="right")
-    else:
-        table.add_column("time", justify="right")
-    table.add_column("cost", justify="right")
-    table.add_column("energy", justify="right")
-    table.add_column("bottleneck")
-    for s in report.stacks:
-        m = s.metrics
-        mark = " ★" if s.pareto else ""
-        c = s.components
-        row = [f"{s.rank}{mark}", f"{c.chip.count} × {c.chip.id}\n{c.framework}"]
-        if llm:
-            row += [_time(m.ttft_s), _time(m.tpot_s), _num(m.requests_per_s)]
-        elif inference:
-            row += [_time(m.latency_s), _num(m.requests_per_s)]
-        else:
-            row += [_time(m.time_s)]
-        row += [
-            _money(m.cost_usd),
-            _num(m.energy_kwh, "{:.3g} kWh"),
-            s.bottleneck.kind.replace("_", " "),
-        ]
-        table.add_row(*row)
-    console.print(table)
+    console.print(_ranking_table(report))
     console.print(
         Text(
             "★ Pareto-optimal over time, cost and energy · `infra-advisor explain ID` shows the working",
@@ -136,6 +118,24 @@ def render_ranking(report: Report, console: Console) -> None:
         console.print(Text(f"   relief: {s.bottleneck.relief}", style="green"))
         for note in s.notes:
             console.print(Text(f"   note: {note}", style="dim"))
+
+
+def _ranking_table(report: Report) -> Table:
+    shown = ranking_metrics(report.workload)
+    table = Table(show_lines=False, header_style="bold", expand=False)
+    table.add_column("#", justify="right")
+    table.add_column("stack")
+    for key in shown:
+        table.add_column(label_of(key), justify="right")
+    table.add_column("bottleneck")
+    for s in report.stacks:
+        mark = " ★" if s.pareto else ""
+        c = s.components
+        row = [f"{s.rank}{mark}", f"{c.chip.count} × {c.chip.id}\n{c.framework}"]
+        row += [format_cell(key, getattr(s.metrics, key, None)) for key in shown]
+        row.append(s.bottleneck.kind.replace("_", " "))
+        table.add_row(*row)
+    return table
 
 
 def _render_rejected(report: Report, console: Console, limit: int) -> None:
@@ -160,18 +160,6 @@ def _render_assumptions(report: Report, console: Console) -> None:
         console.print(Text(f"  - {a}", style="dim"))
 
 
-def _fmt_value(value: float, unit: str) -> str:
-    if unit == "bytes":
-        return format_bytes(value)
-    if unit == "s":
-        return format_duration(value)
-    if unit == "USD":
-        return format_money(value)
-    if unit == "fraction":
-        return f"{value:.2%}"
-    return f"{value:.4g} {unit}"
-
-
 def render_explain(stack: Stack, console: Console) -> None:
     c = stack.components
     console.print(Text(f"Stack {stack.id}", style="bold"))
@@ -191,24 +179,9 @@ def render_explain(stack: Stack, console: Console) -> None:
         inputs = ", ".join(
             f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.inputs.items()
         )
-        terms.add_row(t.name, t.formula, inputs, _fmt_value(t.value, t.unit), t.source)
+        terms.add_row(t.name, t.formula, inputs, format_quantity(t.value, t.unit), t.source)
     console.print(terms)
-    metrics = Table(title="Metrics", header_style="bold")
-    metrics.add_column("metric")
-    metrics.add_column("value", justify="right")
-    metrics.add_column("range (optimistic–pessimistic)", justify="right")
-    for key, value in to_data(stack.metrics).items():
-        if value is None:
-            continue
-        rng = stack.ranges.get(key)
-        shown = _fmt_value(value, _unit_of(key))
-        span = (
-            f"{_fmt_value(rng.low, _unit_of(key))} – {_fmt_value(rng.high, _unit_of(key))}"
-            if rng
-            else ""
-        )
-        metrics.add_row(key, shown, span)
-    console.print(metrics)
+    console.print(_metrics_table(stack))
     console.print(Text("Time per step: ").append(breakdown_bar(stack)))
     console.print(
         Text(
@@ -221,18 +194,23 @@ def render_explain(stack: Stack, console: Console) -> None:
     console.print()
 
 
-def _unit_of(key: str) -> str:
-    if key.endswith("_bytes"):
-        return "bytes"
-    if key.endswith("_s"):
-        return "s"
-    if key.endswith("_usd"):
-        return "USD"
-    if key.endswith("_kwh"):
-        return "kWh"
-    if key.endswith("_w"):
-        return "W"
-    return ""
+def _metrics_table(stack: Stack) -> Table:
+    table = Table(title="Metrics", header_style="bold")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("value", justify="right")
+    table.add_column("range (optimistic–pessimistic)", justify="right")
+    for key, value in to_data(stack.metrics).items():
+        if value is None:
+            continue
+        rng = stack.ranges.get(key)
+        # "2.56k – 2.6k tokens/s": a unit the low end shares with the high end is said once
+        span = (
+            f"{format_value(key, rng.low, bare=True)} – {format_value(key, rng.high)}"
+            if rng
+            else ""
+        )
+        table.add_row(key, format_value(key, value), span)
+    return table
 
 
 def render_compare(report: Report, console: Console) -> None:
@@ -242,25 +220,11 @@ def render_compare(report: Report, console: Console) -> None:
     table.add_column("")
     for s in report.stacks:
         table.add_column(f"{s.rank}. {s.id}", overflow="fold")
-    keys = [
-        "chips",
-        "time_s",
-        "step_time_s",
-        "ttft_s",
-        "tpot_s",
-        "tokens_per_s",
-        "requests_per_s",
-        "mfu",
-        "memory_per_chip_bytes",
-        "power_w",
-        "energy_kwh",
-        "cost_usd",
-    ]
-    for key in keys:
-        values = [getattr(s.metrics, key) for s in report.stacks]
+    for key in COMPARED:
+        values = [getattr(s.metrics, key, None) for s in report.stacks]
         if all(v is None for v in values):
             continue
-        table.add_row(key, *[("—" if v is None else _fmt_value(v, _unit_of(key))) for v in values])
+        table.add_row(key, *[format_value(key, v) for v in values])
     table.add_row("bottleneck", *[s.bottleneck.kind for s in report.stacks])
     table.add_row("pareto", *["★" if s.pareto else "" for s in report.stacks])
     console.print(table)

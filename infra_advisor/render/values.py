@@ -1,0 +1,101 @@
+"""Numbers for people: every metric formatted from the unit the registry declares for it.
+
+No rich here: the Markdown fast path imports this module too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from infra_advisor import metrics
+from infra_advisor.units import (
+    format_bytes,
+    format_duration,
+    format_energy,
+    format_money,
+    format_power,
+    format_rate,
+)
+
+MISSING = "—"
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:.3g}%"
+
+
+def _plain(count: float) -> str:
+    return f"{count:.0f}" if float(count).is_integer() else f"{count:.3g}"
+
+
+def _rate(unit: str) -> Callable[[float], str]:
+    return lambda value: format_rate(value, unit)
+
+
+# One formatter for each unit of metrics.Unit (tests check that none is missing).
+FORMATTERS: dict[str, Callable[[float], str]] = {
+    "s": format_duration,
+    "h": lambda hours: f"{hours:.3g} h",
+    "bytes": format_bytes,
+    "USD": format_money,
+    "kWh": format_energy,
+    "W": format_power,
+    "tokens/s": _rate("tokens/s"),
+    "requests/s": _rate("requests/s"),
+    "samples/s": _rate("samples/s"),
+    "fraction": _percent,
+    "count": _plain,
+    "chip-h": _rate("chip-h"),
+}
+
+# Units a table column's label already names, so a cell under it may leave them out.
+_BARE: dict[str, Callable[[float], str]] = {
+    "tokens/s": format_rate,
+    "requests/s": format_rate,
+    "samples/s": format_rate,
+    "chip-h": format_rate,
+}
+
+
+def format_quantity(value: float, unit: str) -> str:
+    """``value`` in ``unit``; a unit with no formatter (a Term's "steps") is printed after it."""
+    formatter = FORMATTERS.get(unit)
+    return formatter(value) if formatter else f"{value:.4g} {unit}".rstrip()
+
+
+def format_value(name: str, value: float | None, *, bare: bool = False) -> str:
+    """Metric ``name``'s ``value`` for people, by its registered unit ("83.3 tokens/s").
+
+    ``bare`` leaves out a unit the column's label already names ("50" under "req/s"); units
+    that scale (ms, GB, $k, MWh) are always shown.  ``None`` (does not apply) is a dash.
+    Raises ``KeyError`` for a metric that is not registered.
+    """
+    unit = metrics.get(name).unit
+    if value is None:
+        return MISSING
+    formatter = _BARE.get(unit) if bare else None
+    return formatter(value) if formatter else format_quantity(value, unit)
+
+
+def label_of(name: str) -> str:
+    """The short header of metric ``name`` ("TTFT", "req/s")."""
+    return metrics.get(name).label
+
+
+def ranking_metrics(workload: dict[str, object]) -> tuple[str, ...]:
+    """The metrics a ranking table shows for this workload, in column order."""
+    inference = workload.get("task") == "inference"
+    if inference and workload.get("model_type") == "transformer":
+        speed: tuple[str, ...] = ("ttft_s", "tpot_s", "requests_per_s")
+    elif inference:
+        speed = ("latency_s", "requests_per_s")
+    else:
+        speed = ("time_s",)
+    return (*speed, "cost_usd", "energy_kwh")
+
+
+def format_cell(name: str, value: float | None) -> str:
+    """A ranking-table cell under ``label_of(name)``: a missing cost has no public price."""
+    if value is None and name == "cost_usd":
+        return "no public price"
+    return format_value(name, value, bare=True)
