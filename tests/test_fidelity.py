@@ -1,7 +1,9 @@
 """The fidelity set: published measurements with sources, and how close the engine comes to them.
 
 The thresholds are the ones docs/methodology.md states for the current model (a regression guard:
-a change that moves estimates away from the measurements fails here).  The issue's own target --
+a change that moves estimates away from the measurements fails here), asserted on the cases outside
+the llm-serving category; that category (saturated LLM serving, framework not pinned) has its own
+floor at the level measured when it was added.  The issue's own target --
 80% of held-out cases within ×1.5, none beyond ×3 -- is not met yet; methodology.md says why.
 """
 
@@ -28,6 +30,12 @@ def _harness() -> ModuleType:
 
 F = _harness()
 CASES = F.load_cases()
+# The set the guards below were written for; the llm-serving category has guards of its own.
+OLD_CASES = [c for c in CASES if c["category"] != F.LLM_SERVING]
+SERVING_CASES = [c for c in CASES if c["category"] == F.LLM_SERVING]
+# llm-serving cases within ×1.5 of the measurement, as measured on 2026-12-01 (a floor, not the
+# target: the engine's rewrite is expected to raise it).
+LLM_SERVING_WITHIN_15 = 17 / 30
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +46,7 @@ def results() -> list:  # type: ignore[type-arg]
 def test_at_least_thirty_sourced_cases_across_every_category() -> None:
     assert len(CASES) >= 30
     needed = {"pretraining", "mlperf-training", "inference", "memory-fit", "gnn", "storage",
-              "collective", "edge"}  # fmt: skip
+              "collective", "edge", "llm-serving"}  # fmt: skip
     assert needed <= {c["category"] for c in CASES}
     for case in CASES:
         assert case["source"].startswith(("https://", "http://")), case["id"]
@@ -48,8 +56,16 @@ def test_at_least_thirty_sourced_cases_across_every_category() -> None:
     assert len(held) >= len(CASES) / 2  # most cases never inform the efficiency data
 
 
+def _old(results: list) -> list:  # type: ignore[type-arg]
+    return [r for r in results if r.case["category"] != F.LLM_SERVING]
+
+
+def _serving(results: list) -> list:  # type: ignore[type-arg]
+    return [r for r in results if r.case["category"] == F.LLM_SERVING]
+
+
 def test_every_case_gets_an_estimate(results: list) -> None:  # type: ignore[type-arg]
-    missing = [r.id for r in results if r.estimate is None]
+    missing = [r.id for r in _old(results) if r.estimate is None]
     assert not missing
 
 
@@ -60,8 +76,9 @@ def test_every_memory_fit_verdict_is_right(results: list) -> None:  # type: igno
 
 
 def test_accuracy_holds_at_the_documented_level(results: list) -> None:  # type: ignore[type-arg]
-    everything = F.summarise(results, "all")
-    held = F.summarise([r for r in results if r.case["split"] == "holdout"], "holdout")
+    old = _old(results)
+    everything = F.summarise(old, "all")
+    held = F.summarise([r for r in old if r.case["split"] == "holdout"], "holdout")
     # docs/methodology.md, "Fidelity": all cases 65% within ×1.5 and 79% within ×2; held out 66%
     # within ×1.5; median |ln ratio| 0.26.  Asserted with a little room for rounding only.
     assert everything.within_2 >= 0.75
@@ -87,3 +104,50 @@ def test_benchmark_prints_a_table_and_summary(capsys: pytest.CaptureFixture[str]
         sys.argv = old
     out = capsys.readouterr().out
     assert "nccl-allreduce-8xh100-ring" in out and "≤×1.5" in out
+
+
+def test_split_rule_holds_in_every_category() -> None:
+    # Within each category, cases sorted by sha256(id): the first 40% (rounded) calibrate.
+    import hashlib
+
+    for category in {c["category"] for c in CASES}:
+        chosen = sorted(
+            (c for c in CASES if c["category"] == category),
+            key=lambda c: hashlib.sha256(c["id"].encode()).hexdigest(),
+        )
+        k = round(0.4 * len(chosen))
+        assert [c["split"] for c in chosen] == ["calibrate"] * k + ["holdout"] * (len(chosen) - k)
+
+
+def test_llm_serving_cases_pin_the_chip_but_not_the_framework() -> None:
+    assert len(SERVING_CASES) >= 30
+    for case in SERVING_CASES:
+        assert case["kind"] == "engine" and case["metric"] == "tokens_per_s", case["id"]
+        assert set(case["stack"]) == {"chip", "chips"}, case["id"]
+        w = case["workload"]
+        assert w["task"] == "inference" and w["model_type"] == "transformer", case["id"]
+        assert w["precision"] == "fp8" and w["prompt_tokens"] > 0 and w["output_tokens"] > 0
+
+
+def test_llm_serving_accuracy_holds_at_todays_level(results: list) -> None:  # type: ignore[type-arg]
+    # A regression guard at the level measured on 2026-12-01 (benchmarks/README.md, "llm-serving"):
+    # the share within ×1.5 may only rise.  The set's target (≥ 90% within ×1.25) is printed by
+    # benchmarks/fidelity.py and does not decide its exit status yet.
+    serving = F.summarise(_serving(results), F.LLM_SERVING)
+    assert serving.n == len(SERVING_CASES)
+    assert serving.within_15 >= LLM_SERVING_WITHIN_15
+
+
+def test_benchmark_prints_categories_and_the_serving_target(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = sys.argv
+    sys.argv = ["fidelity.py", "--category", F.LLM_SERVING]
+    try:
+        status = F.main()
+    finally:
+        sys.argv = old
+    out = capsys.readouterr().out
+    assert "LLM serving at saturation, framework not pinned:" in out
+    assert "(target ≥ 90%)" in out and "median abs(ln r)" in out
+    assert status == 0  # the new target does not decide the exit status yet
