@@ -19,7 +19,6 @@ from infra_advisor.evaluate import (
     Outcome,
     Spec,
     evaluate_generic,
-    evaluate_inference,
     evaluate_training,
     serving_memory,
     stack_id,
@@ -29,6 +28,7 @@ from infra_advisor.evaluate import (
 from infra_advisor.evaluate_sparse import evaluate_gnn, evaluate_recsys
 from infra_advisor.job import Job, build_job
 from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.plan.serving_outcome import evaluate_serving
 from infra_advisor.report import (
     Bottleneck,
     Breakdown,
@@ -133,7 +133,7 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
         return oc.reject(f"{chip.name} has no scale-up link to join {spec.count} chips")
     if job.workload.model_type == "transformer":
         if job.inference:
-            evaluate_inference(job, cat, chip, fw, spec, oc)
+            evaluate_serving(job, cat, chip, fw, spec, oc)
         else:
             evaluate_training(job, cat, chip, fw, spec, oc)
     elif job.workload.model_type == "gnn":
@@ -189,10 +189,11 @@ def _scale_out_options(cat: Catalog, chip: Chip) -> list[str]:
 
 
 def count_ladder(chip: Chip, job: Job) -> list[int]:
+    """Chip counts the solver tries: powers of two up to a node, then whole nodes (doubling)."""
     w = job.workload
     if w.chips is not None:
         return [w.chips]
-    limit = w.max_chips or (16384 if job.task == "train" else 4096)
+    limit = max_chips(job)
     node = max(1, min(chip.scale_up_domain_size, 8))
     counts: list[int] = []
     c = 1
@@ -203,107 +204,199 @@ def count_ladder(chip: Chip, job: Job) -> list[int]:
     return counts
 
 
-def _best(outcomes: Iterable[Outcome], optimize: str) -> Outcome | None:
-    """The best outcome under the objective; on a tie, the earliest (preferred framework, fastest link)."""
+def max_chips(job: Job) -> int:
+    """--max-chips, else 16,384 for pre-training and 4,096 otherwise (documented in cli.md)."""
+    return job.workload.max_chips or (16384 if job.task == "train" else 4096)
+
+
+def _best(outcomes: Iterable[Outcome], optimize: str, rate: float | None = None) -> Outcome | None:
+    """The best outcome under the objective (serving: most of the rate first); ties go to the
+    earliest (the framework most mature on the chip, the fastest link)."""
     ok = [(i, o) for i, o in enumerate(outcomes) if o.ok]
     if not ok:
         return None
-    return min(ok, key=lambda p: (round(scoring.objective_value(p[1], optimize), 12), p[0]))[1]
+    return min(ok, key=lambda p: (*scoring.rank_key(p[1], optimize, rate), p[0]))[1]
+
+
+class Sizer:
+    """The one sizing solver: the fewest chips (in the units a chip comes in) that meet the rate,
+    the deadline and the latency targets, or the fastest plan within --max-chips for
+    --optimize time.  recommend, explain, compare and relief all size through it."""
+
+    def __init__(self, ctx: Context, chip: Chip) -> None:
+        self.ctx, self.chip = ctx, chip
+        self.job = ctx.job
+        self.links = scale_out_options(ctx.catalog, chip, self.job.workload.interconnect)
+
+    def at(self, count: int, fw: str, link: str | None = None) -> Outcome:
+        split = count > self.chip.scale_up_domain_size and needs_network(self.job, self.chip)
+        chosen = (link or (self.links[0] if self.links else None)) if split else None
+        return evaluate(self.ctx, Spec(self.chip.id, count, chosen, self.job.workload.storage, fw))
+
+    def size(self, fw: str) -> tuple[list[Outcome], list[str]]:
+        if self.job.inference:
+            return self._serving(fw)
+        return self._training(fw)
+
+    def _first_fit(self, fw: str) -> tuple[Outcome | None, list[Outcome], list[str]]:
+        """The first count that holds the model, the counts tried, and why smaller ones fail."""
+        reasons: list[str] = []
+        tried: list[Outcome] = []
+        fallback: Outcome | None = None
+        for count in count_ladder(self.chip, self.job):
+            oc = self.at(count, fw)
+            if oc.ok and oc.layout.get("graph", "device") != "device":
+                fallback = fallback or oc  # a graph spilling out of device memory: keep looking
+                continue
+            if oc.ok:
+                tried.append(oc)
+                return oc, tried, reasons
+            reasons = reasons or oc.reasons
+            if any("power budget" in r or "the budget is" in r for r in oc.reasons):
+                break  # more chips only draw more power and cost more
+        return fallback, tried, reasons
+
+    def _serving(self, fw: str) -> tuple[list[Outcome], list[str]]:
+        first, _, reasons = self._first_fit(fw)
+        if first is None:
+            return [], reasons or ["does not fit"]
+        rate = self.job.workload.rate
+        if not rate or self.job.workload.chips is not None:
+            return [first], []
+        best = self._per_chip_best(first, fw)
+        count = self._count_for_rate(best, rate)
+        oc = best if count <= best.spec.count else self.at(count, fw)
+        oc = self._grow_until(oc, fw, rate)
+        return [oc], []
+
+    def _per_chip_best(self, first: Outcome, fw: str) -> Outcome:
+        """Among counts up to a node, the one serving most per chip at saturation."""
+        node = max(1, min(self.chip.scale_up_domain_size, 8))
+        # At a full node every smaller group runs as replicas, so the node's evaluation sees the
+        # per-chip capacity of each of them; the first fit covers the smallest group.
+        options = [first] + ([self.at(node, fw)] if node > first.spec.count else [])
+        options = [o for o in options if o.ok]
+        return max(options, key=lambda o: (_capacity(o) / o.spec.count, -o.spec.count))
+
+    def _count_for_rate(self, oc: Outcome, rate: float) -> int:
+        per_chip = _capacity(oc) / oc.spec.count
+        if per_chip <= 0:
+            return oc.spec.count
+        needed = math.ceil(rate / per_chip / oc.spec.count) * oc.spec.count
+        node = max(1, min(self.chip.scale_up_domain_size, 8))
+        if needed > node:
+            needed = math.ceil(needed / node) * node  # whole nodes (hosts, slices)
+        else:
+            needed = 2 ** math.ceil(
+                math.log2(needed)
+            )  # within a node: the counts a node splits into
+        return max(oc.spec.count, min(needed, max_chips(self.job)))
+
+    def _grow_until(self, oc: Outcome, fw: str, rate: float) -> Outcome:
+        """Add chips until the rate and the latency targets are met or --max-chips is reached:
+        scaled by the shortfall, at least a node (or a doubling inside one) at a time.  More
+        chips never serve less; a latency target that more chips do not bring closer (a prompt
+        that alone takes longer than the TTFT target) stops the growth at the smaller stack."""
+        node = max(1, min(self.chip.scale_up_domain_size, 8))
+        limit = max_chips(self.job)
+        for _ in range(6):
+            served = oc.metrics.get("requests_per_s") or 0.0
+            short = served < rate * 0.999
+            if not short and not oc.soft:
+                return oc
+            n = oc.spec.count
+            if n < node:
+                count = n * 2
+            else:
+                scaled = math.ceil(n * rate / served) if short and served > 0 else n + node
+                count = math.ceil(max(scaled, n + node) / node) * node
+            count = min(limit, count)
+            if count <= n:
+                return oc
+            bigger = self.at(count, fw)
+            if not bigger.ok or (not short and not _latency_better(bigger, oc)):
+                return oc
+            oc = bigger
+        return oc
+
+    def _training(self, fw: str) -> tuple[list[Outcome], list[str]]:
+        w = self.job.workload
+        horizon = w.deadline or DEFAULT_HORIZON_S.get(self.job.task, math.inf)
+        fitting: list[Outcome] = []
+        first_reasons: list[str] = []
+        limit_reasons: list[str] = []
+        for count in count_ladder(self.chip, self.job):
+            oc = self.at(count, fw)
+            if not oc.ok:
+                limited = any("deadline" in r or "budget" in r for r in oc.reasons)
+                if limited:
+                    limit_reasons = oc.reasons
+                elif not first_reasons:
+                    first_reasons = oc.reasons
+                if fitting and any("budget" in r for r in oc.reasons):
+                    break  # past a count within budget, cost only grows with scale
+                continue
+            fitting.append(oc)
+            if w.optimize != "time" and oc.metrics["time_s"] <= horizon:
+                break
+        if not fitting:
+            return [], limit_reasons or first_reasons or ["does not fit on any chip count tried"]
+        if w.optimize == "time":
+            return [min(fitting, key=lambda o: (o.metrics["time_s"], o.spec.count))], []
+        chosen = [fitting[-1]]
+        if (
+            w.optimize == "balanced"
+            and w.chips is None
+            and fitting[-1].spec.count * 2 <= max_chips(self.job)
+        ):
+            doubled = self.at(fitting[-1].spec.count * 2, fw)
+            if doubled.ok:
+                chosen.append(doubled)
+        return chosen, []
+
+
+def _latency_better(new: Outcome, old: Outcome) -> bool:
+    """Whether the larger stack brings TTFT or TPOT down by more than 2%."""
+    for key in ("ttft_s", "tpot_s", "latency_s"):
+        a, b = new.metrics.get(key), old.metrics.get(key)
+        if a is not None and b and a < 0.98 * b:
+            return True
+    return False
+
+
+def _capacity(oc: Outcome) -> float:
+    """Requests (or samples) per second the stack sustains at saturation."""
+    value = oc.saturation_rps
+    if value is None:
+        value = oc.metrics.get("samples_per_s") or oc.metrics.get("requests_per_s") or 0.0
+    return float(value)
 
 
 def plan_chip(
     ctx: Context, chip: Chip, frameworks: list[Framework]
 ) -> tuple[list[Outcome], list[str]]:
-    """Size and assemble stacks for one chip: fit first, then scale toward the deadline."""
-    job, cat = ctx.job, ctx.catalog
-    w = job.workload
-    optimize = w.optimize
-    fw0 = frameworks[0]
-    links = scale_out_options(cat, chip, w.interconnect)
-    link0 = links[0] if links else None
-    storage0 = w.storage
+    """Size every framework that runs the job on this chip, then keep the best per count
+    (with its best scale-out link)."""
+    sizer = Sizer(ctx, chip)
+    w = ctx.job.workload
+    found: dict[int, list[Outcome]] = {}
     reasons: list[str] = []
-
-    def at(count: int, fw: Framework, link: str | None) -> Outcome:
-        return evaluate(ctx, Spec(chip.id, count, link, storage0, fw.id))
-
-    chosen: list[int] = []
-    if job.inference:
-        first: Outcome | None = None
-        fallback: Outcome | None = None
-        for count in count_ladder(chip, job):
-            split = count > chip.scale_up_domain_size and needs_network(job, chip)
-            oc = at(count, fw0, link0 if split else None)
-            if oc.ok and oc.layout.get("graph", "device") != "device":
-                # A graph that spills to host memory or storage: keep looking for a partitioned
-                # layout that holds it in device memory, and fall back to the first such spill.
-                fallback = fallback or oc
-                continue
-            if oc.ok:
-                first = oc
-                break
-            if not reasons or not any("power" in r or "budget" in r for r in reasons):
-                reasons = oc.reasons
-            if any("power budget" in r or "the budget is" in r for r in oc.reasons):
-                break  # more chips only draw more power and cost more
-        first = first or fallback
-        if first is None:
-            return [], reasons or ["does not fit"]
-        chosen.append(first.spec.count)
-        rate = w.rate
-        served = first.metrics.get("requests_per_s") or 0.0
-        if rate and served < rate * 0.999 and w.chips is None:
-            tp = first.layout.get("tensor_parallel", 1)
-            replicas = math.ceil(rate / max(served, 1e-12) * first.spec.count / tp)
-            limit = w.max_chips or 4096
-            count = min(tp * replicas, limit - limit % tp)
-            if count > first.spec.count:
-                chosen = [count]
-    else:
-        horizon = w.deadline or DEFAULT_HORIZON_S.get(job.task, math.inf)
-        fitting: list[Outcome] = []
-        first_reasons: list[str] = []
-        limit_reasons: list[str] = []
-        for count in count_ladder(chip, job):
-            link = link0 if count > chip.scale_up_domain_size else None
-            oc = at(count, fw0, link)
-            for fw in frameworks[1:]:
-                if oc.ok or any("deadline" in r or "budget" in r for r in oc.reasons):
-                    break
-                oc = at(count, fw, link)
-            if not oc.ok:
-                limited = any("deadline" in r or "budget" in r for r in oc.reasons)
-                if limited:
-                    limit_reasons = oc.reasons  # the latest says how close scaling came
-                elif not first_reasons:
-                    first_reasons = oc.reasons
-                if limited and any("budget" in r for r in oc.reasons):
-                    break  # a budget overrun only grows with scale
-                continue
-            fitting.append(oc)
-            if oc.metrics["time_s"] <= horizon:
-                break
-        if not fitting:
-            return [], limit_reasons or first_reasons or ["does not fit on any chip count tried"]
-        base = fitting[-1]
-        chosen.append(base.spec.count)
-        if optimize in ("time", "balanced") and w.chips is None:
-            limit = w.max_chips or 16384
-            if base.spec.count * 2 <= limit:
-                chosen.append(base.spec.count * 2)
+    for fw in frameworks:
+        outcomes, why = sizer.size(fw.id)
+        for oc in outcomes:
+            found.setdefault(oc.spec.count, []).append(oc)
+        reasons = reasons or why
     results: list[Outcome] = []
-    for count in chosen:
-        needs_link = count > chip.scale_up_domain_size and needs_network(job, chip)
-        candidates = [at(count, fw, link0 if needs_link else None) for fw in frameworks]
-        best = _best(candidates, optimize)
+    for count in sorted(found):
+        best = _best(found[count], w.optimize, w.rate)
         if best is None:
-            reasons = candidates[0].reasons
             continue
-        fw_best = cat.frameworks[best.spec.framework]
-        if needs_link and len(links) > 1:
-            others = [at(count, fw_best, link) for link in links[1:]]
-            best = _best([best, *others], optimize) or best
+        if best.spec.scale_out is not None and len(sizer.links) > 1:
+            others = [sizer.at(count, best.spec.framework, link) for link in sizer.links[1:]]
+            best = _best([best, *others], w.optimize, w.rate) or best
         results.append(best)
+    if ctx.job.inference and len(results) > 1:
+        results = [_best(results, w.optimize, w.rate) or results[0]]
     return results, reasons
 
 
@@ -582,12 +675,10 @@ def recommend(
                 keep.append(oc)
         outcomes = keep
     scores = scoring.score(outcomes, workload.optimize)
-    ranked = sorted(
-        range(len(outcomes)),
-        key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)),
-    )
+    ids = [stack_id(o.spec, o.scale_up) for o in outcomes]
+    ranked = scoring.order(outcomes, workload.optimize, workload.rate, ids)
     ctx.shortlist = list(dict.fromkeys(outcomes[i].spec.chip for i in ranked))[:RELIEF_CHIPS]
-    pareto = scoring.pareto_flags(outcomes)
+    pareto = scoring.pareto_flags(outcomes, workload.rate)
     stacks = []
     for rank, index in enumerate(ranked[:top], start=1):
         oc = outcomes[index]
@@ -787,11 +878,9 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
             outcomes.append(oc)
             jobs.append(ctx)
     scores = scoring.score(outcomes, workload.optimize)
-    pareto = scoring.pareto_flags(outcomes)
-    order = sorted(
-        range(len(outcomes)),
-        key=lambda i: (-scores[i], stack_id(outcomes[i].spec, outcomes[i].scale_up)),
-    )
+    pareto = scoring.pareto_flags(outcomes, workload.rate)
+    ids = [stack_id(o.spec, o.scale_up) for o in outcomes]
+    order = scoring.order(outcomes, workload.optimize, workload.rate, ids)
     stacks = [
         build_stack(jobs[i], outcomes[i], rank, scores[i], pareto[i])
         for rank, i in enumerate(order, start=1)

@@ -20,6 +20,8 @@ from infra_advisor.estimators import storage as st
 from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect, Storage
+from infra_advisor.plan import training as pt
+from infra_advisor.plan.frameworks import capabilities
 from infra_advisor.report import BottleneckKind, Term
 from infra_advisor.units import format_bytes, format_duration
 
@@ -55,6 +57,7 @@ class Outcome:
     kind: BottleneckKind = "compute"
     explanation: str = ""
     objective_time_s: float = math.inf
+    saturation_rps: float | None = None  # serving: requests/s at the largest batch, all replicas
 
     def term(
         self, name: str, formula: str, value: float, unit: str, source: str = "", **inputs: Any
@@ -102,41 +105,13 @@ def stack_id(spec: Spec, scale_up: str | None) -> str:
 
 
 def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple[str, float]:
-    """The precision compute runs at on this chip and framework, and its dense peak in FLOP/s."""
-    wanted = job.workload.precision
-    order: list[str]
-    if wanted == "fp8":
-        if chip.peak_tflops.fp8 and "fp8" in fw.precisions:
-            order = ["fp8"]
-        else:
-            why = (
-                f"{chip.name} has no FP8"
-                if not chip.peak_tflops.fp8
-                else f"{fw.name} does not list FP8"
-            )
-            notes.append(f"FP8 requested but {why}: computing in BF16/FP16 instead")
-            order = ["bf16", "fp16", "fp32", "int8"]
-    elif (
-        wanted == "int8"
-        and job.inference
-        and job.workload.model_type in ("vision", "generic")
-        and "int8" in fw.precisions
-    ):
-        # CNN and other dense-model inference engines (TensorRT, LiteRT, OpenVINO) quantise weights
-        # and activations: the matmuls and convolutions run on the integer units.
-        order = ["int8", "bf16", "fp16", "fp32"]
-    elif wanted in ("int8", "int4"):
-        # LLM weight-only quantisation: weights stored small, matmuls in 16-bit (or int8 on
-        # integer-only parts).
-        order = (
-            ["bf16", "fp16", "int8", "fp32"] if job.inference else ["bf16", "fp16", "fp32", "int8"]
-        )
-    elif wanted == "fp32":
-        order = ["fp32", "tf32", "bf16"]
-    elif wanted == "tf32":
-        order = ["tf32", "fp32", "bf16"]
-    else:
-        order = [wanted, "bf16" if wanted == "fp16" else "fp16", "fp32", "int8"]
+    """The precision compute runs at on this chip and framework, and its dense peak in FLOP/s.
+
+    What the framework computes in on this chip family comes from plan.frameworks."""
+    caps = capabilities(fw, chip)
+    acts = caps.activations if caps is not None else frozenset(fw.precisions)
+    weights = caps.weights if caps is not None else frozenset(fw.precisions)
+    order = _compute_order(job, chip, fw, acts, weights, notes)
     for precision in order:
         peak = chip.peak_tflops.get(precision)
         if peak and precision == "fp8" and chip.peak_tflops.bf16:
@@ -144,7 +119,7 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
             bf16 = chip.peak_tflops.bf16
             peak = bf16 + (peak - bf16) * job.eff["fp8-realised"]
         if peak:
-            if precision != order[0] and wanted != "fp8":
+            if precision != order[0] and job.workload.precision not in ("fp8", "fp4"):
                 notes.append(
                     f"{chip.name} has no {order[0].upper()} peak listed: using {precision.upper()}"
                 )
@@ -173,6 +148,53 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
                 )
             return precision, peak * 1e12
     return "none", 0.0
+
+
+def _compute_order(
+    job: Job,
+    chip: Chip,
+    fw: Framework,
+    acts: frozenset[str],
+    weights: frozenset[str],
+    notes: list[str],
+) -> list[str]:
+    """Precisions to try for the matmuls, best first."""
+    wanted = job.workload.precision
+    if wanted in ("fp8", "fp4"):
+        if chip.peak_tflops.get(wanted) and wanted in acts:
+            return [wanted] if wanted == "fp8" else ["fp4", "fp8"]
+        if wanted == "fp4" and chip.peak_tflops.fp8 and "fp8" in acts:
+            notes.append(
+                f"FP4 requested but {fw.name} or {chip.name} has no FP4 GEMMs: FP8 compute"
+            )
+            return ["fp8"]
+        why = (
+            f"{chip.name} has no {wanted.upper()}"
+            if not chip.peak_tflops.get(wanted)
+            else f"{fw.name} does not compute in {wanted.upper()} there"
+        )
+        notes.append(f"{wanted.upper()} requested but {why}: computing in BF16/FP16 instead")
+        return ["bf16", "fp16", "fp32", "int8"]
+    if (
+        wanted == "int8"
+        and job.inference
+        and job.workload.model_type in ("vision", "generic")
+        and "int8" in weights
+    ):
+        # CNN and other dense-model inference engines (TensorRT, LiteRT, OpenVINO) quantise weights
+        # and activations: the matmuls and convolutions run on the integer units.
+        return ["int8", "bf16", "fp16", "fp32"]
+    if wanted in ("int8", "int4"):
+        # LLM weight-only quantisation: weights stored small, matmuls in 16-bit (or int8 on
+        # integer-only parts).
+        return (
+            ["bf16", "fp16", "int8", "fp32"] if job.inference else ["bf16", "fp16", "fp32", "int8"]
+        )
+    if wanted == "fp32":
+        return ["fp32", "tf32", "bf16"]
+    if wanted == "tf32":
+        return ["tf32", "fp32", "bf16"]
+    return [wanted, "bf16" if wanted == "fp16" else "fp16", "fp32", "int8"]
 
 
 def weight_bytes_per_param(job: Job) -> float:
@@ -311,14 +333,10 @@ class _Layout:
     detail: dict[str, Any]
 
 
-def _divisors(limit: int, options: tuple[int, ...]) -> list[int]:
-    return [o for o in options if o <= limit]
-
-
 def plan_training(
     job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, peak: float, capacity: float
 ) -> _Layout | str:
-    """Choose TP × PP × DP, ZeRO stage and recomputation: the fastest layout that fits.
+    """The fastest training layout that fits (plan.training enumerates and sizes memory).
 
     Returns the layout, or a sentence saying why none fits.
     """
@@ -326,150 +344,115 @@ def plan_training(
     n = spec.count
     lora = job.method in ("lora", "qlora")
     trainable = tf.lora_params(job.shape) if lora else job.params
-    overhead = job.eff["runtime-overhead"]
     usable = capacity * job.eff["memory-usable"]
-    eff_f = job.eff["compute-training"]
-    eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
-    eff_net = job.eff["network"]
-    tokens_step = job.batch_size * job.seq_len
-    h, s, L = job.shape.hidden, job.seq_len, job.shape.layers
-    par = set(fw.parallelism)
-    tps = [
-        t
-        for t in _divisors(min(chip.scale_up_domain_size, n, 64), (1, 2, 4, 8, 16, 32, 64))
-        if job.shape.heads % t == 0 and (t == 1 or "tensor" in par)
-    ]
-    pps = [p for p in (1, 2, 4, 8, 16, 32) if p <= L and (p == 1 or "pipeline" in par)]
-    zeros = [0] + ([1, 3] if {"zero", "fsdp"} & par else [])
+    flops = peak * job.eff["compute-training"]
+    mem_bytes_s = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
+    caps = capabilities(fw, chip)
+    par = caps.parallelism if caps is not None else frozenset(fw.parallelism)
     best: _Layout | None = None
     smallest_memory = math.inf
-    why_not = ""
-    moe_share = 1.0
-    ep = 1
-    if job.is_moe:
-        # Experts are sharded over an expert-parallel group inside the data-parallel group.
-        ep = 8 if "expert" in par else 1
-        shared = min(job.active_params * 0.35, job.params)
-        moe_share = (shared + (job.params - shared) / ep) / job.params
-    for t in tps:
-        for p in pps:
-            if n % (t * p):
+    floor = pt.lower_bound_bytes(job, n, trainable) + job.eff["runtime-overhead"]
+    if floor > usable:
+        return (
+            f"model states alone need {format_bytes(floor)} per chip even fully sharded over {n} "
+            f"chips; {chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
+        )
+    zeros = pt.zero_stages(par)
+    for shape in pt.candidates(job, n, chip.scale_up_domain_size, par):
+        for group in pt.forms(shape, zeros):
+            c, memory = _first_fitting(job, group, trainable, usable)
+            smallest_memory = min(smallest_memory, memory)
+            if c is None:
                 continue
-            dp = n // (t * p)
-            if dp > 1 and "data" not in par:
-                continue
-            if job.batch_size < dp:
-                why_not = f"a global batch of {job.batch_size} sequences cannot feed {dp} data-parallel replicas"
-                continue
-            micro = job.batch_size // dp  # micro-batches of one sequence per replica
-            for zero in zeros:
-                if zero and dp == 1:
-                    continue
-                states = tf.model_state_bytes_per_chip(
-                    job.params,
-                    trainable,
-                    method=job.method,
-                    tp=t,
-                    pp=p,
-                    dp=dp,
-                    zero=zero,
-                    expert_shard=moe_share if ep <= dp else 1.0,
+            links = pt.Links(
+                tp=group_link(c.tp, c.tp, chip, up, out),
+                dp=group_link(c.dp, n, chip, up, out),
+                pp=group_link(c.pp, n, chip, up, out),
+                ep=group_link(c.ep, c.tp * c.ep, chip, up, out),
+            )
+            parts = pt.step_parts(job, c, trainable, flops, mem_bytes_s, links)
+            host = tcp_host_time(job, cat, spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
+            step = pt.step_seconds(parts, host)
+            if best is None or step < best.step_s - 1e-12:
+                best = _training_layout(
+                    c, memory, step, parts, host, links, pt.state_bytes(job, c, trainable)
                 )
-                for recompute in (False, True):
-                    act_layer = tf.activation_bytes_per_layer(s, 1, h, t, recompute=recompute)
-                    in_flight = min(p, micro)
-                    acts = act_layer * (L / p) * in_flight
-                    memory = states + acts + overhead
-                    smallest_memory = min(smallest_memory, memory)
-                    if memory > usable:
-                        continue
-                    flops_tok = tf.training_flops_per_token(
-                        job.active_params, job.shape, s, recompute=recompute, lora=lora
-                    )
-                    compute = flops_tok * tokens_step / n / (peak * eff_f)
-                    weight_bytes = job.params * moe_share * tf.WEIGHT_BYTES / (t * p)
-                    mem_traffic = (
-                        3 * weight_bytes * micro + 2 * acts * micro / max(in_flight, 1)
-                    ) / eff_bw
-                    bubble = tf.pipeline_bubble_fraction(p, micro) * max(compute, mem_traffic)
-                    # Tensor parallel: 4 all-reduces of b·s·h activations per layer (6 with recompute).
-                    tp_bw, tp_lat, tp_link = group_link(t, t, chip, up, out)
-                    n_ar = 6 if recompute else 4
-                    tp_comm = (
-                        micro
-                        * (L / p)
-                        * n_ar
-                        * net.all_reduce_time(2 * s * h, t, tp_bw, tp_lat, eff_net)
-                    )
-                    # Data parallel: gradients (ZeRO-3 adds two parameter all-gathers).
-                    grad_bytes = trainable * moe_share * tf.GRAD_BYTES / (t * p)
-                    dp_bw, dp_lat, dp_link = group_link(dp, n, chip, up, out)
-                    if zero >= 3:
-                        dp_comm = 3 * net.all_gather_time(grad_bytes, dp, dp_bw, dp_lat, eff_net)
-                    else:
-                        dp_comm = net.all_reduce_time(grad_bytes, dp, dp_bw, dp_lat, eff_net)
-                    pp_bw, pp_lat, _ = group_link(p, n, chip, up, out)
-                    pp_comm = (
-                        2 * micro * net.point_to_point_time(2 * s * h, pp_bw, pp_lat)
-                        if p > 1
-                        else 0.0
-                    )
-                    ep_comm = 0.0
-                    if job.is_moe and ep > 1:
-                        ep_bw, ep_lat, _ = group_link(ep, t * ep, chip, up, out)
-                        # 2 all-to-alls forward + 2 backward per MoE layer, top-2 routing (F12).
-                        ep_comm = (
-                            micro
-                            * (L / p)
-                            * 4
-                            * net.all_to_all_time(2 * 2 * s * h, ep, ep_bw, ep_lat, eff_net)
-                        )
-                    hidden = min(dp_comm * job.eff["dp-overlap"], max(compute - 0, 0))
-                    exposed_dp = dp_comm - hidden
-                    network = tp_comm + exposed_dp + pp_comm + ep_comm
-                    step = max(compute, mem_traffic) + bubble + network
-                    if best is None or step < best.step_s - 1e-12:
-                        best = _Layout(
-                            tp=t,
-                            pp=p,
-                            dp=dp,
-                            zero=zero,
-                            recompute=recompute,
-                            memory=memory,
-                            step_s=step,
-                            parts={
-                                "compute_s": compute,
-                                "memory_s": mem_traffic,
-                                "network_s": network,
-                                "bubble_s": bubble,
-                                "overlap_s": hidden,
-                                "tp_comm_s": tp_comm,
-                                "dp_comm_s": dp_comm,
-                                "pp_comm_s": pp_comm,
-                                "ep_comm_s": ep_comm,
-                            },
-                            detail={
-                                "states_bytes": states,
-                                "activation_bytes": acts,
-                                "micro_batches": micro,
-                                "flops_per_token": flops_tok,
-                                "tp_link": tp_link,
-                                "dp_link": dp_link,
-                                "grad_bytes": grad_bytes,
-                                "expert_parallel": ep,
-                            },
-                        )
     if best is None:
         if smallest_memory == math.inf:
-            return why_not or (
+            return (
                 f"no parallel layout of {n} chips suits this model ({job.shape.heads} heads, "
-                f"{L} layers) with {fw.name}'s parallelism ({', '.join(sorted(par)) or 'none'})"
+                f"{job.shape.layers} layers, global batch {job.batch_size}) with {fw.name}'s "
+                f"parallelism ({', '.join(sorted(par)) or 'none'})"
             )
         return (
             f"needs at least {format_bytes(smallest_memory)} per chip in the best layout on {n} chips; "
             f"{chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
         )
     return best
+
+
+def _first_fitting(
+    job: Job, group: list[pt.Candidate], trainable: float, usable: float
+) -> tuple[pt.Candidate | None, float]:
+    """The first form that fits in memory, and its bytes (else the smallest need seen)."""
+    smallest = math.inf
+    for c in group:
+        memory = (
+            pt.state_bytes(job, c, trainable)
+            + pt.activation_bytes(job, c)
+            + job.eff["runtime-overhead"]
+        )
+        if memory <= usable:
+            return c, memory
+        smallest = min(smallest, memory)
+    return None, smallest
+
+
+def _training_layout(
+    c: pt.Candidate,
+    memory: float,
+    step: float,
+    parts: dict[str, Any],
+    host: float,
+    links: pt.Links,
+    states: float,
+) -> _Layout:
+    return _Layout(
+        tp=c.tp,
+        pp=c.pp,
+        dp=c.dp,
+        zero=c.zero,
+        recompute=c.recompute,
+        memory=memory,
+        step_s=step,
+        parts={
+            k: parts[k]
+            for k in (
+                "compute_s",
+                "memory_s",
+                "network_s",
+                "bubble_s",
+                "overlap_s",
+                "tp_comm_s",
+                "dp_comm_s",
+                "pp_comm_s",
+                "ep_comm_s",
+            )
+        }
+        | {"host_s": host},  # fmt: skip
+        detail={
+            "states_bytes": states,
+            "activation_bytes": parts["activation_bytes"],
+            "micro_batches": parts["micro_batches"],
+            "micro_batch": c.micro_batch,
+            "virtual_stages": c.virtual,
+            "flops_per_token": parts["flops_per_token"],
+            "tp_link": links.tp[2],
+            "dp_link": links.dp[2],
+            "grad_bytes": parts["grad_bytes"],
+            "expert_parallel": c.ep,
+        },
+    )
 
 
 def evaluate_training(
@@ -496,6 +479,8 @@ def evaluate_training(
         "zero_stage": layout.zero,
         "recompute": "full" if layout.recompute else "none",
         "micro_batches": d["micro_batches"],
+        "micro_batch": d["micro_batch"],
+        "virtual_stages": d["virtual_stages"],
         "precision": precision,
     }
     oc.term(
@@ -622,7 +607,7 @@ def evaluate_training(
         "memory_s": layout.parts["memory_s"],
         "network_s": layout.parts["network_s"],
         "storage_s": storage_s + ckpt_share * step,
-        "host_s": 0.0,
+        "host_s": layout.parts["host_s"],
         "bubble_s": layout.parts["bubble_s"],
         "overlap_s": layout.parts["overlap_s"],
     }
@@ -719,333 +704,6 @@ def _attribute_training(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: _
 
 
 # --------------------------------------------------------------------------- inference
-
-
-def _decode_step(
-    job: Job,
-    chip: Chip,
-    t: int,
-    batch: int,
-    peak: float,
-    wbytes: float,
-    kv_tok: float,
-    up: Interconnect | None,
-    context: float,
-    pp: int = 1,
-    hop: Interconnect | None = None,
-) -> tuple[float, float, float, float]:
-    """Decode step at a batch: (time, compute part, memory part, network part) (F11).
-
-    With ``pp`` pipeline stages (across nodes, over the ``hop`` link) the batch is split into ``pp``
-    micro-batches that keep every stage busy: one step -- a token for every request in the batch --
-    takes ``pp`` stage steps, each on 1/pp of the layers and weights, plus the activation hops
-    between stages (Narayanan et al. 2021, §2.2; the same schedule FasterTransformer and vLLM use).
-    """
-    eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
-    micro = max(1, math.ceil(batch / pp))
-    flops = tf.decode_flops_per_token(job.active_params, job.shape, context) * micro / (t * pp)
-    compute = flops / (peak * job.eff["compute-inference"])
-    # Weights read once per step; with MoE at a batch, more experts are touched (bounded by all of them).
-    touched = (
-        wbytes * min(1.0, job.active_params / job.params * max(1, micro) ** 0.5)
-        if job.is_moe
-        else wbytes
-    )
-    memory = (touched / (t * pp) + micro * kv_tok * context / (t * pp)) / eff_bw
-    comm = 0.0
-    if t > 1 and up is not None and chip.scale_up_bandwidth_gb_s:
-        comm = (
-            2
-            * job.shape.layers
-            / pp
-            * net.all_reduce_time(
-                2 * job.shape.hidden * micro,
-                t,
-                chip.scale_up_bandwidth_gb_s * GB,
-                up.latency_us * 1e-6,
-                job.eff["network"],
-            )
-        )
-    hops = 0.0
-    if pp > 1 and hop is not None:
-        hops = (pp - 1) * net.point_to_point_time(
-            2 * job.shape.hidden * micro / t, hop.bandwidth_gb_s * GB, hop.latency_us * 1e-6
-        )
-    stage = max(compute, memory) + comm
-    return pp * stage + hops, pp * compute, pp * memory, pp * comm + hops
-
-
-def evaluate_inference(
-    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
-) -> Outcome:
-    w = job.workload
-    precision, peak = compute_peak(job, chip, fw, oc.notes)
-    if peak <= 0:
-        return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision} inference")
-    by_w = tf.BYTES_PER_WEIGHT[w.precision]
-    if w.precision in ("int8", "int4") and w.precision not in fw.precisions:
-        return oc.reject(f"{fw.name} does not list {w.precision} weights")
-    wbytes = job.params * by_w
-    kv_el = 1.0 if w.precision == "fp8" and precision == "fp8" else 2.0
-    kv_tok = tf.kv_bytes_per_token(job.shape, kv_el)
-    capacity = chip.memory_gb * GB
-    usable = serving_memory(job, chip)
-    context = job.prompt_tokens + job.output_tokens
-    up = cat.interconnects.get(chip.scale_up_interconnect or "")
-    # Tensor-parallel degrees the chip, the count, the heads and the framework allow.
-    t_options = [
-        t
-        for t in (1, 2, 4, 8, 16, 32, 64)
-        if t <= min(chip.scale_up_domain_size, spec.count)
-        and spec.count % t == 0
-        and job.shape.heads % t == 0
-        and (t == 1 or "tensor" in fw.parallelism)
-    ]
-    # Tensor parallel within the scale-up domain first; pipeline stages across nodes only when the
-    # widest tensor-parallel group cannot hold the model (and a scale-out link joins the nodes).
-    groups = [(t, 1) for t in t_options]
-    hop = cat.interconnects.get(spec.scale_out or "")
-    if t_options and hop is not None and "pipeline" in fw.parallelism:
-        widest = max(t_options)
-        groups += [
-            (widest, p)
-            for p in (2, 4, 8, 16, 32)
-            if widest * p <= spec.count and spec.count % (widest * p) == 0 and p <= job.shape.layers
-        ]
-    fitting = [(t, p) for t, p in groups if (wbytes + kv_tok * context) / (t * p) <= usable]
-    avg_context = job.prompt_tokens + job.output_tokens / 2
-    pf_flops = tf.prefill_flops(job.active_params, job.shape, job.prompt_tokens)
-
-    def largest_batch(group: int) -> int:
-        """Requests whose KV cache fits beside the weights in a group of chips (F9)."""
-        return max(1, int((usable * group - wbytes) // (kv_tok * context)))
-
-    def served(t: int, p: int) -> float:
-        """Requests/s the whole stack serves with groups of t×p chips at their largest batch."""
-        b = largest_batch(t * p)
-        step, *_ = _decode_step(job, chip, t, b, peak, wbytes, kv_tok, up, avg_context, p, hop)
-        per_request = pf_flops / t / (peak * job.eff["compute-inference"]) + (
-            job.output_tokens * step / b
-        )
-        return (spec.count // (t * p)) / per_request
-
-    # Without a rate: the smallest group that holds the model (lowest latency per chip spent).
-    # With a rate: the group that serves most of it -- a wider tensor-parallel group frees memory
-    # for a larger batch (KV cache) -- and among those that serve it all, the smallest.
-    fit = fitting[0] if fitting else None
-    if fitting and w.rate is not None and len(fitting) > 1:
-        rate_asked = w.rate
-        fit = max(fitting, key=lambda g: (min(served(*g), rate_asked), -g[0] * g[1]))
-    if fit is None:
-        most_t, most_p = groups[-1] if groups else (1, 1)
-        stages = f" × {most_p} pipeline stages" if most_p > 1 else ""
-        return oc.reject(
-            f"weights {format_bytes(wbytes)} ({w.precision}) + one request's KV cache need "
-            f"{format_bytes((wbytes + kv_tok * context) / (most_t * most_p))} per chip at "
-            f"tensor-parallel {most_t}{stages}; "
-            f"{chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
-        )
-    tp, pp = fit
-    group = tp * pp
-    replicas = spec.count // group
-    free = usable * group - wbytes
-    b_max = largest_batch(group)
-    eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
-    prefill = max(pf_flops / tp / (peak * job.eff["compute-inference"]), wbytes / tp / eff_bw)
-    if tp > 1 and up is not None and chip.scale_up_bandwidth_gb_s:
-        prefill += (
-            2
-            * job.shape.layers
-            * net.all_reduce_time(
-                2 * job.shape.hidden * job.prompt_tokens,
-                tp,
-                chip.scale_up_bandwidth_gb_s * GB,
-                up.latency_us * 1e-6,
-                job.eff["network"],
-            )
-        )
-
-    if pp > 1 and hop is not None:
-        prefill += (pp - 1) * net.point_to_point_time(
-            2 * job.shape.hidden * job.prompt_tokens / tp,
-            hop.bandwidth_gb_s * GB,
-            hop.latency_us * 1e-6,
-        )
-
-    def capacity_at(batch: int) -> tuple[float, float]:
-        step, *_ = _decode_step(
-            job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context, pp, hop
-        )
-        per_request = (
-            pf_flops / tp / (peak * job.eff["compute-inference"]) + job.output_tokens * step / batch
-        )
-        return 1.0 / per_request, step
-
-    rate = w.rate
-    if rate is None:
-        batch = 1
-        req_s, step = capacity_at(1)
-        req_s *= replicas
-    else:
-        per_replica = rate / replicas
-        # The smallest batch on the ladder that serves the rate; capacity rises with the batch
-        # (a step's cost per request falls), so a bisection finds it.
-        ladder = _batch_ladder(b_max)
-        lo, hi = 0, len(ladder) - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if capacity_at(ladder[mid])[0] >= per_replica:
-                hi = mid
-            else:
-                lo = mid + 1
-        batch = ladder[lo]
-        cap, step = capacity_at(batch)
-        req_s = min(rate, cap * replicas)
-        if cap * replicas < rate * 0.999:
-            oc.soft.append(
-                f"saturated: sustains {cap * replicas:.3g} requests/s of the {rate:g} asked, with the batch "
-                f"of {batch} that fits in memory left for the KV cache"
-            )
-    step_t, c_part, m_part, n_part = _decode_step(
-        job, chip, tp, batch, peak, wbytes, kv_tok, up, avg_context, pp, hop
-    )
-    ttft = prefill + (step_t if rate is not None else 0.0)
-    latency = ttft + job.output_tokens * step_t
-    if w.latency_target is not None and ttft > w.latency_target:
-        oc.soft.append(
-            f"time to first token {format_duration(ttft)} misses the {format_duration(w.latency_target)} target"
-        )
-    memory = (wbytes + batch * kv_tok * context) / group + job.eff["runtime-overhead"]
-    crit = tf.critical_batch(peak, chip.memory_bandwidth_gb_s * GB, by_w)
-    oc.layout = {
-        "tensor_parallel": tp,
-        "pipeline_parallel": pp,
-        "replicas": replicas,
-        "batch": batch,
-        "max_batch": b_max,
-        "precision": precision,
-        "weights": w.precision,
-    }
-    oc.term(
-        "weights", "P · bytes/weight", wbytes, "bytes", "F5", P=job.params, bytes_per_weight=by_w
-    )
-    oc.term(
-        "KV cache per token",
-        "2·L·n_kv·d_head·bytes",
-        kv_tok,
-        "bytes",
-        "F8",
-        L=job.shape.layers,
-        n_kv=job.shape.kv_heads,
-        d_head=job.shape.head_dim,
-        bytes=kv_el,
-    )
-    oc.term(
-        "largest batch in memory",
-        "(M·η − overhead)·t − W) / (KV/token · context)",
-        b_max,
-        "requests",
-        "F9",
-        M=capacity,
-        t=tp,
-        context=context,
-    )
-    oc.term(
-        "prefill (TTFT)",
-        "max(2·P·s + 2·L·s²·h over t·F·η, W/(t·BW·η))",
-        prefill,
-        "s",
-        "F11",
-        s=job.prompt_tokens,
-        t=tp,
-        peak_tflops=peak / 1e12,
-    )
-    oc.term(
-        "decode step",
-        "max(2·P·B/(t·F·η), (W/t + B·KV)/(BW·η)) + TP comm",
-        step_t,
-        "s",
-        "F11",
-        B=batch,
-        t=tp,
-        bandwidth_gb_s=chip.memory_bandwidth_gb_s,
-        efficiency=job.eff["memory-bandwidth"],
-    )
-    oc.term("critical batch", "F·by_w/(2·BW)", crit, "requests", "F11")
-    window = w.samples / rate if (w.samples and rate) else 3600.0
-    tokens_per_s = req_s * job.output_tokens
-    oc.breakdown = breakdown(c_part, m_part, n_part, 0.0, 0.0)
-    util = min(1.0, max(c_part / step_t, 0.3 * m_part / step_t)) if step_t > 0 else 0.0
-    store, _, _, provisioned = choose_storage(
-        job, cat, chip, spec, oc, 0.0, step_t, 0.0, math.inf, wbytes, replicas
-    )
-    if store is None and spec.storage is not None:
-        return oc
-    finish(
-        job,
-        cat,
-        chip,
-        spec,
-        oc,
-        store,
-        provisioned,
-        seconds=window,
-        step_s=step_t,
-        util=util,
-        memory=memory,
-        capacity=capacity,
-    )
-    cost = oc.metrics["cost_usd"]
-    oc.metrics.update(
-        ttft_s=ttft,
-        tpot_s=step_t,
-        latency_s=latency,
-        tokens_per_s=tokens_per_s,
-        samples_per_s=req_s,
-        requests_per_s=req_s,
-        cost_per_million_tokens_usd=(cost / (tokens_per_s * window) * 1e6)
-        if cost is not None and tokens_per_s
-        else None,
-    )
-    oc.objective_time_s = latency
-    if batch >= b_max and rate is not None and oc.soft:
-        oc.kind = "memory_capacity"
-        oc.explanation = (
-            f"the KV cache fills memory at a batch of {b_max} ({format_bytes(kv_tok * context)} per request, "
-            f"{format_bytes(free)} free after {format_bytes(wbytes)} of weights on {group} chip(s)); "
-            f"decode then takes {format_duration(step_t)} per token"
-        )
-    elif n_part > max(c_part, m_part):
-        oc.kind = "network"
-        oc.explanation = f"tensor-parallel all-reduces take {format_duration(n_part)} of each {format_duration(step_t)} decode step"
-    elif m_part >= c_part:
-        oc.kind = "memory_bandwidth"
-        oc.explanation = (
-            f"decode reads {format_bytes(wbytes / group)} of weights per chip"
-            + (
-                f" and {format_bytes(batch * kv_tok * avg_context / tp)} of KV cache for its batch"
-                if batch > 1
-                else ""
-            )
-            + f" per decode step at {chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:.2f} → "
-            f"{format_duration(m_part)} per token (batch {batch}; compute-bound only above ~{crit:.0f})"
-        )
-    else:
-        oc.kind = "compute"
-        oc.explanation = (
-            f"batch {batch} is past the critical batch {crit:.0f}: decode computes "
-            f"{format_duration(c_part)} per step at {peak / 1e12:g} TFLOPS × {job.eff['compute-inference']:.2f}"
-        )
-    return oc
-
-
-def _batch_ladder(limit: int) -> list[int]:
-    ladder, b = [], 1
-    while b < limit:
-        ladder.append(b)
-        b *= 2
-    ladder.append(limit)
-    return ladder
 
 
 # --------------------------------------------------------------------------- generic models

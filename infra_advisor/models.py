@@ -26,7 +26,9 @@ Status = Literal["available", "legacy", "discontinued", "announced"]
 Scope = Literal["scale_up", "scale_out"]
 StorageType = Literal["local_nvme", "block", "nfs", "parallel_fs", "object", "cache"]
 Support = Literal["native", "bridge", "experimental"]
-Parallelism = Literal["data", "tensor", "pipeline", "expert", "fsdp", "zero", "sequence"]
+Parallelism = Literal[
+    "data", "tensor", "pipeline", "interleaved_pipeline", "expert", "fsdp", "zero", "sequence"
+]
 Task = Literal["train", "finetune", "inference"]
 ModelType = Literal["transformer", "gnn", "recsys", "vision", "generic"]
 Batching = Literal["continuous", "static"]

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from infra_advisor.evaluate import Outcome
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.plan.frameworks import capabilities, signature
 from infra_advisor.units import format_duration, format_money
 from infra_advisor.workload import FIELDS
 
@@ -205,42 +206,43 @@ def _frameworks_for(
         elif pinned:
             why.append(reason)
     ok.sort(key=lambda f: framework_preference(job, f, chip))
-    return _distinct(ok, chip), why
+    return _distinct(job, ok, chip), why
 
 
-def _distinct(frameworks: list[Framework], chip: Chip) -> list[Framework]:
-    """Drop frameworks that offer this chip nothing the ones before them do not (same support,
-    parallelism, precisions, sparsity and graph features): they would give the same estimate."""
+def _distinct(job: Job, frameworks: list[Framework], chip: Chip) -> list[Framework]:
+    """Drop frameworks that offer this job on this chip nothing a more mature one before them
+    does not (plan.frameworks.signature): they would give the same estimate."""
     seen: set[tuple[object, ...]] = set()
     kept = []
     for fw in frameworks:
-        signature = (
-            framework_support(fw, chip),
-            frozenset(fw.parallelism),
-            frozenset(fw.precisions),
-            fw.structured_sparsity,
-            fw.edge_features,
-            tuple(fw.tasks) == ("inference",),
+        caps = capabilities(fw, chip)
+        key = (
+            (fw.id,)
+            if caps is None
+            else signature(
+                caps,
+                job.task,
+                job.workload.model_type,
+                job.workload.precision,
+                job.workload.kv_precision,
+                job.workload.sparsity_pattern == "2:4",
+            )
         )
-        if signature not in seen:
-            seen.add(signature)
+        if key not in seen:
+            seen.add(key)
             kept.append(fw)
     return kept
 
 
 def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, int, str]:
-    """Sort key: native first; then libraries built for this model type (PyG/DGL for graphs,
-    TorchRec for recommenders, Megatron for transformers); for serving, dedicated serving engines
-    (continuous batching, paged KV cache); for training, the most parallel strategies."""
-    support = SUPPORT_RANK[framework_support(fw, chip) or "experimental"]
+    """Sort key: maturity on this chip and support (plan.frameworks), then libraries built for
+    this model type (PyG/DGL for graphs, TorchRec for recommenders); the id only for a stable
+    order among equals.  Which framework wins is decided by the estimates; this order only
+    breaks their ties."""
+    caps = capabilities(fw, chip)
+    maturity, support = caps.preference() if caps is not None else (9, 9)
     specialised = 0 if fw.model_types == [job.workload.model_type] else 1
-    if job.task == "inference" and job.workload.model_type == "transformer":
-        special = (0 if fw.tasks == ["inference"] and fw.parallelism else 100) - len(fw.parallelism)
-    elif job.task == "inference":
-        special = 0 if fw.tasks == ["inference"] else 1
-    else:
-        special = -len(fw.parallelism)
-    return support, specialised, special, fw.id
+    return maturity, support, specialised, fw.id
 
 
 @rule(

@@ -1,7 +1,11 @@
 """Objectives, scores and the Pareto front over (time, cost, energy).
 
-A score is in (0, 1]: 1 for the best stack under the objective, best/value
-for the others.  ``balanced`` is the geometric mean of the three ratios.
+Objectives are per served unit: serving compares request latency under load and cost and
+energy per token (request, sample) served; training compares job time, cost and energy.
+Stacks that meet the rate and targets rank first, then those that miss a latency target, then
+those short of the rate, by their shortfall.  A score is in (0, 1]: 1 for the best stack under
+the objective, best/value for the others.  ``balanced`` is the geometric mean of the three
+ratios.
 A stack with no public price counts as the dearest priced stack under
 ``balanced`` and ranks after every priced stack under ``cost``.
 """
@@ -21,9 +25,28 @@ def _metric(oc: Scored, key: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _triple(oc: Scored) -> tuple[float, float, float]:
+def _served(oc: Scored) -> float | None:
+    """Units a serving stack delivers per second: output tokens for a transformer, else
+    requests or samples; None for a training job."""
+    return (
+        _metric(oc, "tokens_per_s")
+        if _metric(oc, "ttft_s") is not None
+        else (_metric(oc, "requests_per_s"))
+    )
+
+
+def objectives(oc: Scored) -> tuple[float, float, float]:
+    """(time, cost, energy) the ranking compares.  Serving: request latency under load, and cost
+    and energy per unit served (a stack idling at a fraction of the rate pays for its idle
+    hours); training: job time, job cost, job energy."""
     cost = _metric(oc, "cost_usd")
     energy = _metric(oc, "energy_kwh")
+    served = _served(oc)
+    window = _metric(oc, "time_s")
+    if served is not None and window:
+        units = served * window
+        cost = cost / units if cost is not None and units > 0 else None
+        energy = energy / units if energy is not None and units > 0 else None
     return (
         oc.objective_time_s,
         cost if cost is not None else math.inf,
@@ -31,24 +54,47 @@ def _triple(oc: Scored) -> tuple[float, float, float]:
     )
 
 
+def served_fraction(oc: Scored, rate: float | None) -> float:
+    """Share of the asked rate the stack sustains (1 when no rate was asked)."""
+    served = _metric(oc, "requests_per_s")
+    if not rate or served is None:
+        return 1.0
+    return min(1.0, served / rate)
+
+
+def tier(oc: Scored, rate: float | None) -> int:
+    """0 meets the rate and every target; 1 meets the rate but misses a latency target; 2 falls
+    short of the rate (ranked by how short)."""
+    if served_fraction(oc, rate) < 0.999:
+        return 2
+    return 1 if oc.soft else 0
+
+
 def objective_value(oc: Scored, optimize: str) -> float:
-    time_s, cost, energy = _triple(oc)
-    penalty = 10.0 if oc.soft else 1.0  # stacks that miss a rate or latency target sink
+    time_s, cost, energy = objectives(oc)
     if optimize == "cost":
-        return cost * penalty if not math.isinf(cost) else math.inf
+        return cost
     if optimize == "energy":
-        return energy * penalty
+        return energy
     if optimize == "time":
-        return time_s * penalty
-    finite_cost = cost if not math.isinf(cost) else None
-    parts = [time_s, energy] + ([finite_cost] if finite_cost is not None else [])
-    return math.exp(sum(math.log(max(p, 1e-12)) for p in parts) / len(parts)) * penalty
+        return time_s
+    parts = [time_s, energy] + ([cost] if not math.isinf(cost) else [])
+    return math.exp(sum(math.log(max(p, 1e-300)) for p in parts) / len(parts))
+
+
+def rank_key(oc: Scored, optimize: str, rate: float | None) -> tuple[int, float, float]:
+    """Sort key of one stack on its own (lower is better): tier, shortfall, objective."""
+    t = tier(oc, rate)
+    shortfall = -round(served_fraction(oc, rate), 6) if t == 2 else 0.0
+    return t, shortfall, round(objective_value(oc, optimize), 12)
 
 
 def score(outcomes: Sequence[Scored], optimize: str) -> list[float]:
+    """Score in (0, 1]: best/value for the objective (the geometric mean of the three ratios
+    for balanced); a stack missing a target is scaled by 0.1."""
     if not outcomes:
         return []
-    triples = [_triple(o) for o in outcomes]
+    triples = [objectives(o) for o in outcomes]
     best = [min(t[i] for t in triples) for i in range(3)]
 
     def ratio(value: float, best_value: float) -> float | None:
@@ -68,25 +114,41 @@ def score(outcomes: Sequence[Scored], optimize: str) -> list[float]:
         elif optimize == "energy":
             s = ratio(e, best[2]) or 0.0
         else:
+            # No public price: count it as the dearest priced stack, so a missing price never
+            # ranks a stack above priced ones on cost.
             cost_ratio = ratio(c, best[1])
-            if cost_ratio is None:
-                # No public price: count it as the dearest priced stack, so a missing
-                # price never ranks a stack above priced ones on cost.
-                cost_ratio = worst_cost_ratio
+            cost_ratio = worst_cost_ratio if cost_ratio is None else cost_ratio
             parts = [r for r in (ratio(t, best[0]), cost_ratio, ratio(e, best[2])) if r is not None]
             s = math.exp(sum(math.log(max(p, 1e-12)) for p in parts) / len(parts)) if parts else 0.0
         scores.append(s * penalty)
     return scores
 
 
-def pareto_flags(outcomes: Sequence[Scored]) -> list[bool]:
-    """True where no other stack is at least as good on time, cost and energy and better on one."""
-    triples = [_triple(o) for o in outcomes]
+def order(
+    outcomes: Sequence[Scored], optimize: str, rate: float | None, ids: Sequence[str]
+) -> list[int]:
+    """Indices best first: tier, then shortfall, then score, then id (for determinism)."""
+    scores = score(outcomes, optimize)
+    return sorted(
+        range(len(outcomes)),
+        key=lambda i: (
+            tier(outcomes[i], rate),
+            -round(served_fraction(outcomes[i], rate), 6) if tier(outcomes[i], rate) == 2 else 0.0,
+            -scores[i],
+            ids[i],
+        ),
+    )
+
+
+def pareto_flags(outcomes: Sequence[Scored], rate: float | None = None) -> list[bool]:
+    """True where no other stack is at least as good on served share, time, cost and energy and
+    better on one."""
+    points = [(-served_fraction(o, rate), *objectives(o)) for o in outcomes]
     flags = []
-    for i, a in enumerate(triples):
+    for i, a in enumerate(points):
         dominated = any(
-            all(b[k] <= a[k] for k in range(3)) and any(b[k] < a[k] for k in range(3))
-            for j, b in enumerate(triples)
+            all(b[k] <= a[k] for k in range(4)) and any(b[k] < a[k] for k in range(4))
+            for j, b in enumerate(points)
             if j != i
         )
         flags.append(not dominated)

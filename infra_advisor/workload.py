@@ -23,7 +23,8 @@ from infra_advisor.units import PARSERS
 Task = Literal["train", "finetune", "inference"]
 FinetuneMethod = Literal["full", "lora", "qlora"]
 ModelType = Literal["transformer", "gnn", "recsys", "vision", "generic"]
-WorkloadPrecision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "int8", "int4"]
+WorkloadPrecision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"]
+KvPrecision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
 Deploy = Literal["cloud", "onprem", "edge"]
 Optimize = Literal["time", "cost", "energy", "balanced"]
 Sampling = Literal["full", "neighbor"]
@@ -40,6 +41,7 @@ QUANTITIES: dict[str, tuple[str, float]] = {
     "epochs": ("count", 1e6),
     "rate": ("rate", 1e9),
     "latency_target": ("duration", 1e7),
+    "tpot_target": ("duration", 1e4),
     "embedding_rows": ("count", 1e13),
     "embedding_dim": ("count", 1e6),
     "lookups_per_sample": ("count", 1e7),
@@ -68,6 +70,10 @@ INTEGERS: dict[str, float] = {
     "edge_features": 1e7,
     "max_chips": 1e6,
     "chips": 1e6,
+    "tensor_parallel": 1024,
+    "pipeline_parallel": 1024,
+    "expert_parallel": 4096,
+    "experts": 1e5,
 }
 ZERO_ALLOWED = {"node_features", "edge_features"}  # a graph may carry no edge features
 UNITS = {
@@ -93,6 +99,7 @@ class Workload(Record):
     model_type: ModelType = "transformer"
     params: float | None = doc("total parameters (count)", default=None)
     active_params: float | None = doc("active parameters per token, MoE (count)", default=None)
+    experts: int | None = doc("routed experts per MoE layer", default=None)
     layers: int | None = None
     hidden: int | None = None
     heads: int | None = None
@@ -109,6 +116,12 @@ class Workload(Record):
     latency_target: float | None = doc(
         "seconds: time to first token for LLM serving, per-sample latency otherwise",
         default=None,
+    )
+    tpot_target: float | None = doc(
+        "seconds: time per output token under load (LLM serving)", default=None
+    )
+    kv_precision: KvPrecision | None = doc(
+        "KV-cache element precision (LLM serving); absent = the planner chooses", default=None
     )
     weight_sparsity: Fraction | None = doc("fraction of zero weights", default=None)
     sparsity_pattern: SparsityPattern | None = None
@@ -139,6 +152,9 @@ class Workload(Record):
     chips: int | None = None
     interconnect: str | None = None
     storage: str | None = None
+    tensor_parallel: int | None = doc("pin the tensor-parallel degree", default=None)
+    pipeline_parallel: int | None = doc("pin the pipeline-parallel degree", default=None)
+    expert_parallel: int | None = doc("pin the expert-parallel degree (MoE)", default=None)
     optimize: Optimize = "balanced"
     include_legacy: bool = False
 
@@ -158,6 +174,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "finetune_method": get_args(FinetuneMethod),
     "model_type": get_args(ModelType),
     "precision": get_args(WorkloadPrecision),
+    "kv_precision": get_args(KvPrecision),
     "sparsity_pattern": get_args(SparsityPattern),
     "sampling": get_args(Sampling),
     "deploy": get_args(Deploy),

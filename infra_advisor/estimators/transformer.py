@@ -17,6 +17,8 @@ BYTES_PER_WEIGHT = {
     "bf16": 2.0,
     "fp16": 2.0,
     "fp8": 1.0,
+    # NVFP4: 4-bit values with one FP8 (E4M3) scale per 16 (NVIDIA, "Introducing NVFP4", 2025).
+    "fp4": 0.5 + 1 / 16,
     "int8": 1.0,
     "int4": 0.5 + 2 / 128,
 }

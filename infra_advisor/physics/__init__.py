@@ -1,0 +1,1 @@
+"""Pure cost models: (job shape, layout, hardware numbers) -> StepCost.  No flags, no prose."""

@@ -1,0 +1,152 @@
+"""Transformer serving: prefill and decode as phases of a StepCost (F11, F13).
+
+Each phase is its own roofline: the GEMMs of a decode step read the weights once and do
+2·P_active FLOPs per sequence in the batch; attention reads every sequence's KV cache and does
+4·L·c·d FLOPs per sequence (QKᵀ and AV over a context of c tokens); the two run as separate
+kernels, so their times add (as per-kernel estimators such as aiconfigurator and LLM-Viewer sum
+operators).  Tensor parallelism adds two all-reduces of the activations per layer (Megatron-LM,
+Shoeybi et al. 2019), pipeline stages add one activation hop per stage boundary.  Pure: numbers
+in, StepCost out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infra_advisor.estimators import network as net
+from infra_advisor.physics.cost import PhaseCost, StepCost
+
+ACTIVATION_BYTES = 2.0  # activations exchanged between chips in 16-bit
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """The numbers of a transformer that serving physics needs."""
+
+    layers: int
+    hidden: int
+    attention_width: int  # heads × head_dim
+    active_params: float
+    params: float
+    weight_bytes: float  # all weights, at their stored precision
+    kv_bytes_per_token: float
+
+
+@dataclass(frozen=True)
+class ServingHardware:
+    """One chip as serving sees it: achieved FLOP/s and bytes/s, and its links."""
+
+    flops: float  # achieved FLOP/s per chip (peak at the compute precision × efficiency)
+    memory_bytes_s: float  # achieved bytes/s per chip
+    link_bytes_s: float = math.inf  # scale-up, per chip per direction (achieved)
+    link_latency_s: float = 0.0
+    hop_bytes_s: float = math.inf  # scale-out link between pipeline stages
+    hop_latency_s: float = 0.0
+
+
+def touched_weight_fraction(active_params: float, params: float, tokens: float) -> float:
+    """Share of a mixture of experts' weights a step reads when ``tokens`` tokens route at once:
+    each token uses a fraction r = P_active/P, so 1 − (1 − r)^tokens is touched (the expected
+    distinct experts of top-k routing, E·(1 − (1 − k/E)^B), over E)."""
+    if active_params >= params:
+        return 1.0
+    r = active_params / params
+    touched: float = 1.0 - (1.0 - r) ** max(tokens, 1.0)
+    return min(1.0, touched)
+
+
+def _all_reduces(m: ServedModel, hw: ServingHardware, tp: int, pp: int, tokens: float) -> float:
+    """Two all-reduces of the activations per layer of a stage (Megatron tensor parallel)."""
+    if tp <= 1:
+        return 0.0
+    size = ACTIVATION_BYTES * m.hidden * tokens
+    one = net.all_reduce_time(size, tp, hw.link_bytes_s, hw.link_latency_s, 1.0)
+    return 2 * m.layers / pp * one
+
+
+def _hops(m: ServedModel, hw: ServingHardware, tp: int, pp: int, tokens: float) -> float:
+    if pp <= 1:
+        return 0.0
+    size = ACTIVATION_BYTES * m.hidden * tokens / tp
+    return (pp - 1) * net.point_to_point_time(size, hw.hop_bytes_s, hw.hop_latency_s)
+
+
+def decode_step(
+    m: ServedModel, hw: ServingHardware, tp: int, pp: int, batch: int, context: float
+) -> StepCost:
+    """One decode step of ``batch`` sequences at a mean context of ``context`` tokens.
+
+    With ``pp`` stages the batch runs as ``pp`` micro-batches that keep every stage busy: a step
+    is ``pp`` stage steps, each over 1/pp of the layers (Narayanan et al. 2021, §2.2).
+    """
+    group = tp * pp
+    micro = max(1.0, batch / pp)
+    touched = touched_weight_fraction(m.active_params, m.params, micro)
+    gemm = PhaseCost(
+        "decode GEMMs",
+        compute_s=2 * m.active_params * micro / group / hw.flops,
+        memory_s=m.weight_bytes * touched / group / hw.memory_bytes_s,
+        repeat=pp,
+    )
+    attention = PhaseCost(
+        "decode attention",
+        compute_s=4 * m.layers * context * m.attention_width * micro / group / hw.flops,
+        memory_s=m.kv_bytes_per_token * context * micro / group / hw.memory_bytes_s,
+        repeat=pp,
+    )
+    phases = [gemm, attention]
+    if tp > 1:
+        phases.append(
+            PhaseCost(
+                "tensor-parallel all-reduce",
+                network_s=_all_reduces(m, hw, tp, pp, micro),
+                repeat=pp,
+            )
+        )
+    if pp > 1:
+        phases.append(PhaseCost("pipeline hops", network_s=_hops(m, hw, tp, pp, micro)))
+    return StepCost(tuple(phases))
+
+
+def prefill(
+    m: ServedModel,
+    hw: ServingHardware,
+    tp: int,
+    pp: int,
+    tokens: int,
+    chunk_tokens: float,
+    *,
+    pipelined: bool = True,
+) -> StepCost:
+    """The prompt of one request: GEMMs (2·P_active FLOPs a token), causal attention
+    (2·L·s²·d FLOPs), the tensor-parallel all-reduces and pipeline hops.
+
+    Weights are read once per prefill batch of ``chunk_tokens`` tokens (an engine that batches
+    prompts, or chunks them in with decode steps, shares one read among them).  ``pipelined``:
+    other requests fill the other stages (the replica's busy time); otherwise the prompt crosses
+    the stages one after another (its latency)."""
+    group = tp * pp if pipelined else tp
+    share = tokens / max(tokens, chunk_tokens)
+    touched = touched_weight_fraction(m.active_params, m.params, max(tokens, chunk_tokens))
+    gemm = PhaseCost(
+        "prefill GEMMs",
+        compute_s=2 * m.active_params * tokens / group / hw.flops,
+        memory_s=m.weight_bytes * touched * share / group / hw.memory_bytes_s,
+    )
+    attention = PhaseCost(
+        "prefill attention",
+        compute_s=2 * m.layers * tokens**2 * m.attention_width / group / hw.flops,
+        memory_s=m.kv_bytes_per_token * tokens / group / hw.memory_bytes_s,
+    )
+    phases = [gemm, attention]
+    if tp > 1:
+        phases.append(
+            PhaseCost(
+                "tensor-parallel all-reduce (prefill)",
+                network_s=_all_reduces(m, hw, tp, 1, tokens) / (pp if pipelined else 1),
+            )
+        )
+    if pp > 1:
+        phases.append(PhaseCost("pipeline hops (prefill)", network_s=_hops(m, hw, tp, pp, tokens)))
+    return StepCost(tuple(phases))

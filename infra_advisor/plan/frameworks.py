@@ -1,0 +1,137 @@
+"""What a framework really runs on a chip: one owner for framework capability.
+
+Reads frameworks.toml: the family row of ``runs_on`` that matches the chip (its support, its
+maturity, precision overrides), the framework-wide precisions, batching, KV-cache features, PEFT
+methods and per-phase efficiency.  Every evaluator asks here; nothing else reads those fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from infra_advisor.models import Chip, Framework, RunsOn
+
+SUPPORT_RANK = {"native": 0, "bridge": 1, "experimental": 2}
+MATURITY_RANK = {"reference": 0, "production": 1, "community": 2}
+# A framework reached through a bridge or an experimental backend loses some efficiency.
+BRIDGE_FACTOR = {"native": 1.0, "bridge": 0.9, "experimental": 0.75}
+FLOAT_PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
+SIXTEEN_BIT = ("bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """A framework on one chip family, as the planner may use it."""
+
+    framework: Framework
+    support: str
+    maturity: str
+    weights: frozenset[str]
+    activations: frozenset[str]
+    kv: frozenset[str]
+    parallelism: frozenset[str]
+    batching: str  # "continuous" or "static"
+    paged_kv: bool
+    chunked_prefill: bool
+    peft: frozenset[str]
+    phase_factors: tuple[tuple[str, float], ...]
+
+    @property
+    def id(self) -> str:
+        return self.framework.id
+
+    def efficiency(self, phase: str) -> float:
+        """Multiplier on the catalog's central efficiency for a phase: the bridge penalty times
+        the framework's measured factor on this family (1.0 where none is published)."""
+        factor = dict(self.phase_factors).get(phase, 1.0)
+        return BRIDGE_FACTOR[self.support] * factor
+
+    def preference(self) -> tuple[int, int]:
+        """Maturity on this chip, then support: what breaks a tie between equal estimates."""
+        return MATURITY_RANK[self.maturity], SUPPORT_RANK[self.support]
+
+
+def family_row(fw: Framework, chip: Chip) -> RunsOn | None:
+    """The ``runs_on`` row for this chip: a vendor-specific row before a generic one, then the
+    best support."""
+    rows = [r for r in fw.runs_on if r.type == chip.type and r.vendor in (None, chip.vendor)]
+    if not rows:
+        return None
+    return min(rows, key=lambda r: (r.vendor is None, SUPPORT_RANK[r.support]))
+
+
+def _phase_factors(fw: Framework, chip: Chip) -> tuple[tuple[str, float], ...]:
+    factors: dict[str, float] = {}
+    for row in fw.efficiency:
+        if row.type not in (None, chip.type) or row.vendor not in (None, chip.vendor):
+            continue
+        factors[row.phase] = row.factor
+    return tuple(sorted(factors.items()))
+
+
+def capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
+    """The framework on this chip, or None when it does not run there."""
+    row = family_row(fw, chip)
+    if row is None or (chip.runs_frameworks and fw.id not in chip.runs_frameworks):
+        return None
+    weights = row.weight_precisions or fw.weight_precisions or fw.precisions
+    activations = (
+        row.activation_precisions
+        or fw.activation_precisions
+        or [p for p in fw.precisions if p in FLOAT_PRECISIONS]
+    )
+    kv: list[str] = list(row.kv_precisions or fw.kv_precisions or ()) or [*SIXTEEN_BIT, "fp32"]
+    maturity = row.maturity or ("production" if row.support == "native" else "community")
+    return Capabilities(
+        framework=fw,
+        support=row.support,
+        maturity=maturity,
+        weights=frozenset(weights),
+        activations=frozenset(activations),
+        kv=frozenset(kv),
+        parallelism=frozenset(fw.parallelism),
+        batching=fw.batching or "static",
+        paged_kv="paged_kv" in fw.serving_features,
+        chunked_prefill="chunked_prefill" in fw.serving_features,
+        peft=frozenset(fw.peft),
+        phase_factors=_phase_factors(fw, chip),
+    )
+
+
+def kv_precision_choices(caps: Capabilities, wanted: str | None, weights: str) -> list[str]:
+    """KV-cache precisions to try: the one asked for, else 8-bit where the weights are 8-bit or
+    smaller and the framework has an 8-bit float KV cache, else 16-bit."""
+    if wanted is not None:
+        return [wanted] if wanted in caps.kv else []
+    small = weights in ("fp8", "fp4", "int8", "int4")
+    if small and "fp8" in caps.kv:
+        return ["fp8"]
+    sixteen = [p for p in SIXTEEN_BIT if p in caps.kv]
+    return sixteen[:1] or sorted(caps.kv)[:1]
+
+
+def signature(
+    caps: Capabilities,
+    task: str,
+    model_type: str,
+    precision: str,
+    kv: str | None = None,
+    sparse: bool = False,
+) -> tuple[object, ...]:
+    """What of the framework can change an estimate for this job on this chip: the facts the
+    evaluators read.  Two frameworks with the same signature give the same numbers, so only the
+    more mature one is sized (a tie goes to maturity, never to the id)."""
+    fw = caps.framework
+    fallback = next((p for p in ("bf16", "fp16", "fp32") if p in caps.activations), None)
+    integer = task == "inference" and model_type in ("vision", "generic") and "int8" in caps.weights
+    common = (caps.support, caps.phase_factors, precision in caps.weights,
+              precision in caps.activations, fallback, integer,
+              sparse and fw.structured_sparsity)  # fmt: skip
+    if task == "inference" and model_type == "transformer":
+        serving = (caps.batching, caps.paged_kv, caps.chunked_prefill,
+                   tuple(kv_precision_choices(caps, kv, precision)),
+                   "tensor" in caps.parallelism, "pipeline" in caps.parallelism)  # fmt: skip
+        return (*common, *serving)
+    if task == "inference":
+        return (*common, fw.edge_features, tuple(sorted(fw.model_types)))
+    return (*common, caps.parallelism, caps.peft, fw.edge_features, tuple(sorted(fw.model_types)))

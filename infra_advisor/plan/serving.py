@@ -1,0 +1,310 @@
+"""Transformer serving: the layouts that fit, the batch that serves the rate, and the outcome.
+
+One owner for the serving layout: tensor × pipeline parallel groups and how many replicas of
+them the chips hold (a chip left over is idle, never a reason to serve less), the KV-cache
+precision, and the batch (at most what memory leaves for the KV cache, or --batch-size).  The
+seconds come from physics.transformer_serving; what the framework runs (weight, compute and KV
+precisions, batching, paged KV) from plan.frameworks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infra_advisor.estimators import transformer as tf
+from infra_advisor.job import Job
+from infra_advisor.models import Chip
+from infra_advisor.physics import transformer_serving as ts
+from infra_advisor.physics.cost import PhaseCost, StepCost, combine
+from infra_advisor.plan.frameworks import Capabilities, kv_precision_choices
+
+GB = 1e9
+KV_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+# Tokens an engine with chunked prefill or prompt batching runs in one forward pass: the default
+# max_num_tokens of TensorRT-LLM and max_num_batched_tokens of vLLM's V1 scheduler.
+PREFILL_CHUNK_TOKENS = 8192
+
+
+@dataclass(frozen=True)
+class Group:
+    """One model replica: tensor × pipeline parallel chips, and how many replicas run."""
+
+    tp: int
+    pp: int
+    replicas: int
+
+    @property
+    def chips(self) -> int:
+        return self.tp * self.pp
+
+
+@dataclass(frozen=True)
+class Served:
+    """A replica group at one batch: the request's phases, capacity, latency and load."""
+
+    group: Group
+    kv_precision: str
+    batch: int
+    max_batch: int
+    capacity_rps: float  # all replicas, at this batch
+    saturation_rps: float  # all replicas, at the largest batch
+    served_rps: float
+    ttft_s: float
+    tpot_s: float
+    step: StepCost  # one decode step at this batch
+    request: StepCost  # one request: prefill, decode steps, time waiting on others' prompts
+    load: float  # busy share of the active chips
+
+    @property
+    def latency_s(self) -> float:
+        """TTFT + output tokens × TPOT: the request's phases end to end."""
+        return self.request.total_s
+
+
+@dataclass(frozen=True)
+class ServingInputs:
+    """What one stack's serving evaluation holds fixed: model numbers, hardware, framework."""
+
+    job: Job
+    chip: Chip
+    caps: Capabilities
+    count: int
+    flops: float  # achieved FLOP/s per chip at the compute precision
+    weight_bytes: float
+    usable_bytes: float  # per chip, for weights and KV cache
+    link_bytes_s: float
+    link_latency_s: float
+    hop_bytes_s: float
+    hop_latency_s: float
+    has_hop: bool
+
+
+def model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
+    shape = inp.job.shape
+    return ts.ServedModel(
+        layers=shape.layers,
+        hidden=shape.hidden,
+        attention_width=shape.heads * shape.head_dim,
+        active_params=inp.job.active_params,
+        params=inp.job.params,
+        weight_bytes=inp.weight_bytes,
+        kv_bytes_per_token=tf.kv_bytes_per_token(shape, KV_BYTES[kv_precision]),
+    )
+
+
+def hardware_for(inp: ServingInputs) -> ts.ServingHardware:
+    eff = inp.job.eff
+    return ts.ServingHardware(
+        flops=inp.flops,
+        memory_bytes_s=inp.chip.memory_bandwidth_gb_s
+        * GB
+        * eff["memory-bandwidth"]
+        * inp.caps.efficiency("decode"),
+        link_bytes_s=inp.link_bytes_s * eff["network"],
+        link_latency_s=inp.link_latency_s,
+        hop_bytes_s=inp.hop_bytes_s * eff["network"],
+        hop_latency_s=inp.hop_latency_s,
+    )
+
+
+def groups(inp: ServingInputs) -> list[Group]:
+    """Tensor × pipeline groups the chips, the heads and the framework allow (pins honoured).
+
+    Tensor parallel stays inside the scale-up domain; pipeline stages span nodes only over a
+    scale-out link.  Replicas are as many whole groups as the chips hold."""
+    w, chip, n = inp.job.workload, inp.chip, inp.count
+    par = inp.caps.parallelism
+    tps = [
+        t
+        for t in (1, 2, 4, 8, 16, 32, 64)
+        if t <= min(chip.scale_up_domain_size, n)
+        and inp.job.shape.heads % t == 0
+        and (t == 1 or "tensor" in par)
+        and w.tensor_parallel in (None, t)
+    ]
+    pps = [1] + (
+        [p for p in (2, 4, 8, 16, 32) if p <= inp.job.shape.layers]
+        if inp.has_hop and "pipeline" in par
+        else []
+    )
+    found = [
+        Group(t, p, n // (t * p))
+        for t in tps
+        for p in pps
+        if t * p <= n and w.pipeline_parallel in (None, p)
+    ]
+    return found
+
+
+def kv_per_chip_token(inp: ServingInputs, group: Group, kv_token: float) -> float:
+    """KV bytes one token puts on each chip: KV heads split over TP (replicated past n_kv)."""
+    split = min(group.tp, inp.job.shape.kv_heads) * group.pp
+    return kv_token / split
+
+
+def max_batch(inp: ServingInputs, group: Group, kv_precision: str) -> int:
+    """Requests whose KV cache fits beside the weights (F9), at the framework's KV-memory
+    utilisation (paged or contiguous), capped by --batch-size."""
+    job = inp.job
+    kv_token = model_for(inp, kv_precision).kv_bytes_per_token
+    free = inp.usable_bytes - inp.weight_bytes / group.chips
+    util = job.eff["kv-utilisation-paged" if inp.caps.paged_kv else "kv-utilisation-contiguous"]
+    context = job.prompt_tokens + job.output_tokens
+    per_request = kv_per_chip_token(inp, group, kv_token) * context
+    batch = int(free * util // per_request) if free > 0 else 0
+    if job.workload.batch_size is not None:
+        batch = min(batch, job.workload.batch_size)
+    return batch
+
+
+def prefill_busy_s(inp: ServingInputs, g: Group, kv_precision: str) -> float:
+    """Busy seconds a replica spends on one request's prompt (memoised per layout)."""
+    key = (
+        "prefill-busy",
+        inp.chip.id,
+        inp.caps.id,
+        inp.flops,
+        inp.hop_bytes_s,
+        g.tp,
+        g.pp,
+        kv_precision,
+    )
+    cached: float | None = inp.job.cache.get(key)
+    if cached is None:
+        chunk = PREFILL_CHUNK_TOKENS if inp.caps.batching == "continuous" else inp.job.prompt_tokens
+        m, hw = model_for(inp, kv_precision), hardware_for(inp)
+        cached = inp.job.cache[key] = ts.prefill(
+            m, hw, g.tp, g.pp, inp.job.prompt_tokens, chunk
+        ).total_s
+    return cached
+
+
+def capacity(inp: ServingInputs, g: Group, kv_precision: str, batch: int) -> tuple[float, StepCost]:
+    """Requests/s all replicas sustain at a batch, and the decode step at that batch.
+
+    A replica spends prefill(prompt) + output_tokens × step(batch) / batch of busy time on each
+    request; static batching leaves a share of the slots idle (static-batch-occupancy)."""
+    job = inp.job
+    m, hw = model_for(inp, kv_precision), hardware_for(inp)
+    context = job.prompt_tokens + job.output_tokens / 2
+    step = ts.decode_step(m, hw, g.tp, g.pp, batch, context)
+    per_request = prefill_busy_s(inp, g, kv_precision) + job.output_tokens * step.total_s / batch
+    occupancy = 1.0 if inp.caps.batching == "continuous" else job.eff["static-batch-occupancy"]
+    return g.replicas * occupancy / per_request, step
+
+
+def batch_ladder(limit: int) -> list[int]:
+    ladder, b = [], 1
+    while b < limit:
+        ladder.append(b)
+        b *= 2
+    ladder.append(limit)
+    return ladder
+
+
+def batch_for_rate(inp: ServingInputs, g: Group, kv: str, limit: int, rate: float) -> int:
+    """The smallest batch on the ladder whose capacity serves the rate (capacity rises with the
+    batch, so a bisection finds it); the largest when none does."""
+    ladder = batch_ladder(limit)
+    lo, hi = 0, len(ladder) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if capacity(inp, g, kv, ladder[mid])[0] >= rate:
+            hi = mid
+        else:
+            lo = mid + 1
+    return ladder[lo]
+
+
+def serve(inp: ServingInputs, g: Group, kv: str) -> Served | None:
+    """The group at the batch the rate needs (the largest batch at saturation; one request at a
+    time with no rate), with its latency under that load."""
+    job = inp.job
+    limit = max_batch(inp, g, kv)
+    if limit < 1:
+        return None
+    saturation, _ = capacity(inp, g, kv, limit)
+    rate = job.workload.rate
+    batch = 1 if rate is None else batch_for_rate(inp, g, kv, limit, rate)
+    cap, step = capacity(inp, g, kv, batch)
+    served = cap if rate is None else min(rate, cap)
+    return _with_latency(inp, g, kv, batch, limit, cap, saturation, served, step)
+
+
+def _with_latency(
+    inp: ServingInputs,
+    g: Group,
+    kv: str,
+    batch: int,
+    limit: int,
+    cap: float,
+    saturation: float,
+    served: float,
+    step: StepCost,
+) -> Served:
+    """TTFT, TPOT and the request's phases at a load (Little's law: a replica busy on prompts for
+    a share λ·prefill of its time stretches every decode step by 1/(1 − λ·prefill))."""
+    job = inp.job
+    m, hw = model_for(inp, kv), hardware_for(inp)
+    busy = prefill_busy_s(inp, g, kv)
+    per_replica = served / g.replicas
+    stretch = 1.0 / max(1e-3, 1.0 - per_replica * busy) if batch > 1 else 1.0
+    first = ts.prefill(m, hw, g.tp, g.pp, job.prompt_tokens, job.prompt_tokens, pipelined=False)
+    wait = 0.0
+    if inp.caps.batching == "static" and batch > 1:
+        wait = job.output_tokens * step.total_s / 2  # arriving mid-batch: half a batch's run
+    ttft = first.total_s + (step.total_s if batch > 1 else 0.0) + wait
+    tpot = step.total_s * stretch
+    decode = StepCost(tuple(p.repeated(job.output_tokens) for p in step.phases))
+    others = job.output_tokens * (tpot - step.total_s) + (ttft - first.total_s)
+    queued = StepCost(
+        (PhaseCost("other requests' prompts and steps", compute_s=others, overlapped=()),)
+    )
+    request = combine(first, decode, queued) if others > 0 else combine(first, decode)
+    load = min(1.0, served / cap) if cap > 0 else 0.0
+    return Served(g, kv, batch, limit, cap, saturation, served, ttft, tpot, step, request, load)
+
+
+def meets_targets(job: Job, s: Served) -> bool:
+    w = job.workload
+    return (w.latency_target is None or s.ttft_s <= w.latency_target) and (
+        w.tpot_target is None or s.tpot_s <= w.tpot_target
+    )
+
+
+def best_serving(inp: ServingInputs, weights: str) -> Served | None:
+    """The layout that serves most of the rate; then one meeting the TTFT and TPOT targets;
+    then the lowest request latency; then the fewest active chips."""
+    job = inp.job
+    options = []
+    for kv in kv_precision_choices(inp.caps, job.workload.kv_precision, weights):
+        for g in groups(inp):
+            s = serve(inp, g, kv)
+            if s is not None:
+                options.append(s)
+    if not options:
+        return None
+    rate = job.workload.rate
+    return min(
+        options,
+        key=lambda s: (
+            -round(s.served_rps / rate, 6) if rate else 0.0,
+            not meets_targets(job, s),
+            round(s.latency_s, 9),
+            s.group.chips * s.group.replicas,
+            s.group.pp,
+        ),
+    )
+
+
+def smallest_fit_bytes(inp: ServingInputs, weights: str) -> tuple[float, Group | None]:
+    """Bytes per chip one request needs in the widest group (for the rejection message)."""
+    options = groups(inp)
+    if not options:
+        return math.inf, None
+    g = max(options, key=lambda x: (x.chips, x.tp))
+    kv = (kv_precision_choices(inp.caps, inp.job.workload.kv_precision, weights) or ["bf16"])[0]
+    context = inp.job.prompt_tokens + inp.job.output_tokens
+    kv_token = model_for(inp, kv).kv_bytes_per_token
+    return inp.weight_bytes / g.chips + kv_per_chip_token(inp, g, kv_token) * context, g

@@ -1,0 +1,305 @@
+"""One transformer-serving stack evaluated: its layout, metrics, breakdown and bottleneck.
+
+The layout and the seconds come from plan.serving (layouts, batch) over physics (StepCost);
+this module only turns the chosen one into an Outcome: the working (terms), the report's
+breakdown and metrics (all read from the same StepCost), power and cost (evaluate.finish), and
+the bottleneck named by its phase.
+"""
+
+from __future__ import annotations
+
+import math
+
+from infra_advisor.catalog import Catalog
+from infra_advisor.estimators import transformer as tf
+from infra_advisor.evaluate import (
+    Outcome,
+    Spec,
+    choose_storage,
+    compute_peak,
+    finish,
+    serving_memory,
+)
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework
+from infra_advisor.physics.cost import PhaseCost, StepCost
+from infra_advisor.plan.frameworks import capabilities
+from infra_advisor.plan.serving import (
+    Served,
+    ServingInputs,
+    best_serving,
+    kv_per_chip_token,
+    model_for,
+    smallest_fit_bytes,
+)
+from infra_advisor.report import BottleneckKind
+from infra_advisor.units import format_bytes, format_duration
+
+GB = 1e9
+KIND: dict[str, BottleneckKind] = {
+    "compute": "compute",
+    "memory": "memory_bandwidth",
+    "network": "network",
+    "host": "host",
+    "storage": "storage",
+}
+
+
+def _inputs(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, flops: float
+) -> ServingInputs:
+    caps = capabilities(fw, chip)
+    assert caps is not None  # the caller has checked the framework runs here
+    up = cat.interconnects.get(chip.scale_up_interconnect or "")
+    hop = cat.interconnects.get(spec.scale_out or "")
+    link = (
+        chip.scale_up_bandwidth_gb_s * GB
+        if up is not None and chip.scale_up_bandwidth_gb_s
+        else math.inf
+    )
+    return ServingInputs(
+        job=job,
+        chip=chip,
+        caps=caps,
+        count=spec.count,
+        flops=flops,
+        weight_bytes=job.params * tf.BYTES_PER_WEIGHT[job.workload.precision],
+        usable_bytes=serving_memory(job, chip),
+        link_bytes_s=link,
+        link_latency_s=up.latency_us * 1e-6 if up is not None else 0.0,
+        hop_bytes_s=hop.bandwidth_gb_s * GB if hop is not None else math.inf,
+        hop_latency_s=hop.latency_us * 1e-6 if hop is not None else 0.0,
+        has_hop=hop is not None,
+    )
+
+
+def evaluate_serving(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
+) -> Outcome:
+    """Serve the transformer on this stack: the best layout for the rate, and what limits it."""
+    w = job.workload
+    caps = capabilities(fw, chip)
+    if caps is None:
+        return oc.reject(f"{fw.name} does not run on {chip.name}")
+    if w.precision not in caps.weights:
+        have = ", ".join(sorted(caps.weights)) or "none listed"
+        return oc.reject(f"{fw.name} runs no {w.precision} weights on {chip.name} (it runs {have})")
+    precision, peak = compute_peak(job, chip, fw, oc.notes)
+    if peak <= 0:
+        return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision} inference")
+    flops = peak * job.eff["compute-inference"] * caps.efficiency("prefill")
+    inp = _inputs(job, cat, chip, fw, spec, flops)
+    best = best_serving(inp, w.precision)
+    if best is None:
+        return _reject_memory(inp, oc, caps.framework.name)
+    _record(inp, cat, oc, best, precision, peak)
+    return oc
+
+
+def _reject_memory(inp: ServingInputs, oc: Outcome, fw_name: str) -> Outcome:
+    w, chip = inp.job.workload, inp.chip
+    if w.kv_precision is not None and not inp.caps.kv:
+        return oc.reject(f"{fw_name} has no {w.kv_precision} KV cache")
+    need, g = smallest_fit_bytes(inp, w.precision)
+    if g is None:
+        return oc.reject(
+            f"no tensor/pipeline layout of {inp.count} chips suits this model with {fw_name}"
+            + (
+                " and the pinned parallel degrees"
+                if w.tensor_parallel or w.pipeline_parallel
+                else ""
+            )
+        )
+    stages = f" × {g.pp} pipeline stages" if g.pp > 1 else ""
+    return oc.reject(
+        f"weights {format_bytes(inp.weight_bytes)} ({w.precision}) + one request's KV cache need "
+        f"{format_bytes(need)} per chip at tensor-parallel {g.tp}{stages}; "
+        f"{chip.name} holds {format_bytes(chip.memory_gb * GB)} ({format_bytes(inp.usable_bytes)} usable)"
+    )
+
+
+def _record(
+    inp: ServingInputs, cat: Catalog, oc: Outcome, s: Served, precision: str, peak: float
+) -> None:
+    job, spec = inp.job, oc.spec
+    g = s.group
+    oc.layout = {
+        "tensor_parallel": g.tp,
+        "pipeline_parallel": g.pp,
+        "data_parallel": g.replicas,
+        "replicas": g.replicas,
+        "batch": s.batch,
+        "max_batch": s.max_batch,
+        "precision": precision,
+        "weights": job.workload.precision,
+        "kv_precision": s.kv_precision,
+        "batching": inp.caps.batching,
+        "idle_chips": spec.count - g.chips * g.replicas,
+    }
+    oc.saturation_rps = s.saturation_rps
+    _terms(inp, oc, s, peak)
+    oc.breakdown = s.request.breakdown()
+    oc.breakdown["bubble_s"] = 0.0
+    _storage_and_power(inp, cat, oc, s)
+    _metrics(inp, oc, s)
+    _attribute(inp, oc, s)
+    _targets(inp, oc, s)
+
+
+def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
+    job, chip = inp.job, inp.chip
+    m = model_for(inp, s.kv_precision)
+    oc.term("weights", "P · bytes/weight", inp.weight_bytes, "bytes", "F5", P=job.params,
+            bytes_per_weight=tf.BYTES_PER_WEIGHT[job.workload.precision])  # fmt: skip
+    oc.term("KV cache per token", "2·L·n_kv·d_head·bytes", m.kv_bytes_per_token, "bytes", "F8",
+            L=job.shape.layers, n_kv=job.shape.kv_heads, d_head=job.shape.head_dim,
+            precision=s.kv_precision)  # fmt: skip
+    oc.term("largest batch in memory",
+            "(M·η − overhead − W/g) · KV utilisation / (KV per chip-token · context)", s.max_batch,
+            "requests", "F9", M=chip.memory_gb * GB, g=s.group.chips, paged=inp.caps.paged_kv,
+            kv_per_chip_token=kv_per_chip_token(inp, s.group, m.kv_bytes_per_token),
+            context=job.prompt_tokens + job.output_tokens)  # fmt: skip
+    first = s.request.phase("prefill GEMMs")
+    oc.term("time to first token", "prefill GEMMs + attention + TP all-reduce (+ one step)",
+            s.ttft_s, "s", "F11", s=job.prompt_tokens, t=s.group.tp, peak_tflops=peak / 1e12,
+            prefill_gemm_s=first.total_s if first else 0.0)  # fmt: skip
+    oc.term("decode step", "Σ phases: GEMMs max(2·P·B/(g·F·η), W/(g·BW·η)) + attention "
+            "max(4·L·c·d·B/(g·F·η), B·c·KV/(g·BW·η)) + all-reduces", s.step.total_s, "s", "F11",
+            B=s.batch, t=s.group.tp, p=s.group.pp, bandwidth_gb_s=chip.memory_bandwidth_gb_s,
+            efficiency=job.eff["memory-bandwidth"])  # fmt: skip
+    oc.term("capacity", "replicas × occupancy / (prefill + output tokens × step / B)",
+            s.capacity_rps, "requests/s", "F11", replicas=s.group.replicas,
+            batching=inp.caps.batching)  # fmt: skip
+
+
+def _storage_and_power(inp: ServingInputs, cat: Catalog, oc: Outcome, s: Served) -> None:
+    job, chip, spec = inp.job, inp.chip, oc.spec
+    cat_store = choose_storage(
+        job, cat, chip, spec, oc, 0.0, s.step.total_s, 0.0, math.inf, inp.weight_bytes,
+        s.group.replicas,
+    )  # fmt: skip
+    store, _, _, provisioned = cat_store
+    window = (
+        job.workload.samples / s.served_rps if (job.workload.samples and s.served_rps) else 3600.0
+    )
+    c, mem, total = s.step.resource_s("compute"), s.step.resource_s("memory"), s.step.total_s
+    busy = min(1.0, max(c / total, 0.3 * mem / total)) if total > 0 else 0.0
+    active = s.group.chips * s.group.replicas
+    util = s.load * busy * active / spec.count
+    memory = (
+        inp.weight_bytes / s.group.chips
+        + s.batch
+        * kv_per_chip_token(inp, s.group, model_for(inp, s.kv_precision).kv_bytes_per_token)
+        * (job.prompt_tokens + job.output_tokens)
+        + job.eff["runtime-overhead"]
+    )
+    finish(job, cat, chip, spec, oc, store, provisioned, seconds=window,
+           step_s=s.step.total_s, util=util, memory=memory, capacity=chip.memory_gb * GB)  # fmt: skip
+
+
+def _metrics(inp: ServingInputs, oc: Outcome, s: Served) -> None:
+    job = inp.job
+    tokens_per_s = s.served_rps * job.output_tokens
+    cost, window = oc.metrics["cost_usd"], oc.metrics["time_s"]
+    oc.metrics.update(
+        ttft_s=s.ttft_s,
+        tpot_s=s.tpot_s,
+        latency_s=s.latency_s,
+        tokens_per_s=tokens_per_s,
+        samples_per_s=s.served_rps,
+        requests_per_s=s.served_rps,
+        cost_per_million_tokens_usd=cost / (tokens_per_s * window) * 1e6
+        if cost is not None and tokens_per_s
+        else None,
+    )
+    oc.objective_time_s = s.latency_s
+
+
+def _targets(inp: ServingInputs, oc: Outcome, s: Served) -> None:
+    w = inp.job.workload
+    if w.rate and s.served_rps < w.rate * 0.999:
+        oc.soft.append(
+            f"saturated: sustains {s.served_rps:.3g} requests/s of the {w.rate:g} asked, at the "
+            f"batch of {s.batch} that fits in memory left for the KV cache"
+        )
+    if w.latency_target is not None and s.ttft_s > w.latency_target:
+        oc.soft.append(
+            f"time to first token {format_duration(s.ttft_s)} misses the "
+            f"{format_duration(w.latency_target)} target"
+        )
+    if w.tpot_target is not None and s.tpot_s > w.tpot_target:
+        oc.soft.append(
+            f"time per output token {format_duration(s.tpot_s)} misses the "
+            f"{format_duration(w.tpot_target)} target"
+        )
+
+
+def _attribute(inp: ServingInputs, oc: Outcome, s: Served) -> None:
+    """The bottleneck: the phase taking most of the request, and the resource it waits on."""
+    job, chip = inp.job, inp.chip
+    rate = job.workload.rate
+    if rate and s.served_rps < rate * 0.999 and s.batch >= s.max_batch:
+        m = model_for(inp, s.kv_precision)
+        per = kv_per_chip_token(inp, s.group, m.kv_bytes_per_token) * (
+            job.prompt_tokens + job.output_tokens
+        )
+        oc.kind = "memory_capacity"
+        oc.explanation = (
+            f"the KV cache fills memory at a batch of {s.max_batch} per replica "
+            f"({format_bytes(per)} per request per chip, {s.kv_precision} KV, beside "
+            f"{format_bytes(inp.weight_bytes / s.group.chips)} of weights per chip on "
+            f"{s.group.chips} chip(s)); each decode step then takes {format_duration(s.step.total_s)}"
+        )
+        return
+    request = s.request
+    phase = _dominant(request)
+    oc.kind = KIND[phase.bound] if phase.name != "other requests' prompts and steps" else "compute"
+    oc.explanation = (
+        f"{_phase_label(phase.name, job.output_tokens)}: {format_duration(phase.total_s)} of a "
+        f"{format_duration(request.total_s)} request ({phase.total_s / request.total_s:.0%}), "
+        f"{phase.bound}-bound ({_detail(inp, s, phase.name, phase.bound, chip.name)})"
+    )
+
+
+def _dominant(request: StepCost) -> PhaseCost:
+    phase = request.dominant()
+    assert phase is not None
+    return phase
+
+
+def _phase_label(name: str, output_tokens: int) -> str:
+    if (
+        name.startswith("decode")
+        or name.startswith("tensor-parallel all-reduce")
+        and "prefill" not in name
+    ):
+        return f"{name} over {output_tokens} output tokens"
+    return name
+
+
+def _detail(inp: ServingInputs, s: Served, name: str, bound: str, chip: str) -> str:
+    job = inp.job
+    g = s.group
+    if name.startswith("other requests"):
+        return f"at {s.load:.0%} load the replica also runs other requests' prompts between this one's steps"
+    if bound == "memory":
+        m = model_for(inp, s.kv_precision)
+        weights = inp.weight_bytes / g.chips
+        context = job.prompt_tokens + job.output_tokens / 2
+        kv = kv_per_chip_token(inp, g, m.kv_bytes_per_token) * context * s.batch
+        what = (
+            f"{format_bytes(weights)} of weights"
+            if "GEMM" in name
+            else f"{format_bytes(kv)} of KV cache"
+        )
+        return (
+            f"each step reads {what} per chip for a batch of {s.batch} at "
+            f"{inp.chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:.2f}"
+        )
+    if bound == "network":
+        return f"tensor-parallel {g.tp} all-reduces over {inp.chip.scale_up_interconnect or 'the host link'}"
+    return (
+        f"{job.prompt_tokens if 'prefill' in name else s.batch} "
+        f"{'prompt tokens' if 'prefill' in name else 'sequences'} on {g.tp} × {chip} at "
+        f"{inp.flops / 1e12:.0f} achieved TFLOPS each"
+    )

@@ -1,0 +1,242 @@
+"""Transformer training layouts: the one place that decides which layouts fit in memory.
+
+Enumerates tensor (inside the scale-up domain) × pipeline (with interleaved virtual stages
+where the framework has them) × data parallel, expert parallel sized by the expert count, ZeRO
+stages 0-3, full recomputation or none, and the micro-batch size; keeps the fastest layout
+that fits.  Memory per chip follows F6/F7 with experts sharded over EP and their states over
+the expert-data-parallel group (DP/EP), so the states summed over all chips are never below
+the model's states.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from infra_advisor.estimators import network as net
+from infra_advisor.estimators import transformer as tf
+from infra_advisor.job import Job
+
+GB = 1e9
+DEFAULT_EXPERTS = 8  # Mixtral / GShard-style MoE when the expert count is not given
+TOP_K = 2  # experts per token assumed when not given (Mixtral, GShard top-2)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One training layout."""
+
+    tp: int
+    pp: int
+    dp: int
+    ep: int
+    virtual: int  # interleaved virtual stages per pipeline rank (1 = plain 1F1B)
+    micro_batch: int  # sequences per micro-batch
+    zero: int
+    recompute: bool
+
+
+@dataclass(frozen=True)
+class Links:
+    """Per-chip bandwidth (bytes/s per direction) and latency (s) of the links a group uses."""
+
+    tp: tuple[float, float, str]
+    dp: tuple[float, float, str]
+    pp: tuple[float, float, str]
+    ep: tuple[float, float, str]
+
+
+def moe_split(job: Job) -> tuple[float, float, int]:
+    """(dense parameters, routed-expert parameters, experts).  From P = D + E·x and
+    A = D + k·x: x = (P − A)/(E − k), D = P − E·x (Mixtral 8x7B: D ≈ 1.6B, E·x ≈ 45B)."""
+    if not job.is_moe:
+        return job.params, 0.0, 1
+    experts = job.workload.experts or DEFAULT_EXPERTS
+    k = min(TOP_K, experts - 1)
+    per_expert = (job.params - job.active_params) / max(experts - k, 1)
+    experts_total = min(job.params, per_expert * experts)
+    return job.params - experts_total, experts_total, experts
+
+
+def state_bytes(job: Job, c: Candidate, trainable: float) -> float:
+    """Model states per chip: dense parameters over TP·PP with ZeRO over DP; routed experts also
+    over EP, with ZeRO over the DP/EP replicas of each expert (F6, F23)."""
+    dense, experts, _ = moe_split(job)
+    shard = c.tp * c.pp
+    if job.method in ("lora", "qlora"):
+        base = tf.QLORA_BYTES_PER_PARAM if job.method == "qlora" else tf.WEIGHT_BYTES
+        frozen = (dense + experts / c.ep) * base / shard
+        per = tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES
+        return frozen + trainable * per / shard
+    return _zero_states(dense / shard, c.dp, c.zero) + _zero_states(
+        experts / (shard * c.ep), max(1, c.dp // c.ep), c.zero
+    )
+
+
+def _zero_states(params: float, dp: int, zero: int) -> float:
+    weights, grads, optimizer = (
+        params * b for b in (tf.WEIGHT_BYTES, tf.GRAD_BYTES, tf.OPTIMIZER_BYTES)
+    )
+    if zero >= 1:
+        optimizer /= dp
+    if zero >= 2:
+        grads /= dp
+    if zero >= 3:
+        weights /= dp
+    return weights + grads + optimizer
+
+
+def candidates(job: Job, n: int, domain: int, parallelism: frozenset[str]) -> Iterator[Candidate]:
+    """Every layout the chips, the model and the framework allow (pins honoured)."""
+    w = job.workload
+    par = parallelism
+    tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= min(domain, n) and job.shape.heads % t == 0
+           and (t == 1 or "tensor" in par) and w.tensor_parallel in (None, t)]  # fmt: skip
+    pps = [p for p in (1, 2, 4, 8, 16, 32) if p <= job.shape.layers
+           and (p == 1 or "pipeline" in par) and w.pipeline_parallel in (None, p)]  # fmt: skip
+    zeros = zero_stages(par)
+    _, _, experts = moe_split(job)
+    for t in tps:
+        for p in pps:
+            if n % (t * p):
+                continue
+            dp = n // (t * p)
+            if dp > 1 and "data" not in par and "fsdp" not in par:
+                continue
+            yield from _inner(job, t, p, dp, experts, zeros, par)
+
+
+def _inner(
+    job: Job, t: int, p: int, dp: int, experts: int, zeros: list[int], par: frozenset[str]
+) -> Iterator[Candidate]:
+    """The layouts of one TP × PP × DP shape: expert-parallel degree, interleaving and
+    micro-batch size, each with its lightest form (no recomputation, ZeRO 0) -- see ``forms``."""
+    w = job.workload
+    eps = [e for e in (1, 2, 4, 8, 16, 32, 64, 128, 256) if e <= dp and dp % e == 0
+           and experts % e == 0 and (e == 1 or "expert" in par) and w.expert_parallel in (None, e)]  # fmt: skip
+    if not job.is_moe:
+        eps = [1]
+    virtuals = [1, 2] if p > 1 and "interleaved_pipeline" in par else [1]
+    per_replica = job.batch_size // dp if dp else 0
+    micro = [m for m in (1, 2, 4) if per_replica and per_replica % m == 0]
+    for ep in eps or [1]:
+        for v in virtuals:
+            if v > 1 and job.shape.layers % (p * v):
+                continue
+            for mb in micro:
+                yield Candidate(t, p, dp, ep, v, mb, 0, False)
+
+
+def forms(c: Candidate, zeros: list[int]) -> tuple[list[Candidate], list[Candidate]]:
+    """The memory-saving forms of a layout, lightest first, in two groups: ZeRO 0-2 (the same
+    bytes moved, so the first that fits is the fastest of them) with and without recomputation,
+    and ZeRO 3 (more traffic, less memory)."""
+    light = [z for z in zeros if z < 3 and (z == 0 or c.dp > 1)]
+    heavy = [z for z in zeros if z >= 3 and c.dp > 1]
+
+    def make(zero: int, recompute: bool) -> Candidate:
+        return Candidate(c.tp, c.pp, c.dp, c.ep, c.virtual, c.micro_batch, zero, recompute)
+
+    first = [make(z, r) for r in (False, True) for z in light]
+    second = [make(z, r) for r in (False, True) for z in heavy]
+    return first, second
+
+
+def zero_stages(parallelism: frozenset[str]) -> list[int]:
+    return [0, 1, 2, 3] if {"zero", "fsdp"} & parallelism else [0]
+
+
+def lower_bound_bytes(job: Job, n: int, trainable: float) -> float:
+    """Bytes per chip no layout of n chips can go below: the model's states fully sharded."""
+    full = Candidate(1, 1, 1, 1, 1, 1, 0, False)
+    if job.method in ("lora", "qlora"):
+        return state_bytes(job, full, trainable) / n
+    return _zero_states(job.params, 1, 0) / n
+
+
+def activation_bytes(job: Job, c: Candidate) -> float:
+    """Activations held per chip: per layer 34·s·b·h/t (2·s·b·h/t with recomputation), for the
+    layers of a stage and the micro-batches in flight (1F1B keeps up to p; interleaving adds
+    (p − 1)/(p·v) more, Narayanan et al. 2021 §2.2)."""
+    per_layer = tf.activation_bytes_per_layer(
+        job.seq_len, c.micro_batch, job.shape.hidden, c.tp, recompute=c.recompute
+    )
+    micro_batches = job.batch_size // (c.dp * c.micro_batch)
+    in_flight = min(c.pp, micro_batches) * (
+        1 + (c.pp - 1) / (c.pp * c.virtual) if c.virtual > 1 else 1
+    )
+    return per_layer * job.shape.layers / c.pp * in_flight
+
+
+def step_parts(
+    job: Job, c: Candidate, trainable: float, flops: float, mem_bytes_s: float, links: Links
+) -> dict[str, Any]:
+    """Seconds of one step by part (compute, memory, bubble, TP / DP / PP / EP communication)."""
+    h, s, L = job.shape.hidden, job.seq_len, job.shape.layers
+    lora = job.method in ("lora", "qlora")
+    n = c.tp * c.pp * c.dp
+    m = job.batch_size // (c.dp * c.micro_batch)  # micro-batches per replica per step
+    eff_net = job.eff["network"]
+    flops_tok = tf.training_flops_per_token(
+        job.active_params, job.shape, s, recompute=c.recompute, lora=lora
+    )
+    compute = flops_tok * job.batch_size * s / n / flops
+    dense, experts, _ = moe_split(job)
+    weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
+    acts = activation_bytes(job, c)
+    memory = (3 * weights * m + 2 * acts * m / max(min(c.pp, m), 1)) / mem_bytes_s
+    bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * max(compute, memory)
+    bw, lat, _ = links.tp
+    n_ar = 6 if c.recompute else 4
+    tp_comm = (
+        m
+        * (L / c.pp)
+        * n_ar
+        * net.all_reduce_time(2 * s * h * c.micro_batch, c.tp, bw, lat, eff_net)
+    )
+    grads = (trainable if lora else dense + experts / c.ep) * tf.GRAD_BYTES / (c.tp * c.pp)
+    bw, lat, _ = links.dp
+    if c.zero >= 3:
+        dp_comm = 3 * net.all_gather_time(grads, c.dp, bw, lat, eff_net)
+    else:
+        dp_comm = net.all_reduce_time(grads, c.dp, bw, lat, eff_net)
+    bw, lat, _ = links.pp
+    pp_comm = (
+        2 * m * c.virtual * net.point_to_point_time(2 * s * h * c.micro_batch, bw, lat)
+        if c.pp > 1
+        else 0.0
+    )
+    ep_comm = 0.0
+    if job.is_moe and c.ep > 1:
+        bw, lat, _ = links.ep
+        # 2 all-to-alls forward + 2 backward per MoE layer, each token's hidden state to its top-k.
+        ep_comm = (
+            m
+            * (L / c.pp)
+            * 4
+            * net.all_to_all_time(2 * TOP_K * s * h * c.micro_batch, c.ep, bw, lat, eff_net)
+        )
+    hidden = min(dp_comm * job.eff["dp-overlap"], compute)
+    network = tp_comm + dp_comm - hidden + pp_comm + ep_comm
+    return {
+        "compute_s": compute, "memory_s": memory, "network_s": network, "bubble_s": bubble,
+        "overlap_s": hidden, "tp_comm_s": tp_comm, "dp_comm_s": dp_comm, "pp_comm_s": pp_comm,
+        "ep_comm_s": ep_comm, "grad_bytes": grads, "flops_per_token": flops_tok,
+        "micro_batches": m, "activation_bytes": acts,
+    }  # fmt: skip
+
+
+def step_seconds(parts: dict[str, Any], host_s: float) -> float:
+    return float(
+        max(parts["compute_s"], parts["memory_s"]) + parts["bubble_s"] + parts["network_s"] + host_s
+    )
+
+
+def smallest_state_fraction(job: Job, c: Candidate, trainable: float) -> float:
+    """States over all chips ÷ the model's states (≥ 1: nothing is lost to double sharding)."""
+    n = c.tp * c.pp * c.dp
+    total = state_bytes(job, c, trainable) * n
+    model = state_bytes(job, Candidate(1, 1, 1, 1, 1, 1, 0, False), trainable)
+    return total / model if model > 0 else math.inf
