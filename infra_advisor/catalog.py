@@ -115,6 +115,31 @@ def _format_validation(err: ValidationError) -> list[str]:
     return lines
 
 
+# memory_usable_gb is what the driver reports as total device memory: a little under memory_gb
+# (NVIDIA HBM parts hold back well under 1%, GDDR parts with ECC on 1/16).  Below this share the
+# two figures are almost surely in different units or describe different things.
+USABLE_MEMORY_MIN_SHARE = 0.8
+
+
+def _entry_problem(entry: Entry) -> str | None:
+    """A check across fields of one entry that the field types cannot express ("field: reason")."""
+    if isinstance(entry, Chip) and entry.memory_usable_gb is not None:
+        usable, total = entry.memory_usable_gb, entry.memory_gb
+        if usable > total:
+            return (
+                f"memory_usable_gb: {usable:g} GB exceeds memory_gb {total:g} GB; the usable "
+                "capacity is part of the device memory (is memory_gb a GiB figure stored as GB? "
+                "see 'Memory capacity rule' in catalog/README.md)"
+            )
+        if usable < USABLE_MEMORY_MIN_SHARE * total:
+            return (
+                f"memory_usable_gb: {usable:g} GB is under {USABLE_MEMORY_MIN_SHARE:.0%} of "
+                f"memory_gb {total:g} GB; drivers hold back a few percent at most (are the two "
+                "figures in different units?)"
+            )
+    return None
+
+
 def _read_toml(label: str, raw: bytes) -> dict[str, Any]:
     from infra_advisor.tomlcompat import tomllib
 
@@ -168,6 +193,9 @@ def _parse_file(label: str, name: str, raw: bytes) -> list[Entry]:
         except ValidationError as exc:
             details = "; ".join(_format_validation(exc))
             raise CatalogError(f"{_where(label, text, entry_id)}: {who}: {details}") from None
+        problem = _entry_problem(entry)
+        if problem is not None:
+            raise CatalogError(f"{_where(label, text, entry_id)}: {who}: field {problem}")
         if entry.id in seen:
             where = _where(label, text, entry_id)
             raise CatalogError(f"{where}: duplicate id {entry.id!r} in {name}")

@@ -105,6 +105,9 @@ class Chip(Entry):
     segment: Segment
     released: Year
     memory_gb: PositiveFloat
+    # What CUDA / the runtime reports as total device memory (frameworks allocate from this), in
+    # decimal GB, where the vendor documents it; at most memory_gb (checked when a file is read).
+    memory_usable_gb: PositiveFloat | None = None
     memory_bandwidth_gb_s: PositiveFloat
     sram_mb: PositiveFloat | None = None
     peak_tflops: PeakTflops
@@ -218,6 +221,11 @@ class Framework(Entry):
     # Serving: how requests share a batch (continuous = iteration-level scheduling, Orca/vLLM;
     # static = a batch runs to completion), and the KV-cache and scheduling features it has.
     batching: Batching | None = None
+    # How much device memory a serving engine takes for weights and KV cache: a share of the
+    # total (vLLM's gpu_memory_utilization) or of what is free once the weights are loaded
+    # (TensorRT-LLM's free_gpu_memory_fraction).  Absent: the catalog's memory-usable share.
+    memory_fraction: Annotated[float, Check(strict=True, gt=0, le=1)] | None = None
+    memory_fraction_of: Literal["total", "free"] | None = None
     serving_features: list[ServingFeature] = field(default_factory=list)
     peft: list[PeftMethod] = field(default_factory=list)
     efficiency: list[PhaseEfficiency] = field(default_factory=list)
