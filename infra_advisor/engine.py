@@ -49,7 +49,6 @@ DEFAULT_TOP = 5
 DEFAULT_HORIZON_S = {"train": 90 * 86400.0, "finetune": 7 * 86400.0}
 
 
-RELIEF_CHIPS = 12  # chip swaps considered for a relief: the best-ranked feasible chips
 RELIEF_STORAGE = 12  # storage swaps considered: the fastest readers
 
 
@@ -60,12 +59,18 @@ class Context:
     job: Job
     catalog: Catalog
     evaluated: int = 0
-    shortlist: list[str] | None = None  # feasible chips, best first (bounds relief chip swaps)
+    # The user's own workload, before a stack id pinned its parts (explain, compare): relief
+    # changes what the user left open, whichever command asks.
+    pins: Workload | None = None
     # Each distinct stack is evaluated once per search: the count ladder, the framework and link
     # choices and the relief search ask for some of the same stacks again.
     memo: dict[Spec, Outcome] = dataclasses.field(default_factory=dict, repr=False)
     # Searches for a changed workload or an efficiency scenario, shared by every ranked stack.
     subs: dict[Any, Context] = dataclasses.field(default_factory=dict, repr=False)
+
+    @property
+    def user(self) -> Workload:
+        return self.pins if self.pins is not None else self.job.workload
 
     def sub(self, key: Any, workload: Workload, scenario: str = "central") -> Context:
         """The search for another workload or scenario over the same catalog, built once."""
@@ -314,7 +319,7 @@ class Sizer:
             if count <= n:
                 return oc
             bigger = self.at(count, fw)
-            if not bigger.ok or (not short and not _latency_better(bigger, oc)):
+            if not bigger.ok or (not short and not _latency_better(bigger, oc, self.job.workload)):
                 return oc
             oc = bigger
         return oc
@@ -355,13 +360,21 @@ class Sizer:
         return chosen, []
 
 
-def _latency_better(new: Outcome, old: Outcome) -> bool:
-    """Whether the larger stack brings TTFT or TPOT down by more than 2%."""
-    for key in ("ttft_s", "tpot_s", "latency_s"):
-        a, b = new.metrics.get(key), old.metrics.get(key)
-        if a is not None and b and a < 0.98 * b:
-            return True
-    return False
+def _latency_better(new: Outcome, old: Outcome, w: Workload) -> bool:
+    """Whether the larger stack brings the missed latency targets closer by more than 2%."""
+    return _target_gap(new, w) < 0.98 * _target_gap(old, w)
+
+
+def _target_gap(oc: Outcome, w: Workload) -> float:
+    """How far the stack is from its TTFT and TPOT targets (1 = on target), at worst."""
+    gaps = [1.0]
+    for key, target in (("ttft_s", w.latency_target), ("tpot_s", w.tpot_target)):
+        value = oc.metrics.get(key)
+        if target and value is not None:
+            gaps.append(value / target)
+    if w.latency_target and oc.metrics.get("ttft_s") is None and oc.metrics.get("latency_s"):
+        gaps.append(oc.metrics["latency_s"] / w.latency_target)
+    return max(gaps)
 
 
 def _capacity(oc: Outcome) -> float:
@@ -407,7 +420,7 @@ def _relief_options(
     ctx: Context, oc: Outcome
 ) -> list[tuple[str, str, str | None, str, Spec | Workload]]:
     """(category, component, before, after, new spec or workload) for each single change."""
-    cat, job = ctx.catalog, ctx.job
+    cat, job, user = ctx.catalog, ctx.job, ctx.user
     chip = cat.chips[oc.spec.chip]
     s = oc.spec
     options: list[tuple[str, str, str | None, str, Spec | Workload]] = []
@@ -420,7 +433,7 @@ def _relief_options(
     storage_matters = oc.breakdown.get("storage_s", 0.0) > 0.01 * (
         oc.metrics.get("step_time_s") or 0.0
     )
-    if job.workload.storage is None and (storage_matters or job.workload.optimize == "cost"):
+    if user.storage is None and (storage_matters or user.optimize == "cost"):
         stores = [
             st
             for st in storage_candidates(cat, chip, dataclasses.replace(s, storage=None))
@@ -431,27 +444,22 @@ def _relief_options(
             ("storage", "storage", s.storage, store.id, dataclasses.replace(s, storage=store.id))
             for store in stores[:RELIEF_STORAGE]
         )
-    if job.workload.chip is None:
-        pool = (
-            [cat.chips[c] for c in ctx.shortlist]
-            if ctx.shortlist is not None
-            else list(cat.chips.values())
-        )
-        for other in pool:
+    if user.chip is None:
+        for other in cat.chips.values():
             if other.id == chip.id or rules.chip_rejections(job, other):
                 continue
             fws, _ = rules.frameworks_for(job, cat.frameworks, other)
             if not fws:
                 continue
             fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id
-            links = scale_out_options(cat, other, job.workload.interconnect)
+            links = scale_out_options(cat, other, user.interconnect)
             link = links[0] if links and s.count > other.scale_up_domain_size else None
             spec = Spec(other.id, s.count, link, None, fw)
             options.append(("chip", "chip", chip.id, other.id, spec))
-    if job.workload.chips is None:
-        limit = job.workload.max_chips or 16384
+    if user.chips is None:
+        limit = user.max_chips or 16384
         if s.count * 2 <= limit:
-            links = scale_out_options(cat, chip, job.workload.interconnect)
+            links = scale_out_options(cat, chip, user.interconnect)
             link = s.scale_out or (
                 links[0] if links and s.count * 2 > chip.scale_up_domain_size else None
             )
@@ -471,7 +479,7 @@ def _relief_options(
             for dpu in cat.chips.values()
             if dpu.type == "dpu" and dpu.status == "available"
         )
-    if job.workload.framework is None:
+    if user.framework is None:
         fws, _ = rules.frameworks_for(job, cat.frameworks, chip)
         options.extend(
             ("framework", "framework", s.framework, fw.id, dataclasses.replace(s, framework=fw.id))
@@ -528,17 +536,18 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
     options = _relief_options(ctx, oc)
     # A change of a preferred kind beats any other that helps, so the others are weighed only
     # when no preferred change helps: the same answer, from fewer evaluations.
-    first = [o for o in options if o[0] in preferred]
+    first = sorted((o for o in options if o[0] in preferred), key=lambda o: preferred.index(o[0]))
     later = [o for o in options if o[0] not in preferred]
     for category, component, old, new, change in first + later:
-        if found and category not in preferred:
-            break
+        rank = preferred.index(category) if category in preferred else len(preferred)
+        if found and rank > min(f[0] for f in found):
+            break  # a change of an earlier kind already helps, and it ranks first
         if isinstance(change, Workload):
             sub = ctx.sub(("workload", component, new), change)
             spec = oc.spec
             other = ctx.evaluate_in(
                 sub,
-                dataclasses.replace(spec, storage=spec.storage if job.workload.storage else None),
+                dataclasses.replace(spec, storage=spec.storage if ctx.user.storage else None),
             )
         else:
             other = evaluate(ctx, change)
@@ -550,7 +559,8 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
         gain = scoring.gain(metric, before, after)
         if gain <= 0.02:
             continue
-        rank = 0 if category in preferred else 1
+        # The change that acts on the bottleneck itself comes first (PREFERRED is in that order),
+        # then the largest gain.
         relief = Relief(
             change=f"{component}: {old} -> {new}",
             component=component,
@@ -560,6 +570,7 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
             before_value=before,
             after_value=after,
             improvement=gain,
+            stack=stack_id(other.spec, other.scale_up),
         )
         found.append((rank, -gain, f"{component}:{new}", relief))
     if not found:
@@ -677,7 +688,6 @@ def recommend(
     scores = scoring.score(outcomes, workload.optimize)
     ids = [stack_id(o.spec, o.scale_up) for o in outcomes]
     ranked = scoring.order(outcomes, workload.optimize, workload.rate, ids)
-    ctx.shortlist = list(dict.fromkeys(outcomes[i].spec.chip for i in ranked))[:RELIEF_CHIPS]
     pareto = scoring.pareto_flags(outcomes, workload.rate)
     stacks = []
     for rank, index in enumerate(ranked[:top], start=1):
@@ -833,7 +843,7 @@ def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
     job = build_job(pinned, catalog)
     reasons = [r for r in rules.chip_rejections(job, chip) if "include-legacy" not in r]
     fw_reason = rules.framework_rejection(job, fw, chip)
-    ctx = Context(job, catalog)
+    ctx = Context(job, catalog, pins=workload)
     oc = evaluate(
         ctx, Spec(chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload)
     )
@@ -863,7 +873,7 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
     for text in stack_ids:
         pinned, offload = _pinned(workload, catalog, text)
         job = build_job(pinned, catalog)
-        ctx = Context(job, catalog)
+        ctx = Context(job, catalog, pins=workload)
         chip = catalog.chips[str(pinned.chip)]
         fw = catalog.frameworks[str(pinned.framework)]
         fw_reason = rules.framework_rejection(job, fw, chip)

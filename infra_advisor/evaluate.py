@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,15 +237,16 @@ def group_link(
     return 1.0 * GB, 50e-6, "host network"
 
 
-def duty_cycle(job: Job, busy_s: float, step_s: float, chips: int) -> float:
-    """Utilisation for power: the busy share of a step, times the share of time spent serving
-    (a device answering 5 queries/s of 1 ms each idles 99.5% of the time)."""
+def duty_cycle(job: Job, busy_s: float, step_s: float, chips: int, per_step: float = 1.0) -> float:
+    """Utilisation for power: the busy share of a step, times the share of time spent serving,
+    rate / capacity with ``per_step`` samples finished per chip per step (a device answering
+    5 queries/s of 1 ms each idles 99.5% of the time)."""
     if step_s <= 0:
         return 0.0
     util = min(1.0, busy_s / step_s)
     rate = job.workload.rate
     if job.inference and rate:
-        util *= min(1.0, rate * step_s / chips)
+        util *= min(1.0, rate * step_s / (chips * per_step))
     return util
 
 
@@ -284,10 +286,17 @@ def breakdown(
     }
 
 
+def chip_capacity_bytes(chip: Chip) -> float:
+    """Device memory a runtime can allocate: what the driver reports where the catalog has it
+    (memory_usable_gb), else the physical capacity."""
+    usable = getattr(chip, "memory_usable_gb", None)
+    return float(usable if usable else chip.memory_gb) * GB
+
+
 def serving_memory(job: Job, chip: Chip) -> float:
     """Bytes an LLM server may use on one chip for weights and KV cache: capacity × usable fraction,
     less the runtime's fixed share (F9)."""
-    return chip.memory_gb * GB * job.eff["memory-usable"] - job.eff["runtime-overhead"]
+    return chip_capacity_bytes(chip) * job.eff["memory-usable"] - job.eff["runtime-overhead"]
 
 
 def usable_memory(job: Job, chip: Chip) -> float:
@@ -358,11 +367,26 @@ def plan_training(
             f"chips; {chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
         )
     zeros = pt.zero_stages(par)
+    # Without a pipeline, a larger micro-batch only saves weight reads and collective latency:
+    # the first (largest) that fits is the fastest of its shape (shapes come largest first).
+    settled: set[tuple[int, ...]] = set()
+    overhead = job.eff["runtime-overhead"]
     for shape in pt.candidates(job, n, chip.scale_up_domain_size, par):
-        for group in pt.forms(shape, zeros):
-            c, memory = _first_fitting(job, group, trainable, usable)
-            smallest_memory = min(smallest_memory, memory)
-            if c is None:
+        if shape.pp == 1 and all(
+            (shape.tp, shape.dp, shape.ep, shape.virtual, i) in settled for i in (0, 1)
+        ):
+            continue
+        for index, (c, need) in enumerate(
+            pt.fitting_forms(job, shape, zeros, trainable, usable - overhead)
+        ):
+            key = (shape.tp, shape.dp, shape.ep, shape.virtual, index)
+            smallest_memory = min(smallest_memory, need + overhead)
+            if c is None or (shape.pp == 1 and key in settled):
+                continue
+            memory = need + overhead
+            if shape.pp == 1:
+                settled.add(key)
+            if best is not None and pt.lower_bound_s(job, c, flops) >= best.step_s:
                 continue
             links = pt.Links(
                 tp=group_link(c.tp, c.tp, chip, up, out),
@@ -389,23 +413,6 @@ def plan_training(
             f"{chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
         )
     return best
-
-
-def _first_fitting(
-    job: Job, group: list[pt.Candidate], trainable: float, usable: float
-) -> tuple[pt.Candidate | None, float]:
-    """The first form that fits in memory, and its bytes (else the smallest need seen)."""
-    smallest = math.inf
-    for c in group:
-        memory = (
-            pt.state_bytes(job, c, trainable)
-            + pt.activation_bytes(job, c)
-            + job.eff["runtime-overhead"]
-        )
-        if memory <= usable:
-            return c, memory
-        smallest = min(smallest, memory)
-    return None, smallest
 
 
 def _training_layout(
@@ -709,6 +716,31 @@ def _attribute_training(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: _
 # --------------------------------------------------------------------------- generic models
 
 
+MAX_SERVING_BATCH = (
+    2048  # NVIDIA's MLPerf Inference ResNet-50 offline configs run batch 2048 per H100
+)
+
+
+def generic_serving_batch(job: Job, chips: int, step_at: Callable[[int], float]) -> int:
+    """Samples per chip per step for a dense model being served: --batch-size if given; one at a
+    time with no rate; else the smallest power of two whose capacity, chips × b / step(b),
+    serves the rate (capacity rises with the batch, so a bisection finds it)."""
+    w = job.workload
+    if w.batch_size is not None:
+        return w.batch_size
+    if not w.rate:
+        return 1
+    ladder: list[int] = [2**i for i in range(MAX_SERVING_BATCH.bit_length())]
+    lo, hi = 0, len(ladder) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if chips * ladder[mid] / step_at(ladder[mid]) >= w.rate:
+            hi = mid
+        else:
+            lo = mid + 1
+    return ladder[lo]
+
+
 def evaluate_generic(
     job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
 ) -> Outcome:
@@ -757,23 +789,33 @@ def evaluate_generic(
         )
     up, out = links_for(cat, chip, spec)
     n = spec.count
-    batch = w.batch_size or (256 if train else 1)
-    flops_step = fwd * (3 if train else 1) * batch
-    compute = flops_step / n / (peak * eff)
     eff_bw = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
     on_chip = chip.sram_mb is not None and chip.memory_gb * 1e3 <= chip.sram_mb * 1.01
     # Weights cached in on-chip SRAM are not re-read from external memory (its bandwidth is not
     # published and not the limit); otherwise every step streams them once.
     mem_s = 0.0 if on_chip else min(model_bytes, max(usable, 0.0) or model_bytes) / eff_bw
-    host_s = 0.0
     link_bw = host_link_bandwidth(chip)
-    if streamed:
-        host_s += streamed / (link_bw or 1e9)
-    if job.inference and link_bw:
-        # Inputs cross each chip's own host link (PCIe, USB): its share of the batch.
-        host_s += batch / n * per_sample_bytes / link_bw
     layers = w.layers or 50
-    host_s += layers * job.eff["launch-overhead"]  # kernel launches: CPU time per layer
+
+    def per_chip(samples: float) -> tuple[float, float]:
+        """(compute, host) seconds of one chip's step over ``samples`` samples."""
+        host = streamed / (link_bw or 1e9) if streamed else 0.0
+        if job.inference and link_bw:
+            host += samples * per_sample_bytes / link_bw  # inputs cross the chip's host link
+        host += layers * job.eff["launch-overhead"]  # kernel launches: CPU time per layer
+        return fwd * (3 if train else 1) * samples / (peak * eff), host
+
+    if train:
+        batch = w.batch_size or 256
+        compute, host_s = per_chip(batch / n)  # the global batch split over data-parallel chips
+    else:
+        # Serving: every chip runs its own batch; the smallest that serves the rate (F10).
+        def step_at(samples: int) -> float:
+            c, h = per_chip(samples)
+            return max(c, mem_s) + h
+
+        batch = generic_serving_batch(job, n, step_at)
+        compute, host_s = per_chip(batch)
     comm = 0.0
     if train and n > 1:
         bw, lat, _ = group_link(n, n, chip, up, out)
@@ -823,7 +865,7 @@ def evaluate_generic(
     total = steps * step if train else (w.samples / w.rate if (w.samples and w.rate) else 3600.0)
     oc.term(
         "compute per step",
-        "FLOPs/sample × (3 if training) × batch / (N·F·η)",
+        "FLOPs/sample × (3 if training) × samples per chip (batch/N training, own batch serving) / (F·η)",
         compute,
         "s",
         "F3",
@@ -866,16 +908,20 @@ def evaluate_generic(
         provisioned,
         seconds=total,
         step_s=step,
-        util=duty_cycle(job, compute + mem_s, step, n),
+        util=duty_cycle(job, compute + mem_s, step, n, 1 if train else batch),
         memory=min(model_bytes, capacity) + min(job.eff["runtime-overhead"], 0.1 * capacity),
         capacity=capacity,
     )
-    rate = batch / step  # the batch is global: n chips each run batch/n of it per step
+    # Training: the global batch per step.  Serving: every chip finishes its own batch per step.
+    rate = batch / step if train else n * batch / step
+    latency = step + serving_batch_wait(job, n, batch) if not train else None
     oc.metrics.update(
         samples_per_s=rate,
         requests_per_s=None if train else min(rate, w.rate or rate),
-        latency_s=step if not train else None,
+        latency_s=latency,
     )
+    if not train:
+        oc.saturation_rps = rate
     oc.objective_time_s = total if train else step
     terms: dict[BottleneckKind, float] = {
         "compute": compute,
@@ -906,8 +952,16 @@ def evaluate_generic(
         f"{oc.kind.replace('_', ' ')}: {reasons[oc.kind]} takes {format_duration(terms[oc.kind])} "
         f"of each {format_duration(step)} step (batch {batch} on {n} × {chip.name})"
     )
-    serving_targets(job, oc, rate, step, "samples")
+    serving_targets(job, oc, rate, latency or step, "samples")
     return oc
+
+
+def serving_batch_wait(job: Job, chips: int, batch: int) -> float:
+    """Seconds a sample waits for its batch to fill at the rate asked: (b − 1) / (rate / chips)."""
+    rate = job.workload.rate
+    if not rate or batch <= 1:
+        return 0.0
+    return (batch - 1) / (rate / chips)
 
 
 # --------------------------------------------------------------------------- storage and totals
@@ -1101,10 +1155,13 @@ def finish(
     per_chip = pw.chip_power(chip.tdp_w, idle, util)
     overhead = job.eff["server-overhead"] if chip.segment == "datacenter" else 1.0
     power = per_chip * spec.count * overhead
+    if (chip.host_interconnect or "").startswith("usb"):
+        # A USB accelerator runs on a host computer, which draws power the whole time.
+        power += job.eff["usb-accelerator-host-power"]
     energy = pw.energy_kwh(power, seconds)
     oc.term(
         "power",
-        "chips × (idle + (TDP − idle)·u) × server overhead",
+        "chips × (idle + (TDP − idle)·u) × server overhead (+ a USB accelerator's host)",
         power,
         "W",
         "F22",

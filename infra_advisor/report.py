@@ -115,6 +115,11 @@ class Relief(Record):
     before_value: float
     after_value: float
     improvement: float = doc("fractional reduction of the metric (0.18 = 18% less)")
+    stack: str | None = doc(
+        "id of the changed stack: `explain` of it (with the changed workload field, if the change "
+        "is one) reports after_value",
+        default=None,
+    )
 
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from infra_advisor.evaluate import Outcome
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect
-from infra_advisor.plan.frameworks import capabilities, signature
+from infra_advisor.plan.frameworks import capabilities, dominates, signature
 from infra_advisor.units import format_duration, format_money
 from infra_advisor.workload import FIELDS
 
@@ -230,6 +230,26 @@ def _distinct(job: Job, frameworks: list[Framework], chip: Chip) -> list[Framewo
         )
         if key not in seen:
             seen.add(key)
+            kept.append(fw)
+    return _undominated(job, kept, chip)
+
+
+def _undominated(job: Job, frameworks: list[Framework], chip: Chip) -> list[Framework]:
+    """Drop a framework that another, at least as mature on the chip, beats in every respect
+    this job reads (plan.frameworks.dominates): it can never be the better stack."""
+    caps = {fw.id: capabilities(fw, chip) for fw in frameworks}
+    w = job.workload
+    kept = []
+    for fw in frameworks:
+        mine = caps[fw.id]
+        beaten = mine is not None and any(
+            other.id != fw.id
+            and (theirs := caps[other.id]) is not None
+            and dominates(theirs, mine, job.task, w.model_type, w.precision, w.kv_precision,
+                          job.eff["memory-usable"], job.method, w.sparsity_pattern == "2:4")
+            for other in frameworks
+        )  # fmt: skip
+        if not beaten:
             kept.append(fw)
     return kept
 

@@ -82,11 +82,16 @@ def objective_value(oc: Scored, optimize: str) -> float:
     return math.exp(sum(math.log(max(p, 1e-300)) for p in parts) / len(parts))
 
 
+def _sig(value: float) -> float:
+    """A value to 9 significant digits: equal estimates compare equal whatever their size."""
+    return float(f"{value:.9g}")
+
+
 def rank_key(oc: Scored, optimize: str, rate: float | None) -> tuple[int, float, float]:
     """Sort key of one stack on its own (lower is better): tier, shortfall, objective."""
     t = tier(oc, rate)
-    shortfall = -round(served_fraction(oc, rate), 6) if t == 2 else 0.0
-    return t, shortfall, round(objective_value(oc, optimize), 12)
+    shortfall = -_sig(served_fraction(oc, rate)) if t == 2 else 0.0
+    return t, shortfall, _sig(objective_value(oc, optimize))
 
 
 def score(outcomes: Sequence[Scored], optimize: str) -> list[float]:
@@ -133,7 +138,7 @@ def order(
         range(len(outcomes)),
         key=lambda i: (
             tier(outcomes[i], rate),
-            -round(served_fraction(outcomes[i], rate), 6) if tier(outcomes[i], rate) == 2 else 0.0,
+            -_sig(served_fraction(outcomes[i], rate)) if tier(outcomes[i], rate) == 2 else 0.0,
             -scores[i],
             ids[i],
         ),

@@ -45,6 +45,7 @@ QUANTITIES: dict[str, tuple[str, float]] = {
     "embedding_rows": ("count", 1e13),
     "embedding_dim": ("count", 1e6),
     "lookups_per_sample": ("count", 1e7),
+    "embedding_tables": ("count", 1e6),
     "flops_per_sample": ("count", 1e18),
     "bytes_per_sample": ("bytes", 1e13),
     "nodes": ("count", 1e13),
@@ -128,6 +129,10 @@ class Workload(Record):
     embedding_rows: float | None = None
     embedding_dim: float | None = None
     lookups_per_sample: float | None = None
+    embedding_tables: float | None = doc(
+        "sparse features (tables); each sample's lookups in a table are pooled into one vector",
+        default=None,
+    )
     flops_per_sample: float | None = doc("forward FLOPs per sample", default=None)
     bytes_per_sample: float | None = doc("input bytes per sample", default=None)
     nodes: float | None = None
@@ -195,6 +200,7 @@ _NONZERO = (
     "nodes",
     "embedding_rows",
     "embedding_dim",
+    "embedding_tables",
 )
 
 

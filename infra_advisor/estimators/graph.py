@@ -7,6 +7,8 @@ reference (mlcommons/training graph_neural_network) and PyG/DGL layer docs.
 
 from __future__ import annotations
 
+import math
+
 
 def index_bytes(nodes: float, edges: float) -> int:
     """int32 indices while ids fit in 2^31, int64 beyond (PyG and DGL switch the same way)."""
@@ -64,7 +66,17 @@ def activation_bytes(
     return per_layer
 
 
-def halo_bytes(edges: float, cut_fraction: float, hidden: int, by: float) -> float:
-    """Remote neighbour features fetched per layer when the graph is split over devices:
-    each cut edge brings at most one remote node state."""
-    return edges * cut_fraction * hidden * by
+def halo_bytes(
+    edges: float, cut_fraction: float, hidden: int, by: float, remote_nodes: float = math.inf
+) -> float:
+    """Remote node states a partition fetches per layer (F21): one per distinct remote neighbour,
+    not one per cut edge.  With c·E cut edges landing on R remote nodes at random, the expected
+    number of distinct ones is R·(1 − e^(−c·E/R)) (the occupancy expectation behind PowerGraph's
+    replication factor, Gonzalez et al. OSDI 2012, §5.2); few cut edges each bring one, many
+    saturate at every remote node."""
+    cut_edges = edges * cut_fraction
+    if math.isfinite(remote_nodes) and remote_nodes > 0:
+        distinct = remote_nodes * -math.expm1(-cut_edges / remote_nodes)
+    else:
+        distinct = cut_edges
+    return distinct * hidden * by

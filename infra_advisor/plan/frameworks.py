@@ -35,6 +35,8 @@ class Capabilities:
     chunked_prefill: bool
     peft: frozenset[str]
     phase_factors: tuple[tuple[str, float], ...]
+    memory_fraction: float | None = None
+    memory_fraction_of: str = "total"
 
     @property
     def id(self) -> str:
@@ -95,6 +97,8 @@ def capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
         chunked_prefill="chunked_prefill" in fw.serving_features,
         peft=frozenset(fw.peft),
         phase_factors=_phase_factors(fw, chip),
+        memory_fraction=fw.memory_fraction,
+        memory_fraction_of=fw.memory_fraction_of or "total",
     )
 
 
@@ -128,10 +132,68 @@ def signature(
               precision in caps.activations, fallback, integer,
               sparse and fw.structured_sparsity)  # fmt: skip
     if task == "inference" and model_type == "transformer":
-        serving = (caps.batching, caps.paged_kv, caps.chunked_prefill,
+        serving = (caps.batching, caps.paged_kv, caps.chunked_prefill, caps.memory_fraction,
+                   caps.memory_fraction_of,
                    tuple(kv_precision_choices(caps, kv, precision)),
                    "tensor" in caps.parallelism, "pipeline" in caps.parallelism)  # fmt: skip
         return (*common, *serving)
     if task == "inference":
         return (*common, fw.edge_features, tuple(sorted(fw.model_types)))
     return (*common, caps.parallelism, caps.peft, fw.edge_features, tuple(sorted(fw.model_types)))
+
+
+def _kv_space_rank(caps: Capabilities, default_fraction: float) -> tuple[str, float]:
+    return caps.memory_fraction_of, caps.memory_fraction or default_fraction
+
+
+def _kv_space_at_least(a: Capabilities, b: Capabilities, default_fraction: float) -> bool:
+    """Whether a always leaves at least as much memory for the KV cache as b: a share of what is
+    free after the weights is never less than the same share of the total less the weights."""
+    (of_a, f_a), (of_b, f_b) = (
+        _kv_space_rank(a, default_fraction),
+        _kv_space_rank(b, default_fraction),
+    )
+    return f_a >= f_b and (of_a == of_b or (of_a == "free" and of_b == "total"))
+
+
+def dominates(
+    a: Capabilities,
+    b: Capabilities,
+    task: str,
+    model_type: str,
+    precision: str,
+    kv: str | None,
+    default_fraction: float,
+    method: str = "full",
+    sparse: bool = False,
+) -> bool:
+    """Whether a can run this job on this chip at least as fast as b in every layout b has, and
+    is at least as mature there: then b can never win and need not be sized."""
+    if a.preference() > b.preference() or SUPPORT_RANK[a.support] > SUPPORT_RANK[b.support]:
+        return False
+    factors_a, factors_b = dict(a.phase_factors), dict(b.phase_factors)
+    if any(factors_a.get(k, 1.0) < factors_b.get(k, 1.0) for k in set(factors_a) | set(factors_b)):
+        return False
+    same = (
+        signature(a, task, model_type, precision, kv)[3:6]
+        == signature(b, task, model_type, precision, kv)[3:6]
+    )
+    if not same or (precision in b.weights and precision not in a.weights):
+        return False
+    if sparse and a.framework.structured_sparsity < b.framework.structured_sparsity:
+        return False
+    if task == "inference" and model_type == "transformer":
+        return (
+            (a.batching == "continuous" or b.batching == "static")
+            and a.paged_kv >= b.paged_kv
+            and a.chunked_prefill >= b.chunked_prefill
+            and kv_precision_choices(a, kv, precision) == kv_precision_choices(b, kv, precision)
+            and _kv_space_at_least(a, b, default_fraction)
+            and a.parallelism & SERVING_PARALLELISM >= b.parallelism & SERVING_PARALLELISM
+        )
+    same_graph = a.framework.edge_features == b.framework.edge_features
+    peft = method not in ("lora", "qlora") or method in a.peft or method not in b.peft
+    return same_graph and peft and a.parallelism >= b.parallelism
+
+
+SERVING_PARALLELISM = frozenset({"tensor", "pipeline"})

@@ -53,13 +53,8 @@ class Served:
     ttft_s: float
     tpot_s: float
     step: StepCost  # one decode step at this batch
-    request: StepCost  # one request: prefill, decode steps, time waiting on others' prompts
+    latency_s: float  # TTFT + output tokens × TPOT
     load: float  # busy share of the active chips
-
-    @property
-    def latency_s(self) -> float:
-        """TTFT + output tokens × TPOT: the request's phases end to end."""
-        return self.request.total_s
 
 
 @dataclass(frozen=True)
@@ -72,7 +67,8 @@ class ServingInputs:
     count: int
     flops: float  # achieved FLOP/s per chip at the compute precision
     weight_bytes: float
-    usable_bytes: float  # per chip, for weights and KV cache
+    capacity_bytes: float  # per chip, what the runtime can allocate
+    usable_bytes: float  # per chip, for weights and KV cache at the catalog's usable share
     link_bytes_s: float
     link_latency_s: float
     hop_bytes_s: float
@@ -143,12 +139,26 @@ def kv_per_chip_token(inp: ServingInputs, group: Group, kv_token: float) -> floa
     return kv_token / split
 
 
+def kv_space_bytes(inp: ServingInputs, group: Group) -> float:
+    """Bytes per chip left for the KV cache once the weights are loaded: the framework's share of
+    the total, or of what is free after the weights and the runtime's own memory; the catalog's
+    usable share where the framework states none."""
+    weights = inp.weight_bytes / group.chips
+    fraction, of = inp.caps.memory_fraction, inp.caps.memory_fraction_of
+    overhead = inp.job.eff["runtime-overhead"]
+    if fraction is None:
+        return inp.usable_bytes - weights
+    if of == "free":
+        return (inp.capacity_bytes - overhead - weights) * fraction
+    return inp.capacity_bytes * fraction - overhead - weights
+
+
 def max_batch(inp: ServingInputs, group: Group, kv_precision: str) -> int:
     """Requests whose KV cache fits beside the weights (F9), at the framework's KV-memory
     utilisation (paged or contiguous), capped by --batch-size."""
     job = inp.job
     kv_token = model_for(inp, kv_precision).kv_bytes_per_token
-    free = inp.usable_bytes - inp.weight_bytes / group.chips
+    free = kv_space_bytes(inp, group)
     util = job.eff["kv-utilisation-paged" if inp.caps.paged_kv else "kv-utilisation-contiguous"]
     context = job.prompt_tokens + job.output_tokens
     per_request = kv_per_chip_token(inp, group, kv_token) * context
@@ -184,14 +194,22 @@ def capacity(inp: ServingInputs, g: Group, kv_precision: str, batch: int) -> tup
     """Requests/s all replicas sustain at a batch, and the decode step at that batch.
 
     A replica spends prefill(prompt) + output_tokens × step(batch) / batch of busy time on each
-    request; static batching leaves a share of the slots idle (static-batch-occupancy)."""
-    job = inp.job
-    m, hw = model_for(inp, kv_precision), hardware_for(inp)
-    context = job.prompt_tokens + job.output_tokens / 2
-    step = ts.decode_step(m, hw, g.tp, g.pp, batch, context)
-    per_request = prefill_busy_s(inp, g, kv_precision) + job.output_tokens * step.total_s / batch
-    occupancy = 1.0 if inp.caps.batching == "continuous" else job.eff["static-batch-occupancy"]
-    return g.replicas * occupancy / per_request, step
+    request; static batching leaves a share of the slots idle (static-batch-occupancy).  One
+    replica's figures are memoised per layout: every count of a chip asks for the same ones."""
+    key = ("replica-capacity", inp.chip.id, inp.caps.id, inp.flops, inp.hop_bytes_s, g.tp, g.pp,
+           kv_precision, batch)  # fmt: skip
+    cached: tuple[float, StepCost] | None = inp.job.cache.get(key)
+    if cached is None:
+        job = inp.job
+        m, hw = model_for(inp, kv_precision), hardware_for(inp)
+        context = job.prompt_tokens + job.output_tokens / 2
+        step = ts.decode_step(m, hw, g.tp, g.pp, batch, context)
+        per_request = (
+            prefill_busy_s(inp, g, kv_precision) + job.output_tokens * step.total_s / batch
+        )
+        occupancy = 1.0 if inp.caps.batching == "continuous" else job.eff["static-batch-occupancy"]
+        cached = inp.job.cache[key] = (occupancy / per_request, step)
+    return g.replicas * cached[0], cached[1]
 
 
 def batch_ladder(limit: int) -> list[int]:
@@ -232,6 +250,17 @@ def serve(inp: ServingInputs, g: Group, kv: str) -> Served | None:
     return _with_latency(inp, g, kv, batch, limit, cap, saturation, served, step)
 
 
+def first_prefill(inp: ServingInputs, g: Group, kv: str) -> StepCost:
+    """One prompt crossing the group on its own (its latency, memoised per layout)."""
+    key = ("first-prefill", inp.chip.id, inp.caps.id, inp.flops, inp.hop_bytes_s, g.tp, g.pp, kv)
+    cached: StepCost | None = inp.job.cache.get(key)
+    if cached is None:
+        m, hw, tokens = model_for(inp, kv), hardware_for(inp), inp.job.prompt_tokens
+        cached = ts.prefill(m, hw, g.tp, g.pp, tokens, tokens, pipelined=False)
+        inp.job.cache[key] = cached
+    return cached
+
+
 def _with_latency(
     inp: ServingInputs,
     g: Group,
@@ -243,27 +272,34 @@ def _with_latency(
     served: float,
     step: StepCost,
 ) -> Served:
-    """TTFT, TPOT and the request's phases at a load (Little's law: a replica busy on prompts for
-    a share λ·prefill of its time stretches every decode step by 1/(1 − λ·prefill))."""
+    """TTFT and TPOT at a load (Little's law: a replica busy on prompts for a share λ·prefill of
+    its time stretches every decode step by 1/(1 − λ·prefill))."""
     job = inp.job
-    m, hw = model_for(inp, kv), hardware_for(inp)
     busy = prefill_busy_s(inp, g, kv)
     per_replica = served / g.replicas
     stretch = 1.0 / max(1e-3, 1.0 - per_replica * busy) if batch > 1 else 1.0
-    first = ts.prefill(m, hw, g.tp, g.pp, job.prompt_tokens, job.prompt_tokens, pipelined=False)
+    first = first_prefill(inp, g, kv)
     wait = 0.0
     if inp.caps.batching == "static" and batch > 1:
         wait = job.output_tokens * step.total_s / 2  # arriving mid-batch: half a batch's run
     ttft = first.total_s + (step.total_s if batch > 1 else 0.0) + wait
     tpot = step.total_s * stretch
-    decode = StepCost(tuple(p.repeated(job.output_tokens) for p in step.phases))
-    others = job.output_tokens * (tpot - step.total_s) + (ttft - first.total_s)
-    queued = StepCost(
-        (PhaseCost("other requests' prompts and steps", compute_s=others, overlapped=()),)
-    )
-    request = combine(first, decode, queued) if others > 0 else combine(first, decode)
     load = min(1.0, served / cap) if cap > 0 else 0.0
-    return Served(g, kv, batch, limit, cap, saturation, served, ttft, tpot, step, request, load)
+    latency = ttft + job.output_tokens * tpot
+    return Served(g, kv, batch, limit, cap, saturation, served, ttft, tpot, step, latency, load)
+
+
+def request_cost(inp: ServingInputs, s: Served) -> StepCost:
+    """One request as phases: its prompt, its decode steps, and the time other requests' prompts
+    and steps take between them (so the phases sum to TTFT + output tokens × TPOT)."""
+    tokens = inp.job.output_tokens
+    first = first_prefill(inp, s.group, s.kv_precision)
+    decode = StepCost(tuple(p.repeated(tokens) for p in s.step.phases))
+    others = tokens * (s.tpot_s - s.step.total_s) + (s.ttft_s - first.total_s)
+    if others <= 0:
+        return combine(first, decode)
+    queued = PhaseCost("other requests' prompts and steps", compute_s=others, overlapped=())
+    return combine(first, decode, StepCost((queued,)))
 
 
 def meets_targets(job: Job, s: Served) -> bool:
@@ -289,9 +325,9 @@ def best_serving(inp: ServingInputs, weights: str) -> Served | None:
     return min(
         options,
         key=lambda s: (
-            -round(s.served_rps / rate, 6) if rate else 0.0,
+            -float(f"{min(s.served_rps, rate):.9g}") if rate else 0.0,
             not meets_targets(job, s),
-            round(s.latency_s, 9),
+            float(f"{s.latency_s:.9g}"),
             s.group.chips * s.group.replicas,
             s.group.pp,
         ),

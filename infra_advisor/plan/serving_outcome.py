@@ -15,6 +15,7 @@ from infra_advisor.estimators import transformer as tf
 from infra_advisor.evaluate import (
     Outcome,
     Spec,
+    chip_capacity_bytes,
     choose_storage,
     compute_peak,
     finish,
@@ -28,8 +29,10 @@ from infra_advisor.plan.serving import (
     Served,
     ServingInputs,
     best_serving,
+    first_prefill,
     kv_per_chip_token,
     model_for,
+    request_cost,
     smallest_fit_bytes,
 )
 from infra_advisor.report import BottleneckKind
@@ -64,6 +67,7 @@ def _inputs(
         count=spec.count,
         flops=flops,
         weight_bytes=job.params * tf.BYTES_PER_WEIGHT[job.workload.precision],
+        capacity_bytes=chip_capacity_bytes(chip),
         usable_bytes=serving_memory(job, chip),
         link_bytes_s=link,
         link_latency_s=up.latency_us * 1e-6 if up is not None else 0.0,
@@ -138,11 +142,12 @@ def _record(
     }
     oc.saturation_rps = s.saturation_rps
     _terms(inp, oc, s, peak)
-    oc.breakdown = s.request.breakdown()
+    request = request_cost(inp, s)
+    oc.breakdown = request.breakdown()
     oc.breakdown["bubble_s"] = 0.0
     _storage_and_power(inp, cat, oc, s)
     _metrics(inp, oc, s)
-    _attribute(inp, oc, s)
+    _attribute(inp, oc, s, request)
     _targets(inp, oc, s)
 
 
@@ -159,7 +164,7 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
             "requests", "F9", M=chip.memory_gb * GB, g=s.group.chips, paged=inp.caps.paged_kv,
             kv_per_chip_token=kv_per_chip_token(inp, s.group, m.kv_bytes_per_token),
             context=job.prompt_tokens + job.output_tokens)  # fmt: skip
-    first = s.request.phase("prefill GEMMs")
+    first = first_prefill(inp, s.group, s.kv_precision).phase("prefill GEMMs")
     oc.term("time to first token", "prefill GEMMs + attention + TP all-reduce (+ one step)",
             s.ttft_s, "s", "F11", s=job.prompt_tokens, t=s.group.tp, peak_tflops=peak / 1e12,
             prefill_gemm_s=first.total_s if first else 0.0)  # fmt: skip
@@ -234,7 +239,7 @@ def _targets(inp: ServingInputs, oc: Outcome, s: Served) -> None:
         )
 
 
-def _attribute(inp: ServingInputs, oc: Outcome, s: Served) -> None:
+def _attribute(inp: ServingInputs, oc: Outcome, s: Served, request: StepCost) -> None:
     """The bottleneck: the phase taking most of the request, and the resource it waits on."""
     job, chip = inp.job, inp.chip
     rate = job.workload.rate
@@ -251,7 +256,6 @@ def _attribute(inp: ServingInputs, oc: Outcome, s: Served) -> None:
             f"{s.group.chips} chip(s)); each decode step then takes {format_duration(s.step.total_s)}"
         )
         return
-    request = s.request
     phase = _dominant(request)
     oc.kind = KIND[phase.bound] if phase.name != "other requests' prompts and steps" else "compute"
     oc.explanation = (

@@ -51,6 +51,13 @@ class Links:
 def moe_split(job: Job) -> tuple[float, float, int]:
     """(dense parameters, routed-expert parameters, experts).  From P = D + E·x and
     A = D + k·x: x = (P − A)/(E − k), D = P − E·x (Mixtral 8x7B: D ≈ 1.6B, E·x ≈ 45B)."""
+    cached: tuple[float, float, int] | None = job.cache.get("moe-split")
+    if cached is None:
+        cached = job.cache["moe-split"] = _moe_split(job)
+    return cached
+
+
+def _moe_split(job: Job) -> tuple[float, float, int]:
     if not job.is_moe:
         return job.params, 0.0, 1
     experts = job.workload.experts or DEFAULT_EXPERTS
@@ -121,6 +128,8 @@ def _inner(
     virtuals = [1, 2] if p > 1 and "interleaved_pipeline" in par else [1]
     per_replica = job.batch_size // dp if dp else 0
     micro = [m for m in (1, 2, 4) if per_replica and per_replica % m == 0]
+    if p == 1:
+        micro.reverse()  # without a pipeline the largest micro-batch that fits is the fastest
     for ep in eps or [1]:
         for v in virtuals:
             if v > 1 and job.shape.layers % (p * v):
@@ -142,6 +151,35 @@ def forms(c: Candidate, zeros: list[int]) -> tuple[list[Candidate], list[Candida
     first = [make(z, r) for r in (False, True) for z in light]
     second = [make(z, r) for r in (False, True) for z in heavy]
     return first, second
+
+
+def fitting_forms(
+    job: Job, shape: Candidate, zeros: list[int], trainable: float, free: float
+) -> list[tuple[Candidate | None, float]]:
+    """For each group of ``forms`` (ZeRO 0-2, then ZeRO 3), the first form whose states and
+    activations fit in ``free`` bytes, with its bytes (else None and the smallest need).  The
+    same arithmetic as state_bytes + activation_bytes, worked out once per shape."""
+    acts = {r: activation_bytes(job, _with(shape, 0, r)) for r in (False, True)}
+    states = {z: state_bytes(job, _with(shape, z, False), trainable) for z in zeros}
+    out: list[tuple[Candidate | None, float]] = []
+    for group in ([z for z in zeros if z < 3 and (z == 0 or shape.dp > 1)],
+                  [z for z in zeros if z >= 3 and shape.dp > 1]):  # fmt: skip
+        best: tuple[Candidate | None, float] = (None, math.inf)
+        for recompute in (False, True):
+            for z in group:
+                need = states[z] + acts[recompute]
+                if need <= free:
+                    best = (_with(shape, z, recompute), need)
+                    break
+                best = (None, min(best[1], need))
+            if best[0] is not None:
+                break
+        out.append(best)
+    return out
+
+
+def _with(c: Candidate, zero: int, recompute: bool) -> Candidate:
+    return Candidate(c.tp, c.pp, c.dp, c.ep, c.virtual, c.micro_batch, zero, recompute)
 
 
 def zero_stages(parallelism: frozenset[str]) -> list[int]:
@@ -226,6 +264,18 @@ def step_parts(
         "ep_comm_s": ep_comm, "grad_bytes": grads, "flops_per_token": flops_tok,
         "micro_batches": m, "activation_bytes": acts,
     }  # fmt: skip
+
+
+def lower_bound_s(job: Job, c: Candidate, flops: float) -> float:
+    """A step can take no less than its compute and the pipeline bubble on it (the search skips
+    layouts whose bound is already slower than the best found)."""
+    lora = job.method in ("lora", "qlora")
+    per_token = tf.training_flops_per_token(
+        job.active_params, job.shape, job.seq_len, recompute=c.recompute, lora=lora
+    )
+    compute = per_token * job.batch_size * job.seq_len / (c.tp * c.pp * c.dp) / flops
+    m = job.batch_size // (c.dp * c.micro_batch)
+    return compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
 
 
 def step_seconds(parts: dict[str, Any], host_s: float) -> float:

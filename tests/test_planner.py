@@ -1,0 +1,211 @@
+"""The planner as an expert reads it: each defect issue 13 lists, reproduced and held fixed.
+
+Every test asks what a senior ML-infrastructure engineer would check on the top stack: the
+framework class, the sharding, the chip count, the rank order, bytes conserved, the phase named,
+the relief reproduced, the unit.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infra_advisor.catalog import Catalog
+from infra_advisor.engine import explain_stack, recommend
+from infra_advisor.job import build_job
+from infra_advisor.plan import training as pt
+from infra_advisor.workload import build_workload
+
+SERVING_ENGINES = {"tensorrt-llm", "vllm", "sglang"}
+LLAMA70B = dict(task="inference", model_type="transformer", params="70.6B", layers=80,
+                hidden=8192, heads=64, kv_heads=8, precision="fp8")  # fmt: skip
+
+
+def _top(report):  # type: ignore[no-untyped-def]
+    assert report.stacks, [r.reasons for r in report.rejected]
+    return report.stacks[0]
+
+
+def test_two_h100s_serve_70b_with_a_serving_engine_at_tp2(catalog: Catalog) -> None:
+    # NVIDIA TensorRT-LLM performance overview (v0.17 table, Llama 3.1 70B FP8, TP 2, ISL/OSL
+    # 1000/1000, H100): 4,391 output tokens/s.  The issue quotes about 4,200.
+    w = build_workload({**LLAMA70B, "prompt_tokens": 1000, "output_tokens": 1000,
+                        "rate": 100000, "chip": "h100-sxm", "chips": 2})  # fmt: skip
+    top = _top(recommend(w, catalog))
+    assert top.components.framework in SERVING_ENGINES
+    assert top.layout["tensor_parallel"] == 2 and top.layout["batching"] == "continuous"
+    assert top.layout["batch"] > 1
+    assert 4391 / 1.25 <= top.metrics.tokens_per_s <= 4391 * 1.25
+
+
+def test_llama_cpp_is_not_credited_with_fp8_weights(catalog: Catalog) -> None:
+    w = build_workload({**LLAMA70B, "rate": 10, "chip": "h100-sxm", "chips": 2,
+                        "framework": "llama-cpp"})  # fmt: skip
+    report = recommend(w, catalog)
+    assert not report.stacks
+    assert any("no fp8 weights" in r for rej in report.rejected for r in rej.reasons)
+
+
+def test_an_llm_serving_engine_does_not_serve_a_cnn(catalog: Catalog) -> None:
+    w = build_workload(dict(task="inference", model_type="vision", params="3.5M",
+                            flops_per_sample="0.6G", deploy="edge", rate=30))  # fmt: skip
+    frameworks = {s.components.framework for s in recommend(w, catalog, top=20).stacks}
+    assert frameworks and not frameworks & SERVING_ENGINES
+
+
+def test_rate_is_met_with_few_chips_and_a_wide_enough_group(catalog: Catalog) -> None:
+    w = build_workload({**LLAMA70B, "prompt_tokens": 1000, "output_tokens": 1000, "rate": 10,
+                        "chip": "h100-sxm", "framework": "vllm"})  # fmt: skip
+    top = _top(recommend(w, catalog))
+    assert top.metrics.requests_per_s == pytest.approx(10, rel=1e-3)
+    assert top.metrics.chips <= 8  # not 281 batch-one replicas
+    assert top.layout["tensor_parallel"] >= 2 and top.layout["batch"] > 1
+
+
+@pytest.mark.parametrize("more", [3, 4, 5])
+def test_a_chip_more_never_serves_less(catalog: Catalog, more: int) -> None:
+    def served(chips: int) -> float:
+        w = build_workload({**LLAMA70B, "prompt_tokens": 1000, "output_tokens": 1000,
+                            "rate": 100000, "chip": "h100-sxm", "chips": chips})  # fmt: skip
+        return float(_top(recommend(w, catalog)).metrics.tokens_per_s or 0.0)
+
+    assert served(more) >= served(more - 1)
+
+
+def test_batch_size_caps_the_serving_batch(catalog: Catalog) -> None:
+    base = {**LLAMA70B, "rate": 100000, "chip": "h100-sxm", "chips": 2}
+    free = _top(recommend(build_workload(base), catalog))
+    capped = _top(recommend(build_workload({**base, "batch_size": 8}), catalog))
+    assert capped.layout["batch"] == 8 < free.layout["batch"]
+    assert capped.metrics.tokens_per_s < free.metrics.tokens_per_s
+
+
+def test_a_prefill_dominated_request_is_explained_as_prefill(catalog: Catalog) -> None:
+    w = build_workload(dict(task="inference", params="8B", prompt_tokens=4096, output_tokens=1))
+    top = explain_stack(w, catalog, "h100-sxm:1/-/-/-/vllm").stacks[0]
+    assert top.bottleneck.kind == "compute"
+    assert top.bottleneck.explanation.startswith("prefill")
+    b = top.breakdown
+    total = b.compute_s + b.memory_s + b.network_s + b.storage_s + b.host_s - b.overlap_s
+    assert total == pytest.approx(top.metrics.latency_s, rel=1e-6)  # the bars sum to the time
+
+
+def test_mixtral_full_training_does_not_fit_eight_80gb_chips(catalog: Catalog) -> None:
+    # Mixtral 8x7B (Jiang et al. 2024): 46.7B parameters; 16 bytes each of mixed-precision Adam
+    # states is 747 GB, more than 8 × 80 GB whatever the sharding.
+    w = build_workload(dict(task="finetune", finetune_method="full", params="46.7B",
+                            active_params="12.9B", layers=32, hidden=4096, heads=32, kv_heads=8,
+                            chip="a100-80gb-sxm", chips=8))  # fmt: skip
+    assert not recommend(w, catalog).stacks
+
+
+def test_states_over_chips_are_never_below_the_model_states(catalog: Catalog) -> None:
+    w = build_workload(dict(task="train", params="46.7B", active_params="12.9B", layers=32,
+                            hidden=4096, heads=32, kv_heads=8, experts=8))  # fmt: skip
+    job = build_job(w, catalog)
+    for c in pt.candidates(job, 64, 8, frozenset({"data", "tensor", "pipeline", "expert", "zero"})):
+        for group in pt.forms(c, [0, 1, 2, 3]):
+            for form in group:
+                assert pt.smallest_state_fraction(job, form, job.params) >= 1 - 1e-9
+
+
+def test_expert_parallel_is_bounded_by_the_expert_count(catalog: Catalog) -> None:
+    w = build_workload(dict(task="train", params="46.7B", active_params="12.9B", layers=32,
+                            hidden=4096, heads=32, kv_heads=8, experts=4))  # fmt: skip
+    job = build_job(w, catalog)
+    eps = {c.ep for c in pt.candidates(job, 64, 8, frozenset({"data", "tensor", "expert"}))}
+    assert max(eps) == 4
+
+
+def test_cnn_serving_batches_on_one_chip(catalog: Catalog) -> None:
+    w = build_workload(dict(task="inference", model_type="vision", params="25M", rate=10000,
+                            chip="h100-sxm", framework="tensorrt"))  # fmt: skip
+    top = _top(recommend(w, catalog))
+    assert top.metrics.chips == 1 and top.layout["batch"] > 1
+    assert top.metrics.samples_per_s >= 10000
+
+
+def test_serving_power_follows_the_load(catalog: Catalog) -> None:
+    def power(rate: float) -> float:
+        w = build_workload(dict(task="inference", model_type="vision", params="25M", rate=rate,
+                                chip="h100-sxm", chips=1, framework="tensorrt"))  # fmt: skip
+        return float(_top(recommend(w, catalog)).metrics.power_w)
+
+    assert power(100) < power(5000) < power(12000) * 1.0001
+
+
+def test_a_usb_accelerators_battery_life_counts_its_host(catalog: Catalog) -> None:
+    w = build_workload(dict(task="inference", model_type="vision", params="3.5M",
+                            flops_per_sample="0.6G", deploy="edge", rate=30, battery="50Wh",
+                            chip="coral-edge-tpu"))  # fmt: skip
+    top = _top(recommend(w, catalog))
+    assert top.metrics.power_w > 3.0  # the Edge TPU's 2 W plus a Raspberry Pi-class host
+    assert top.metrics.battery_hours < 50 / 3.0
+
+
+def test_tcp_scale_out_costs_host_cpu_in_transformer_training(catalog: Catalog) -> None:
+    flags = dict(params="13B", tokens="100B", seq_len=2048, batch_size=512)
+    tcp = explain_stack(build_workload(flags), catalog,
+                        "h100-sxm:64/nvlink-4/eth-25g-tcp/-/megatron-lm").stacks[0]  # fmt: skip
+    rdma = explain_stack(build_workload(flags), catalog,
+                         "h100-sxm:64/nvlink-4/ib-ndr/-/megatron-lm").stacks[0]  # fmt: skip
+    assert tcp.breakdown.host_s > 0 and rdma.breakdown.host_s == 0
+
+
+def test_optimize_time_scales_past_the_default_horizon(catalog: Catalog) -> None:
+    w = build_workload(dict(params="7B", tokens="1T", chip="b200", optimize="time"))
+    top = _top(recommend(w, catalog))
+    assert top.metrics.chips >= 256
+    assert top.metrics.time_s < 2 * 86400 * 1.5
+
+
+def test_a_budget_some_plan_meets_is_met(catalog: Catalog) -> None:
+    base = dict(params="7B", tokens="100B", chip="h100-sxm")
+    cheapest = min(s.metrics.cost_usd for s in recommend(build_workload(base), catalog).stacks)
+    within = recommend(build_workload({**base, "budget": cheapest * 1.01}), catalog)
+    assert within.stacks and all(s.metrics.cost_usd <= cheapest * 1.01 for s in within.stacks)
+
+
+@pytest.mark.parametrize("preset", ["llama-8b-chat", "llama-70b-lora", "dlrm-criteo"])
+def test_explain_and_recommend_agree_and_the_relief_is_reproduced(
+    catalog: Catalog, preset: str
+) -> None:
+    from infra_advisor.presets import load_preset
+
+    w = build_workload(load_preset(preset))
+    for stack in recommend(w, catalog, top=2).stacks:
+        again = explain_stack(w, catalog, stack.id).stacks[0]
+        assert again.metrics == stack.metrics
+        assert again.bottleneck.relief == stack.bottleneck.relief
+        relief = stack.bottleneck.relief_detail
+        if (
+            relief is None
+            or relief.stack is None
+            or relief.component in ("precision", "finetune_method")
+        ):
+            continue
+        after = explain_stack(w, catalog, relief.stack).stacks[0]
+        assert getattr(after.metrics, relief.metric) == pytest.approx(relief.after_value)
+
+
+def test_halo_counts_distinct_remote_neighbours_not_cut_edges() -> None:
+    from infra_advisor.estimators import graph as gr
+
+    # Few cut edges: each brings its own remote node; many: every remote node once (PowerGraph's
+    # occupancy argument, Gonzalez et al. OSDI 2012 §5.2).
+    assert gr.halo_bytes(1e3, 0.5, 128, 2, remote_nodes=1e9) == pytest.approx(500 * 256, rel=1e-3)
+    assert gr.halo_bytes(1e9, 0.5, 128, 2, remote_nodes=1e6) == pytest.approx(1e6 * 256, rel=1e-3)
+
+
+def test_recommender_all_to_all_moves_pooled_vectors(catalog: Catalog) -> None:
+    # MLPerf DLRM-DCNv2 (multi-hot Criteo 1TB): 26 tables, 214 lookups a sample; the all-to-all
+    # carries one pooled vector per table, 26/214 of the lookup bytes.
+    base = dict(task="train", model_type="recsys", params="50M", embedding_rows="200M",
+                embedding_dim=128, batch_size=65536)  # fmt: skip
+    stack = "h100-sxm:8/nvlink-4/-/-/torchrec"
+
+    def a2a(lookups: int) -> float:
+        top = explain_stack(build_workload({**base, "lookups_per_sample": lookups}), catalog, stack)
+        term = next(t for t in top.stacks[0].terms if t.name == "embedding all-to-all per step")
+        return float(term.inputs["bytes"])
+
+    assert a2a(214) == pytest.approx(a2a(26))
