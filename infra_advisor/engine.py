@@ -19,7 +19,6 @@ from infra_advisor.evaluate import (
     Outcome,
     Spec,
     evaluate_generic,
-    evaluate_training,
     serving_memory,
     stack_id,
     storage_candidates,
@@ -29,6 +28,7 @@ from infra_advisor.evaluate_sparse import evaluate_gnn, evaluate_recsys
 from infra_advisor.job import Job, build_job
 from infra_advisor.models import Chip, Framework, Interconnect
 from infra_advisor.plan.serving_outcome import evaluate_serving
+from infra_advisor.plan.training_outcome import evaluate_training
 from infra_advisor.report import (
     Bottleneck,
     Breakdown,

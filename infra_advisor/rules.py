@@ -161,7 +161,7 @@ def framework_support(fw: Framework, chip: Chip) -> str | None:
 @rule(
     "framework-fit",
     "The framework runs on the chip and supports the task and model type.",
-    ("task", "model_type", "framework"),
+    ("task", "model_type", "framework", "finetune_method"),
 )
 def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
     if framework_support(fw, chip) is None or (
@@ -172,6 +172,10 @@ def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
         return f"{fw.name} does not do {job.task}"
     if job.workload.model_type not in fw.model_types:
         return f"{fw.name} does not handle {job.workload.model_type} models"
+    caps = capabilities(fw, chip)
+    if job.method in ("lora", "qlora") and caps is not None and job.method not in caps.peft:
+        have = ", ".join(sorted(caps.peft)) or "none"
+        return f"{fw.name} does not fine-tune with {job.method.upper()} (its PEFT methods: {have})"
     if fw.status in ("legacy", "discontinued") and not job.workload.include_legacy:
         return f"{fw.name} is {fw.status}; pass --include-legacy"
     return None

@@ -209,3 +209,15 @@ def test_recommender_all_to_all_moves_pooled_vectors(catalog: Catalog) -> None:
         return float(term.inputs["bytes"])
 
     assert a2a(214) == pytest.approx(a2a(26))
+
+
+def test_training_breakdown_sums_to_the_time_per_step(catalog: Catalog) -> None:
+    import math
+
+    w = build_workload(dict(params="13B", tokens="100B", seq_len=2048, batch_size=512))
+    top = explain_stack(w, catalog, "h100-sxm:64/nvlink-4/ib-ndr/-/megatron-lm").stacks[0]
+    b = top.breakdown
+    bars = b.compute_s + b.memory_s + b.network_s + b.storage_s + b.host_s + b.bubble_s
+    steps = math.ceil(100e9 / (512 * 2048))
+    assert bars - b.overlap_s == pytest.approx(top.metrics.time_s / steps, rel=1e-9)
+    assert top.bottleneck.explanation.startswith(("forward and backward", "communication"))

@@ -1,0 +1,366 @@
+"""One transformer training stack evaluated: its layout, metrics, breakdown and bottleneck.
+
+The layouts and their memory come from plan.training; the step is a StepCost of named phases
+(forward and backward as a roofline, the collectives of each parallel dimension, host copies,
+exposed storage reads and checkpoint writes) plus the pipeline bubble, so the breakdown sums to
+the time per step.  Power and cost come from evaluate.finish.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from infra_advisor.catalog import Catalog
+from infra_advisor.estimators import storage as st
+from infra_advisor.estimators import transformer as tf
+from infra_advisor.evaluate import (
+    GB,
+    Outcome,
+    Spec,
+    choose_storage,
+    compute_peak,
+    dominant_overhead,
+    finish,
+    group_link,
+    links_for,
+    node_size,
+    tcp_host_time,
+)
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework
+from infra_advisor.physics.cost import PhaseCost, StepCost
+from infra_advisor.plan import training as pt
+from infra_advisor.plan.frameworks import capabilities
+from infra_advisor.report import BottleneckKind
+from infra_advisor.units import format_bytes, format_duration
+
+
+@dataclass
+class TrainingLayout:
+    """A training layout: parallel degrees, ZeRO stage, recomputation, memory and step parts."""
+
+    tp: int
+    pp: int
+    dp: int
+    zero: int
+    recompute: bool
+    memory: float
+    step_s: float
+    parts: dict[str, float]
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What every layout of one stack shares."""
+
+    job: Job
+    cat: Catalog
+    chip: Chip
+    spec: Spec
+    trainable: float
+    usable: float
+    flops: float
+    mem_bytes_s: float
+    links: tuple[Any, Any]
+
+
+def plan_training(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, peak: float, capacity: float
+) -> TrainingLayout | str:
+    """The fastest training layout that fits, or a sentence saying why none fits."""
+    n = spec.count
+    lora = job.method in ("lora", "qlora")
+    trainable = tf.lora_params(job.shape) if lora else job.params
+    usable = capacity * job.eff["memory-usable"]
+    caps = capabilities(fw, chip)
+    par = caps.parallelism if caps is not None else frozenset(fw.parallelism)
+    floor = pt.lower_bound_bytes(job, n, trainable) + job.eff["runtime-overhead"]
+    if floor > usable:
+        return (
+            f"model states alone need {format_bytes(floor)} per chip even fully sharded over {n} "
+            f"chips; {chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
+        )
+    mem_bytes_s = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
+    search = _Search(job, cat, chip, spec, trainable, usable, peak * job.eff["compute-training"],
+                     mem_bytes_s, links_for(cat, chip, spec))  # fmt: skip
+    best, smallest = _search_layouts(search, par)
+    if best is not None:
+        return best
+    if smallest == math.inf:
+        return (
+            f"no parallel layout of {n} chips suits this model ({job.shape.heads} heads, "
+            f"{job.shape.layers} layers, global batch {job.batch_size}) with {fw.name}'s "
+            f"parallelism ({', '.join(sorted(par)) or 'none'})"
+        )
+    return (
+        f"needs at least {format_bytes(smallest)} per chip in the best layout on {n} chips; "
+        f"{chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
+    )
+
+
+def _search_layouts(s: _Search, par: frozenset[str]) -> tuple[TrainingLayout | None, float]:
+    """The fastest layout that fits, and the least memory any layout needs.
+
+    Without a pipeline a larger micro-batch only saves weight reads and collective latency, so
+    the first (largest) that fits is the fastest of its shape; a layout whose compute and
+    bubble alone are slower than the best found is not costed."""
+    job, n = s.job, s.spec.count
+    zeros = pt.zero_stages(par)
+    overhead = job.eff["runtime-overhead"]
+    settled: set[tuple[int, ...]] = set()
+    best: TrainingLayout | None = None
+    smallest = math.inf
+    for shape in pt.candidates(job, n, s.chip.scale_up_domain_size, par):
+        keys = [(shape.tp, shape.dp, shape.ep, shape.virtual, i) for i in (0, 1)]
+        if shape.pp == 1 and all(k in settled for k in keys):
+            continue
+        for key, (c, need) in zip(keys, pt.fitting_forms(job, shape, zeros, s.trainable, s.usable - overhead), strict=True):  # fmt: skip
+            smallest = min(smallest, need + overhead)
+            if c is None or (shape.pp == 1 and key in settled):
+                continue
+            if shape.pp == 1:
+                settled.add(key)
+            if best is not None and pt.lower_bound_s(job, c, s.flops) >= best.step_s:
+                continue
+            layout = _cost_layout(s, c, need + overhead)
+            if best is None or layout.step_s < best.step_s - 1e-12:
+                best = layout
+    return best, smallest
+
+
+def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
+    """Seconds of one step of a layout that fits (plan.training.step_parts)."""
+    n = s.spec.count
+    up, out = s.links
+    links = pt.Links(
+        tp=group_link(c.tp, c.tp, s.chip, up, out),
+        dp=group_link(c.dp, n, s.chip, up, out),
+        pp=group_link(c.pp, n, s.chip, up, out),
+        ep=group_link(c.ep, c.tp * c.ep, s.chip, up, out),
+    )
+    parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links)
+    host = tcp_host_time(s.job, s.cat, s.spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
+    keep = ("compute_s", "memory_s", "network_s", "bubble_s", "overlap_s", "tp_comm_s",
+            "dp_comm_s", "pp_comm_s", "ep_comm_s")  # fmt: skip
+    return TrainingLayout(
+        tp=c.tp, pp=c.pp, dp=c.dp, zero=c.zero, recompute=c.recompute, memory=memory,
+        step_s=pt.step_seconds(parts, host),
+        parts={k: parts[k] for k in keep} | {"host_s": host},
+        detail={
+            "states_bytes": pt.state_bytes(s.job, c, s.trainable),
+            "activation_bytes": parts["activation_bytes"],
+            "micro_batches": parts["micro_batches"], "micro_batch": c.micro_batch,
+            "virtual_stages": c.virtual, "flops_per_token": parts["flops_per_token"],
+            "tp_link": links.tp[2], "dp_link": links.dp[2], "grad_bytes": parts["grad_bytes"],
+            "expert_parallel": c.ep,
+        },
+    )  # fmt: skip
+
+
+def evaluate_training(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
+) -> Outcome:
+    """Train the transformer on this stack: the fastest layout that fits, its storage, time,
+    power and cost, and what limits it."""
+    precision, peak = compute_peak(job, chip, fw, oc.notes)
+    if peak <= 0:
+        return oc.reject(
+            f"{chip.name} lists no peak throughput usable for {job.workload.precision} training"
+        )
+    capacity = chip.memory_gb * GB
+    layout = plan_training(job, cat, chip, fw, spec, peak, capacity)
+    if isinstance(layout, str):
+        return oc.reject(layout)
+    oc.layout = _layout_dict(job, layout, precision)
+    _layout_terms(job, spec, oc, layout, peak)
+    timing = _storage_and_time(job, cat, chip, spec, oc, layout)
+    if timing is None:
+        return oc
+    store, provisioned, step, total, ckpt_share, storage_s = timing
+    cost = step_cost(layout, storage_s, ckpt_share * step)
+    oc.breakdown = cost.breakdown() | {"bubble_s": layout.parts["bubble_s"]}
+    util = min(1.0, layout.parts["compute_s"] / step) if step > 0 else 0.0
+    finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step, util=util,
+           memory=layout.memory, capacity=capacity)  # fmt: skip
+    tokens_step = job.batch_size * job.seq_len
+    useful = tf.model_flops_per_token(job.active_params, job.shape, job.seq_len)
+    useful *= 2 / 3 if job.method in ("lora", "qlora") else 1
+    oc.metrics.update(
+        tokens_per_s=tokens_step / step,
+        samples_per_s=job.batch_size / step,
+        mfu=useful * tokens_step / (step * spec.count * peak) if step > 0 else None,
+        ttft_s=None,
+        tpot_s=None,
+    )
+    oc.objective_time_s = total
+    _attribute(job, chip, spec, oc, layout)
+    return oc
+
+
+def step_cost(layout: TrainingLayout, storage_s: float, checkpoint_s: float) -> StepCost:
+    """One step as phases (the pipeline bubble is reported beside it, as bubble_s)."""
+    p = layout.parts
+    exposed_dp = p["dp_comm_s"] - p["overlap_s"]
+    phases = (
+        PhaseCost("forward and backward", compute_s=p["compute_s"], memory_s=p["memory_s"]),
+        PhaseCost("tensor-parallel all-reduces", network_s=p["tp_comm_s"]),
+        PhaseCost("data-parallel gradient sync (exposed)", network_s=exposed_dp),
+        PhaseCost("pipeline sends", network_s=p["pp_comm_s"]),
+        PhaseCost("expert all-to-all", network_s=p["ep_comm_s"]),
+        PhaseCost("TCP copies on the host", host_s=p["host_s"]),
+        PhaseCost("data reads (exposed)", storage_s=storage_s),
+        PhaseCost("checkpoint writes (amortised)", storage_s=checkpoint_s),
+    )
+    return StepCost(phases)
+
+
+def _layout_dict(job: Job, layout: TrainingLayout, precision: str) -> dict[str, Any]:
+    d = layout.detail
+    return {
+        "tensor_parallel": layout.tp,
+        "pipeline_parallel": layout.pp,
+        "data_parallel": layout.dp,
+        "expert_parallel": d["expert_parallel"] if job.is_moe else 1,
+        "zero_stage": layout.zero,
+        "recompute": "full" if layout.recompute else "none",
+        "micro_batches": d["micro_batches"],
+        "micro_batch": d["micro_batch"],
+        "virtual_stages": d["virtual_stages"],
+        "precision": precision,
+    }
+
+
+def _layout_terms(job: Job, spec: Spec, oc: Outcome, layout: TrainingLayout, peak: float) -> None:
+    """The working of memory and compute: states, activations, FLOPs, compute per step."""
+    d, lora = layout.detail, job.method in ("lora", "qlora")
+    trainable = tf.lora_params(job.shape) if lora else job.params
+    states_formula = "P·by_base/(t·p) + P_lora·16/(t·p)" if lora else "P·(2+2+12)/(t·p), ZeRO shards over DP"
+    oc.term("model states per chip", states_formula, d["states_bytes"], "bytes", "F6/F23",
+            P=job.params, trainable=trainable, t=layout.tp, p=layout.pp, dp=layout.dp,
+            zero=layout.zero)  # fmt: skip
+    oc.term("activations per chip",
+            ("2" if layout.recompute else "34") + "·s·b·h/t per layer × L/p × in-flight",
+            d["activation_bytes"], "bytes", "F7", s=job.seq_len, b=d["micro_batch"],
+            h=job.shape.hidden, t=layout.tp, L=job.shape.layers, p=layout.pp)  # fmt: skip
+    oc.term("FLOPs per token",
+            "6·P_act + 6·L·s·h" + (" + recompute forward" if layout.recompute else ""),
+            d["flops_per_token"], "FLOP", "F2", P_act=job.active_params, L=job.shape.layers,
+            s=job.seq_len, h=job.shape.hidden)  # fmt: skip
+    oc.term("compute per step", "FLOPs/token × tokens/step / (N · peak · η)",
+            layout.parts["compute_s"], "s", "F3", tokens_per_step=job.batch_size * job.seq_len,
+            N=spec.count, peak_tflops=peak / 1e12,
+            efficiency=job.eff["compute-training"])  # fmt: skip
+    _collective_terms(oc, layout)
+
+
+def _collective_terms(oc: Outcome, layout: TrainingLayout) -> None:
+    d, p = layout.detail, layout.parts
+    if layout.tp > 1:
+        oc.term("tensor-parallel all-reduces per step", "m · L/p · 4 · ring(2·s·b·h bytes, t)",
+                p["tp_comm_s"], "s", "F13", link=d["tp_link"], t=layout.tp)  # fmt: skip
+    if layout.dp > 1:
+        oc.term("data-parallel gradient sync per step", "ring all-reduce(2·P/(t·p) bytes, dp)",
+                p["dp_comm_s"], "s", "F13", link=d["dp_link"], dp=layout.dp,
+                bytes=d["grad_bytes"], overlapped=p["overlap_s"])  # fmt: skip
+    if layout.pp > 1:
+        oc.term("pipeline bubble per step", "(p−1)/(v·m) × compute", p["bubble_s"], "s", "F14",
+                p=layout.pp, m=d["micro_batches"], v=d["virtual_stages"])  # fmt: skip
+
+
+def _storage_and_time(
+    job: Job, cat: Catalog, chip: Chip, spec: Spec, oc: Outcome, layout: TrainingLayout
+) -> tuple[Any, float, float, float, float, float] | None:
+    """Token reads and checkpoints (F19, F20): the storage, and the step and job times."""
+    w, lora = job.workload, job.method in ("lora", "qlora")
+    trainable = tf.lora_params(job.shape) if lora else job.params
+    tokens_step = job.batch_size * job.seq_len
+    nodes = math.ceil(spec.count / node_size(chip))
+    ckpt = st.checkpoint_bytes(job.params, trainable, full_states=not lora)
+    dataset = w.dataset_size or job.tokens * job.eff["token-bytes"]
+    interval = w.checkpoint_every or job.eff["checkpoint-interval"]
+    store, storage_s, share, provisioned = choose_storage(
+        job, cat, chip, spec, oc, tokens_step * job.eff["token-bytes"], layout.step_s, ckpt,
+        interval, dataset, nodes,
+    )  # fmt: skip
+    if store is None:
+        return None
+    steps = math.ceil(job.tokens / tokens_step)
+    step = layout.step_s + storage_s
+    total = steps * step * (1 + share)
+    oc.term("steps", "tokens / (batch · seq_len)", steps, "steps", "", tokens=job.tokens,
+            batch=job.batch_size, seq_len=job.seq_len)  # fmt: skip
+    oc.term("job time", "steps × step × (1 + checkpoint share)", total, "s", "F3/F20",
+            step_s=step, checkpoint_share=share)  # fmt: skip
+    return store, provisioned, step, total, share, storage_s
+
+
+def _attribute(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: TrainingLayout) -> None:
+    """The bottleneck (F24): compute unless another resource costs half as much; memory
+    capacity when fitting forced recomputation, pipelining or ZeRO-3 that costs a quarter."""
+    b = oc.breakdown
+    step = oc.metrics["step_time_s"]
+    capacity = chip.memory_gb * GB
+    forced = layout.recompute or layout.pp > 1 or layout.zero >= 3
+    overhead = b["bubble_s"] + (b["compute_s"] * 0.25 if layout.recompute else 0.0)
+    terms: dict[BottleneckKind, float] = {
+        "compute": b["compute_s"],
+        "memory_bandwidth": b["memory_s"],
+        "network": b["network_s"],
+        "storage": b["storage_s"],
+    }
+    kind = dominant_overhead(terms)
+    if forced and overhead > 0.25 * step and layout.memory > 0.6 * capacity:
+        kind = "memory_capacity"
+    oc.kind = kind
+    share = terms.get(kind, overhead) / step if step else 0
+    oc.explanation = _explain(job, chip, spec, oc, layout, kind, share, overhead)
+
+
+def _explain(
+    job: Job,
+    chip: Chip,
+    spec: Spec,
+    oc: Outcome,
+    layout: TrainingLayout,
+    kind: BottleneckKind,
+    share: float,
+    overhead: float,
+) -> str:
+    b, step, d = oc.breakdown, oc.metrics["step_time_s"], layout.detail
+    if kind == "compute":
+        flops = d["flops_per_token"] * job.batch_size * job.seq_len
+        return (
+            f"forward and backward: each step does {flops:.3g} FLOPs over {spec.count} × "
+            f"{chip.name} at {oc.terms[3].inputs['peak_tflops']:g} TFLOPS × "
+            f"{job.eff['compute-training']:.2f} → {format_duration(b['compute_s'])} of compute in "
+            f"a {format_duration(step)} step ({share:.0%})"
+        )
+    if kind == "network":
+        return (
+            f"communication exposed per step: {format_duration(b['network_s'])} of a "
+            f"{format_duration(step)} step ({share:.0%}); tensor-parallel "
+            f"{format_duration(layout.parts['tp_comm_s'])} over {d['tp_link']}, data-parallel "
+            f"{format_duration(layout.parts['dp_comm_s'])} over {d['dp_link']} of which "
+            f"{format_duration(layout.parts['overlap_s'])} hides under compute"
+        )
+    if kind == "memory_capacity":
+        return (
+            f"{format_bytes(layout.memory)} of {format_bytes(chip.memory_gb * GB)} per chip forces "
+            f"{'full recomputation, ' if layout.recompute else ''}"
+            f"{layout.pp}-stage pipelining and ZeRO stage {layout.zero}: bubble "
+            f"{format_duration(b['bubble_s'])} and recompute overhead cost {overhead / step:.0%} "
+            "of each step"
+        )
+    if kind == "memory_bandwidth":
+        return (
+            f"forward and backward stream weights and activations at "
+            f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:.2f} → "
+            f"{format_duration(b['memory_s'])} per step, more than compute"
+        )
+    return (
+        f"storage adds {format_duration(b['storage_s'])} per step ({share:.0%}): token reads and "
+        f"checkpoint writes over {oc.spec.storage}"
+    )
