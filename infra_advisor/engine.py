@@ -18,7 +18,6 @@ from infra_advisor.errors import WorkloadError
 from infra_advisor.evaluate import (
     Outcome,
     Spec,
-    evaluate_generic,
     serving_memory,
     stack_id,
     storage_candidates,
@@ -27,6 +26,7 @@ from infra_advisor.evaluate import (
 from infra_advisor.evaluate_sparse import evaluate_gnn, evaluate_recsys
 from infra_advisor.job import Job, build_job
 from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.plan.dense_outcome import evaluate_dense
 from infra_advisor.plan.serving_outcome import evaluate_serving
 from infra_advisor.plan.training_outcome import evaluate_training
 from infra_advisor.report import (
@@ -146,7 +146,7 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     elif job.workload.model_type == "recsys":
         evaluate_recsys(job, cat, chip, fw, spec, oc)
     else:
-        evaluate_generic(job, cat, chip, fw, spec, oc)
+        evaluate_dense(job, cat, chip, fw, spec, oc)
     if oc.ok:
         for reason in rules.outcome_rejections(job, oc):
             oc.reject(reason)
