@@ -237,7 +237,9 @@ def _layout_terms(job: Job, spec: Spec, oc: Outcome, layout: TrainingLayout, pea
     """The working of memory and compute: states, activations, FLOPs, compute per step."""
     d, lora = layout.detail, job.method in ("lora", "qlora")
     trainable = tf.lora_params(job.shape) if lora else job.params
-    states_formula = "P·by_base/(t·p) + P_lora·16/(t·p)" if lora else "P·(2+2+12)/(t·p), ZeRO shards over DP"
+    states_formula = (
+        "P·by_base/(t·p) + P_lora·16/(t·p)" if lora else "P·(2+2+12)/(t·p), ZeRO shards over DP"
+    )
     oc.term("model states per chip", states_formula, d["states_bytes"], "bytes", "F6/F23",
             P=job.params, trainable=trainable, t=layout.tp, p=layout.pp, dp=layout.dp,
             zero=layout.zero)  # fmt: skip
