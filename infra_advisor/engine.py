@@ -23,10 +23,11 @@ from infra_advisor.evaluate import (
     storage_candidates,
     weight_bytes_per_param,
 )
-from infra_advisor.evaluate_sparse import evaluate_gnn, evaluate_recsys
 from infra_advisor.job import Job, build_job
 from infra_advisor.models import Chip, Framework, Interconnect
 from infra_advisor.plan.dense_outcome import evaluate_dense
+from infra_advisor.plan.embedding_outcome import evaluate_embedding
+from infra_advisor.plan.graph_outcome import evaluate_graph
 from infra_advisor.plan.serving_outcome import evaluate_serving
 from infra_advisor.plan.training_outcome import evaluate_training
 from infra_advisor.report import (
@@ -142,9 +143,9 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
         else:
             evaluate_training(job, cat, chip, fw, spec, oc)
     elif job.workload.model_type == "gnn":
-        evaluate_gnn(job, cat, chip, fw, spec, oc)
+        evaluate_graph(job, cat, chip, fw, spec, oc)
     elif job.workload.model_type == "recsys":
-        evaluate_recsys(job, cat, chip, fw, spec, oc)
+        evaluate_embedding(job, cat, chip, fw, spec, oc)
     else:
         evaluate_dense(job, cat, chip, fw, spec, oc)
     if oc.ok:

@@ -1,0 +1,411 @@
+"""One graph-neural-network stack evaluated (F21): where the graph lives, one step's phases,
+and what limits it.
+
+Full-batch training partitions the graph over the chips; neighbour sampling gives each chip a
+sampled subgraph per step (one seed per query when serving).  The step is a StepCost: message
+passing (compute and irregular gathers as a roofline), the halo exchange and gradient sync,
+host work (dispatch, CPU sampling not hidden, features over the host link) and random feature
+reads from storage when the graph fits nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from infra_advisor.catalog import Catalog
+from infra_advisor.estimators import graph as gr
+from infra_advisor.estimators import network as net
+from infra_advisor.evaluate import (
+    GB,
+    Outcome,
+    Spec,
+    choose_storage,
+    compute_peak,
+    dominant_overhead,
+    duty_cycle,
+    finish,
+    group_link,
+    host_link_bandwidth,
+    links_for,
+    node_size,
+    serving_targets,
+    tcp_host_time,
+    usable_memory,
+)
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework, Storage
+from infra_advisor.physics.cost import PhaseCost, StepCost
+from infra_advisor.report import BottleneckKind
+from infra_advisor.units import format_bytes, format_duration
+
+PCIE_GEN4_X16 = 32e9  # bytes/s per direction: the host link assumed where a chip lists none
+
+
+def element_bytes(precision: str) -> float:
+    return 4.0 if precision in ("fp32", "tf32") else 2.0
+
+
+def where_data_lives(
+    job: Job, chip: Chip, need: float, usable_total: float, nodes_hosts: int
+) -> tuple[str, float]:
+    """Where data of ``need`` bytes lives: device, host or storage; and the host memory available."""
+    host_total = job.eff["host-memory"] * nodes_hosts if chip.segment == "datacenter" else 0.0
+    if need <= usable_total:
+        return "device", host_total
+    if need <= host_total:
+        return "host", host_total
+    return "storage", host_total
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The graph, the model and one chip's share of a step."""
+
+    nodes: float
+    edges: float
+    node_features: int
+    edge_features: int
+    hidden: int
+    layers: int
+    fanout: list[int]
+    sampling: str
+    element_bytes: float
+    params: float
+    chip_nodes: float  # nodes one chip processes per step
+    chip_edges: float
+    seeds: float  # seeds per step (the whole graph at full batch)
+    steps: int  # per epoch
+
+    @property
+    def structure_bytes(self) -> float:
+        return gr.structure_bytes(self.nodes, self.edges)
+
+    @property
+    def feature_bytes(self) -> float:
+        return gr.feature_bytes(self.nodes, self.node_features, self.edges, self.edge_features,
+                                self.element_bytes)  # fmt: skip
+
+    @property
+    def sampled_bytes(self) -> float:
+        by = self.element_bytes
+        return self.chip_nodes * self.node_features * by + self.chip_edges * self.edge_features * by
+
+    def width(self, layer: int) -> int:
+        return self.node_features if layer == 0 else self.hidden
+
+
+def describe_graph(job: Job, chips: int) -> Graph:
+    """The workload's graph, with defaults, and one chip's share of a step."""
+    w = job.workload
+    nodes = w.nodes or 10e6
+    edges = w.edges or 10 * nodes
+    f_v = w.node_features if w.node_features is not None else 128
+    f_e, hidden = w.edge_features or 0, w.hidden or 256
+    layers = w.layers or (len(w.fanout) if w.fanout else 2)
+    fanout = (w.fanout or [15, 10, 5][:layers] + [10] * max(0, layers - 3))[:layers]
+    sampling = w.sampling or "neighbor"
+    params = w.params or (
+        sum((f_v if i == 0 else hidden) * hidden + hidden for i in range(layers)) + f_e * f_v * layers
+    )  # fmt: skip
+    if sampling == "full":
+        n_l, e_l, seeds, steps = nodes / chips, edges / chips, nodes, 1
+    else:
+        seeds = w.batch_size or 1024
+        per_chip = 1.0 if job.inference else seeds / chips
+        n_l, e_l = gr.sampled_subgraph(per_chip, fanout)
+        n_l, e_l = min(n_l, nodes), min(e_l, edges)
+        steps = math.ceil((w.samples or nodes) / seeds)
+    return Graph(nodes, edges, f_v, f_e, hidden, layers, fanout, sampling,
+                 element_bytes(w.precision), params, n_l, e_l, seeds, steps)  # fmt: skip
+
+
+@dataclass
+class _Placement:
+    where: str
+    working_bytes: float
+    state_bytes: float
+    place: str
+
+
+def _place(job: Job, chip: Chip, g: Graph, n: int) -> _Placement | str:
+    """Whether one step fits a chip, and where the graph lives, or why it cannot run."""
+    train = not job.inference
+    usable = usable_memory(job, chip)
+    state = g.params * (16.0 if train else g.element_bytes)
+    acts = sum(gr.activation_bytes(g.chip_nodes, g.chip_edges, g.hidden, g.edge_features,
+                                   g.element_bytes) for _ in range(g.layers))  # fmt: skip
+    if not train:
+        acts /= g.layers  # inference keeps one layer's activations at a time
+    working = acts + state + g.sampled_bytes
+    if working > usable:
+        return (
+            f"one step's working set {format_bytes(working)} (activations of {g.chip_nodes:.3g} "
+            f"nodes and {g.chip_edges:.3g} edges, {g.hidden}-wide"
+            f"{', with per-edge messages' if g.edge_features else ''}) exceeds {chip.name}'s "
+            f"{format_bytes(usable)} usable"
+        )
+    total = g.structure_bytes + g.feature_bytes
+    free = max(usable - working, 0.0) * n
+    where, _ = where_data_lives(job, chip, total, free, math.ceil(n / node_size(chip)))
+    if g.sampling == "full" and where != "device":
+        return (
+            f"full-batch training needs the whole graph ({format_bytes(total)}) in device memory; "
+            f"{n} × {chip.name} hold {format_bytes(free)} free"
+        )
+    return _Placement(where, working, state, _place_text(job, chip, g, where, n))
+
+
+def _place_text(job: Job, chip: Chip, g: Graph, where: str, n: int) -> str:
+    total = g.structure_bytes + g.feature_bytes
+    if where == "device":
+        return f"in device memory ({format_bytes(total / n)} per chip)"
+    if where == "host":
+        link = host_link_bandwidth(chip) or PCIE_GEN4_X16
+        return (
+            f"in host memory ({format_bytes(total)} > device memory); features cross the host "
+            f"link at {link / 1e9:g} GB/s × {job.eff['gather-bandwidth']:g}"
+        )
+    return (
+        f"on storage ({format_bytes(total)} exceeds device and host memory"
+        f"{'' if chip.segment == 'datacenter' else ' of the device'})"
+    )
+
+
+@dataclass
+class _Work:
+    """One chip's step before storage: seconds by resource and what they come from."""
+
+    flops: float
+    compute_s: float
+    memory_s: float
+    gather_s: float
+    aggregate_bytes: float
+    launch_s: float
+    host_s: float
+    network_s: float = 0.0
+    sampling_s: float = 0.0
+
+
+def _work(job: Job, chip: Chip, g: Graph, p: _Placement, peak: float) -> _Work:
+    """Message passing, irregular gathers and host time (F21)."""
+    train = not job.inference
+    flops = sum(gr.layer_flops(g.chip_nodes, g.chip_edges, g.width(i), g.hidden, g.edge_features)
+                for i in range(g.layers)) * (3 if train else 1)  # fmt: skip
+    hbm, eff_gather = chip.memory_bandwidth_gb_s * GB, job.eff["gather-bandwidth"]
+    # Aggregation reads every edge's source state irregularly from device memory.
+    aggregate = sum(g.chip_edges * g.width(i) * g.element_bytes for i in range(g.layers))
+    aggregate *= 2 if train else 1
+    memory_s, gather_s = aggregate / (hbm * eff_gather), 0.0
+    # Kernel launches and framework dispatch: CPU time that dominates one-seed queries.
+    launch = g.layers * job.eff["launch-overhead"] * (3 if train else 1)
+    host_s = launch
+    if p.where == "device":
+        gather_s = g.sampled_bytes / (hbm * eff_gather)
+        memory_s += gather_s
+    elif p.where == "host":
+        host_s = g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
+    compute = flops / (peak * job.eff["compute-small"])
+    return _Work(flops, compute, memory_s, gather_s, aggregate, launch, host_s)
+
+
+def _exchange(
+    job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, oc: Outcome, work: _Work
+) -> None:
+    """A partitioned graph: remote neighbours' states and gradients over the network."""
+    n, train = spec.count, not job.inference
+    if n <= 1:
+        return
+    up, out = links_for(cat, chip, spec)
+    bw, lat, link_id = group_link(n, n, chip, up, out)
+    cut = job.eff["graph-edge-cut"]
+    if g.sampling == "full":
+        remote = g.nodes * (1 - 1 / n)  # nodes outside this partition
+        halo = gr.halo_bytes(g.chip_edges, cut, g.hidden, g.element_bytes, remote)
+        halo *= g.layers * (2 if train else 1)
+    else:
+        halo = g.sampled_bytes * cut
+    network = net.point_to_point_time(halo, bw, lat) if math.isfinite(bw) else 0.0
+    if train:
+        network += net.all_reduce_time(2 * g.params, n, bw, lat, job.eff["network"])
+    network += tcp_host_time(job, cat, spec, halo)
+    work.network_s = network
+    oc.term("halo exchange per step",
+            "distinct remote neighbours R·(1 − e^(−cut edges/R)) × state bytes / link", network,
+            "s", "F21", cut_fraction=cut, link=link_id, bytes=halo)  # fmt: skip
+
+
+def _sampling(job: Job, chip: Chip, spec: Spec, g: Graph, oc: Outcome, work: _Work) -> None:
+    """Neighbour sampling runs in host data-loader workers, overlapped with device compute."""
+    if g.sampling != "neighbor" or job.inference:
+        return
+    cores = job.eff["host-cores"] if chip.segment == "datacenter" else 4.0
+    edges = g.chip_edges * min(spec.count, 8)
+    work.sampling_s = edges / (job.eff["sampling-per-core"] * cores)
+    work.host_s += max(0.0, work.sampling_s - max(work.compute_s, work.memory_s))
+    oc.term("neighbour sampling per step (host)", "sampled edges per host / (per-core rate × cores)",
+            work.sampling_s, "s", "F21", edges=edges, per_core=job.eff["sampling-per-core"],
+            cores=cores)  # fmt: skip
+
+
+def evaluate_graph(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, oc: Outcome
+) -> Outcome:
+    """Train or serve the graph model on this stack."""
+    w = job.workload
+    precision, peak = compute_peak(job, chip, fw, oc.notes)
+    if peak <= 0:
+        return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision}")
+    if fw.edge_features is False and (w.edge_features or 0) > 0:
+        return oc.reject(f"{fw.name} layers do not take edge features")
+    g = describe_graph(job, spec.count)
+    p = _place(job, chip, g, spec.count)
+    if isinstance(p, str):
+        return oc.reject(p)
+    _size_terms(g, oc)
+    work = _work(job, chip, g, p, peak)
+    _exchange(job, cat, chip, spec, g, oc, work)
+    _sampling(job, chip, spec, g, oc, work)
+    stored = _storage(job, cat, chip, spec, g, p, oc, work)
+    if stored is None:
+        return oc
+    store, storage_s, provisioned = stored
+    cost = StepCost((
+        PhaseCost("message passing", compute_s=work.compute_s, memory_s=work.memory_s),
+        PhaseCost("halo exchange and gradient sync", network_s=work.network_s),
+        PhaseCost("host: dispatch, sampling, features over the host link", host_s=work.host_s),
+        PhaseCost("feature reads from storage", storage_s=storage_s),
+    ))  # fmt: skip
+    _work_terms(job, g, p, oc, work, peak)
+    oc.layout = {"graph": p.where, "partitions": spec.count, "sampling": g.sampling,
+                 "batch": g.seeds, "precision": precision, "layers": g.layers,
+                 "hidden": g.hidden}  # fmt: skip
+    oc.breakdown = cost.breakdown() | {"bubble_s": 0.0}
+    _power_and_metrics(job, cat, chip, spec, g, p, oc, work, cost.total_s, store, provisioned)
+    _attribute(job, chip, spec, g, p, oc, work, (cost.total_s, storage_s, peak), store.id)
+    return oc
+
+
+def _size_terms(g: Graph, oc: Outcome) -> None:
+    oc.term("graph structure (CSR)", "(N+1)·idx + E·idx", g.structure_bytes, "bytes", "F21",
+            N=g.nodes, E=g.edges, idx=gr.index_bytes(g.nodes, g.edges))  # fmt: skip
+    oc.term("node + edge features", "N·F_v·by + E·F_e·by", g.feature_bytes, "bytes", "F21",
+            F_v=g.node_features, F_e=g.edge_features, by=g.element_bytes)  # fmt: skip
+    oc.term("sampled subgraph per chip-step", "nodes ≤ b·ΣΠf, edges ≤ b·ΣΠf (fanouts)",
+            g.chip_nodes, "nodes", "F21", edges=g.chip_edges, fanout=",".join(map(str, g.fanout)),
+            sampling=g.sampling)  # fmt: skip
+
+
+def _work_terms(job: Job, g: Graph, p: _Placement, oc: Outcome, work: _Work, peak: float) -> None:
+    oc.term("compute per step", "3·Σ_layers(2·N·F_in·F_out + 2·E·F_out [+ 2·E·F_e·F_in])/(F·η)",
+            work.compute_s, "s", "F21", flops=work.flops, peak_tflops=peak / 1e12,
+            efficiency=job.eff["compute-small"])  # fmt: skip
+    oc.term("feature gather per step", "sampled bytes / (bandwidth × gather η)",
+            work.gather_s + work.host_s, "s", "F21", bytes=g.sampled_bytes, where=p.where,
+            efficiency=job.eff["gather-bandwidth"])  # fmt: skip
+
+
+def _storage(
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    spec: Spec,
+    g: Graph,
+    p: _Placement,
+    oc: Outcome,
+    work: _Work,
+) -> tuple[Storage, float, float] | None:
+    """Random feature reads when the graph lives on storage, and checkpoints (F19, F20)."""
+    n, w, train = spec.count, job.workload, not job.inference
+    on_storage = p.where == "storage"
+    store, storage_s, _, provisioned = choose_storage(
+        job, cat, chip, spec, oc, g.sampled_bytes * n if on_storage else 0.0, work.compute_s,
+        p.state_bytes if train else 0.0, w.checkpoint_every or job.eff["checkpoint-interval"],
+        w.dataset_size or g.structure_bytes + g.feature_bytes, math.ceil(n / node_size(chip)),
+        random_rows=(g.chip_nodes * n if on_storage else 0.0),
+    )  # fmt: skip
+    if store is None:
+        return None
+    return store, storage_s, provisioned
+
+
+def _power_and_metrics(
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    spec: Spec,
+    g: Graph,
+    p: _Placement,
+    oc: Outcome,
+    work: _Work,
+    step: float,
+    store: Storage,
+    provisioned: float,
+) -> None:
+    w, n = job.workload, spec.count
+    if job.inference:
+        total = w.samples / w.rate if (w.samples and w.rate) else 3600.0
+    else:
+        total = g.steps * step * (w.epochs or 1)
+    memory = p.working_bytes + (
+        (g.structure_bytes + g.feature_bytes) / n if p.where == "device" else 0.0
+    )
+    finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step,
+           util=duty_cycle(job, work.compute_s + work.memory_s, step, n), memory=memory,
+           capacity=chip.memory_gb * GB)  # fmt: skip
+    rate = g.seeds / step if not job.inference else n / step  # serving: a query per chip per step
+    oc.metrics.update(
+        samples_per_s=rate,
+        requests_per_s=min(rate, w.rate or rate) if job.inference else None,
+        latency_s=step if job.inference else None,
+    )
+    if job.inference:
+        oc.saturation_rps = rate
+    oc.objective_time_s = total if not job.inference else step
+    serving_targets(job, oc, rate, step, "requests")
+
+
+def _attribute(
+    job: Job,
+    chip: Chip,
+    spec: Spec,
+    g: Graph,
+    p: _Placement,
+    oc: Outcome,
+    work: _Work,
+    seconds: tuple[float, float, float],
+    store_id: str,
+) -> None:
+    """The bottleneck (F24) and where the graph lives; ``seconds`` = (step, storage, peak)."""
+    n, train = spec.count, not job.inference
+    step, storage_s, peak = seconds
+    terms: dict[BottleneckKind, float] = {"compute": work.compute_s, "memory_bandwidth": work.memory_s,
+                                          "network": work.network_s, "storage": storage_s,
+                                          "host": work.host_s}  # fmt: skip
+    oc.kind = dominant_overhead(terms)
+    gathered = work.aggregate_bytes + (g.sampled_bytes if p.where == "device" else 0)
+    host = (
+        f"host-side work per step (framework dispatch {format_duration(work.launch_s)}"
+        + (", neighbour sampling on CPU cores" if g.sampling == "neighbor" and train else "")
+        + (f", {format_bytes(g.sampled_bytes)} of features over the host link" if p.where == "host" else "")
+        + f") leaves {format_duration(work.host_s)} not hidden by the device"
+    )  # fmt: skip
+    detail = {
+        "compute": f"message passing computes {work.flops:.3g} FLOPs per step at "
+        f"{peak / 1e12:g} TFLOPS × {job.eff['compute-small']:g} → "
+        f"{format_duration(work.compute_s)}",
+        "memory_bandwidth": f"irregular gathers move {format_bytes(gathered)} per step at "
+        f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['gather-bandwidth']:g} → "
+        f"{format_duration(work.memory_s)}",
+        "network": f"the graph is split over {n} devices: halo features and gradients take "
+        f"{format_duration(work.network_s)} per step",
+        "storage": f"features are read from {store_id} at random: {format_duration(storage_s)} per step",
+        "host": host,
+    }[oc.kind]
+    oc.explanation = f"{detail} (of a {format_duration(step)} step); the graph lives {p.place}"
+    if g.edge_features:
+        oc.notes.append(
+            f"{g.edge_features} edge feature(s) per edge: "
+            f"{format_bytes(g.edges * g.edge_features * g.element_bytes)} more features and "
+            "per-edge messages materialised in every layer (GINE/NNConv-style)"
+        )
