@@ -417,110 +417,137 @@ def plan_chip(
 # --------------------------------------------------------------------------- relief
 
 
-def _relief_options(
-    ctx: Context, oc: Outcome
-) -> list[tuple[str, str, str | None, str, Spec | Workload]]:
-    """(category, component, before, after, new spec or workload) for each single change."""
-    cat, job, user = ctx.catalog, ctx.job, ctx.user
-    chip = cat.chips[oc.spec.chip]
+Change = tuple[str, str, str | None, str, Spec | Workload]
+SHARD_BYTES = 256e6  # samples packed into shards of about 256 MB (WebDataset / TFRecord practice)
+
+
+def _relief_options(ctx: Context, oc: Outcome) -> list[Change]:
+    """(category, component, before, after, new spec or workload) for each single change the
+    user left open."""
+    return [
+        *_link_changes(ctx, oc),
+        *_storage_changes(ctx, oc),
+        *_chip_changes(ctx, oc),
+        *_count_changes(ctx, oc),
+        *_offload_changes(ctx, oc),
+        *_framework_changes(ctx, oc),
+        *_workload_changes(ctx, oc),
+    ]
+
+
+def _link_changes(ctx: Context, oc: Outcome) -> list[Change]:
     s = oc.spec
-    options: list[tuple[str, str, str | None, str, Spec | Workload]] = []
-    if s.scale_out:
-        options.extend(
-            ("network", "scale_out", s.scale_out, link, dataclasses.replace(s, scale_out=link))
-            for link in scale_out_options(cat, chip, None)
-            if link != s.scale_out
-        )
-    storage_matters = oc.breakdown.get("storage_s", 0.0) > 0.01 * (
-        oc.metrics.get("step_time_s") or 0.0
-    )
-    if user.storage is None and (storage_matters or user.optimize == "cost"):
-        stores = [
-            st
-            for st in storage_candidates(cat, chip, dataclasses.replace(s, storage=None))
-            if st.id != s.storage
-        ]
-        stores.sort(key=lambda st: (-(st.read_gb_s or st.read_max_gb_s or 0.0), st.id))
-        options.extend(
-            ("storage", "storage", s.storage, store.id, dataclasses.replace(s, storage=store.id))
-            for store in stores[:RELIEF_STORAGE]
-        )
-    if user.chip is None:
-        for other in cat.chips.values():
-            if other.id == chip.id or rules.chip_rejections(job, other):
-                continue
-            fws, _ = rules.frameworks_for(job, cat.frameworks, other)
-            if not fws:
-                continue
-            fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id
-            links = scale_out_options(cat, other, user.interconnect)
-            link = links[0] if links and s.count > other.scale_up_domain_size else None
-            spec = Spec(other.id, s.count, link, None, fw)
-            options.append(("chip", "chip", chip.id, other.id, spec))
-    if user.chips is None:
-        limit = user.max_chips or 16384
-        if s.count * 2 <= limit:
-            links = scale_out_options(cat, chip, user.interconnect)
-            link = s.scale_out or (
-                links[0] if links and s.count * 2 > chip.scale_up_domain_size else None
-            )
-            options.append(
-                (
-                    "count",
-                    "chips",
-                    str(s.count),
-                    str(s.count * 2),
-                    dataclasses.replace(s, count=s.count * 2, scale_out=link),
-                )
-            )
+    if not s.scale_out:
+        return []
+    links = scale_out_options(ctx.catalog, ctx.catalog.chips[s.chip], None)
+    return [("network", "scale_out", s.scale_out, link, dataclasses.replace(s, scale_out=link))
+            for link in links if link != s.scale_out]  # fmt: skip
+
+
+def _storage_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    s, user = oc.spec, ctx.user
+    matters = oc.breakdown.get("storage_s", 0.0) > 0.01 * (oc.metrics.get("step_time_s") or 0.0)
+    if user.storage is not None or not (matters or user.optimize == "cost"):
+        return []
+    chip = ctx.catalog.chips[s.chip]
+    stores = [st for st in storage_candidates(ctx.catalog, chip, dataclasses.replace(s, storage=None))
+              if st.id != s.storage]  # fmt: skip
+    stores.sort(key=lambda st: (-(st.read_gb_s or st.read_max_gb_s or 0.0), st.id))
+    return [("storage", "storage", s.storage, st.id, dataclasses.replace(s, storage=st.id))
+            for st in stores[:RELIEF_STORAGE]]  # fmt: skip
+
+
+def _chip_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    cat, job, user, s = ctx.catalog, ctx.job, ctx.user, oc.spec
+    if user.chip is not None:
+        return []
+    changes: list[Change] = []
+    for other in cat.chips.values():
+        if other.id == s.chip or rules.chip_rejections(job, other):
+            continue
+        fws, _ = rules.frameworks_for(job, cat.frameworks, other)
+        if not fws:
+            continue
+        fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id
+        links = scale_out_options(cat, other, user.interconnect)
+        link = links[0] if links and s.count > other.scale_up_domain_size else None
+        changes.append(("chip", "chip", s.chip, other.id, Spec(other.id, s.count, link, None, fw)))
+    return changes
+
+
+def _count_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    user, s = ctx.user, oc.spec
+    if user.chips is not None or s.count * 2 > (user.max_chips or 16384):
+        return []
+    chip = ctx.catalog.chips[s.chip]
+    links = scale_out_options(ctx.catalog, chip, user.interconnect)
+    link = s.scale_out or (links[0] if links and s.count * 2 > chip.scale_up_domain_size else None)
+    doubled = dataclasses.replace(s, count=s.count * 2, scale_out=link)
+    return [("count", "chips", str(s.count), str(s.count * 2), doubled)]
+
+
+def _offload_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    cat, s = ctx.catalog, oc.spec
     fabric = cat.interconnects.get(s.scale_out or "")
-    if fabric is not None and not fabric.rdma and not s.offload and chip.segment == "datacenter":
-        options.extend(
-            ("offload", "offload", None, dpu.id, dataclasses.replace(s, offload=dpu.id))
-            for dpu in cat.chips.values()
-            if dpu.type == "dpu" and dpu.status == "available"
-        )
-    if user.framework is None:
-        fws, _ = rules.frameworks_for(job, cat.frameworks, chip)
-        options.extend(
-            ("framework", "framework", s.framework, fw.id, dataclasses.replace(s, framework=fw.id))
-            for fw in fws
-            if fw.id != s.framework
-        )
-    w = job.workload
+    if fabric is None or fabric.rdma or s.offload or cat.chips[s.chip].segment != "datacenter":
+        return []
+    return [("offload", "offload", None, dpu.id, dataclasses.replace(s, offload=dpu.id))
+            for dpu in cat.chips.values() if dpu.type == "dpu" and dpu.status == "available"]  # fmt: skip
+
+
+def _framework_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    s = oc.spec
+    if ctx.user.framework is not None:
+        return []
+    fws, _ = rules.frameworks_for(ctx.job, ctx.catalog.frameworks, ctx.catalog.chips[s.chip])
+    return [("framework", "framework", s.framework, fw.id, dataclasses.replace(s, framework=fw.id))
+            for fw in fws if fw.id != s.framework]  # fmt: skip
+
+
+def _workload_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    """Precision, KV-cache precision, QLoRA and data format: the workload changes a user can
+    make without another stack."""
+    job, w = ctx.job, ctx.job.workload
+    chip = ctx.catalog.chips[oc.spec.chip]
+    changes: list[Change] = []
     if w.precision in ("bf16", "fp16") and chip.peak_tflops.fp8:
-        options.append(
+        changes.append(
             ("workload", "precision", w.precision, "fp8", dataclasses.replace(w, precision="fp8"))
         )
     if job.inference and w.precision in ("bf16", "fp16", "fp8"):
-        options.append(
-            (
-                "workload",
-                "precision",
-                w.precision,
-                "int4",
-                dataclasses.replace(w, precision="int4"),
-            )
+        changes.append(
+            ("workload", "precision", w.precision, "int4", dataclasses.replace(w, precision="int4"))
+        )
+    kv = oc.layout.get("kv_precision")
+    if kv in ("bf16", "fp16") and ctx.user.kv_precision is None:
+        changes.append(
+            ("workload", "kv_precision", kv, "fp8", dataclasses.replace(w, kv_precision="fp8"))
         )
     if job.task == "finetune" and job.method == "lora":
-        options.append(
-            (
-                "workload",
-                "finetune_method",
-                "lora",
-                "qlora",
-                dataclasses.replace(w, finetune_method="qlora"),
-            )
-        )
-    return options
+        changes.append(("workload", "finetune_method", "lora", "qlora",
+                        dataclasses.replace(w, finetune_method="qlora")))  # fmt: skip
+    packed = _packed_files(w)
+    if packed is not None and oc.kind == "storage":
+        changes.append(("workload", "files", f"{w.files:g}", f"{packed:g}",
+                        dataclasses.replace(w, files=packed)))  # fmt: skip
+    return changes
+
+
+def _packed_files(w: Workload) -> float | None:
+    """The file count with the dataset packed into shards of about SHARD_BYTES, where that is
+    fewer files than now (many small files stress metadata and request latency)."""
+    if not w.files or not w.dataset_size:
+        return None
+    shards = max(1.0, math.ceil(w.dataset_size / SHARD_BYTES))
+    return shards if shards < w.files / 10 else None
 
 
 PREFERRED = {
     "network": ("network", "offload", "count", "chip"),
-    "storage": ("storage",),
+    "storage": ("storage", "workload"),
     "compute": ("workload", "chip", "count"),
     "memory_bandwidth": ("chip", "workload", "count"),
-    "memory_capacity": ("chip", "count", "workload"),
+    "memory_capacity": ("workload", "count", "chip"),
     "power": ("chip", "workload"),
     "host": ("offload", "chip", "storage", "workload"),
 }

@@ -22,6 +22,9 @@ from infra_advisor.job import Job
 GB = 1e9
 DEFAULT_EXPERTS = 8  # Mixtral / GShard-style MoE when the expert count is not given
 TOP_K = 2  # experts per token assumed when not given (Mixtral, GShard top-2)
+# NF4 read + bf16 write per frozen parameter per pass (bitsandbytes Linear4bit dequantizes to
+# bnb_4bit_compute_dtype before the matmul; Dettmers et al. 2023 §3).
+QLORA_DEQUANT_BYTES = tf.QLORA_BYTES_PER_PARAM + 2.0
 
 
 @dataclass(frozen=True)
@@ -225,6 +228,12 @@ def step_parts(
     weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
     acts = activation_bytes(job, c)
     memory = (3 * weights * m + 2 * acts * m / max(min(c.pp, m), 1)) / mem_bytes_s
+    if job.method == "qlora":
+        # bitsandbytes dequantizes the NF4 weights to the compute dtype before every matmul: each
+        # pass over a micro-batch reads 0.5 B and writes 2 B per frozen parameter more.
+        passes = 3 if c.recompute else 2
+        frozen = (dense + experts / c.ep) / (c.tp * c.pp)
+        memory += frozen * QLORA_DEQUANT_BYTES * passes * m / mem_bytes_s
     bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * max(compute, memory)
     bw, lat, _ = links.tp
     n_ar = 6 if c.recompute else 4
