@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from infra_advisor import rules, scoring
@@ -25,11 +25,6 @@ from infra_advisor.evaluate import (
 )
 from infra_advisor.job import Job, build_job
 from infra_advisor.models import Chip, Framework, Interconnect
-from infra_advisor.plan.dense_outcome import evaluate_dense
-from infra_advisor.plan.embedding_outcome import evaluate_embedding
-from infra_advisor.plan.graph_outcome import evaluate_graph
-from infra_advisor.plan.serving_outcome import evaluate_serving
-from infra_advisor.plan.training_outcome import evaluate_training
 from infra_advisor.report import (
     Bottleneck,
     Breakdown,
@@ -137,21 +132,39 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
         and not spec.scale_out
     ):
         return oc.reject(f"{chip.name} has no scale-up link to join {spec.count} chips")
-    if job.workload.model_type == "transformer":
-        if job.inference:
-            evaluate_serving(job, cat, chip, fw, spec, oc)
-        else:
-            evaluate_training(job, cat, chip, fw, spec, oc)
-    elif job.workload.model_type == "gnn":
-        evaluate_graph(job, cat, chip, fw, spec, oc)
-    elif job.workload.model_type == "recsys":
-        evaluate_embedding(job, cat, chip, fw, spec, oc)
-    else:
-        evaluate_dense(job, cat, chip, fw, spec, oc)
+    family_evaluator(job)(job, cat, chip, fw, spec, oc)
     if oc.ok:
         for reason in rules.outcome_rejections(job, oc):
             oc.reject(reason)
     return oc
+
+
+Evaluator = Callable[[Job, Catalog, Chip, Framework, Spec, Outcome], Outcome]
+
+
+def family_evaluator(job: Job) -> Evaluator:
+    """The evaluator of the job's family, imported when first needed (a run answers one family,
+    so the others' modules stay out of its start-up)."""
+    model_type = job.workload.model_type
+    if model_type == "transformer" and job.inference:
+        from infra_advisor.plan.serving_outcome import evaluate_serving
+
+        return evaluate_serving
+    if model_type == "transformer":
+        from infra_advisor.plan.training_outcome import evaluate_training
+
+        return evaluate_training
+    if model_type == "gnn":
+        from infra_advisor.plan.graph_outcome import evaluate_graph
+
+        return evaluate_graph
+    if model_type == "recsys":
+        from infra_advisor.plan.embedding_outcome import evaluate_embedding
+
+        return evaluate_embedding
+    from infra_advisor.plan.dense_outcome import evaluate_dense
+
+    return evaluate_dense
 
 
 def needs_network(job: Job, chip: Chip | None = None) -> bool:
@@ -528,7 +541,7 @@ def _workload_changes(ctx: Context, oc: Outcome) -> list[Change]:
                         dataclasses.replace(w, finetune_method="qlora")))  # fmt: skip
     packed = _packed_files(w)
     if packed is not None and oc.kind == "storage":
-        changes.append(("workload", "files", f"{w.files:g}", f"{packed:g}",
+        changes.append(("workload", "files", f"{w.files:,.0f}", f"{packed:,.0f}",
                         dataclasses.replace(w, files=packed)))  # fmt: skip
     return changes
 

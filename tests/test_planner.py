@@ -221,3 +221,32 @@ def test_training_breakdown_sums_to_the_time_per_step(catalog: Catalog) -> None:
     steps = math.ceil(100e9 / (512 * 2048))
     assert bars - b.overlap_s == pytest.approx(top.metrics.time_s / steps, rel=1e-9)
     assert top.bottleneck.explanation.startswith(("forward and backward", "communication"))
+
+
+def _reproduce(catalog: Catalog, flags: dict, stack) -> None:  # type: ignore[no-untyped-def,type-arg]
+    """explain of the relief's stack, with the relief's workload change, reports its after."""
+    relief = stack.bottleneck.relief_detail
+    assert relief is not None and relief.stack is not None
+    changed = dict(flags)
+    if relief.component in ("precision", "kv_precision", "files", "finetune_method"):
+        changed[relief.component] = relief.after.replace(",", "")
+    after = explain_stack(build_workload(changed), catalog, relief.stack).stacks[0]
+    assert getattr(after.metrics, relief.metric) == pytest.approx(relief.after_value)
+
+
+def test_many_small_files_get_packed_into_shards(catalog: Catalog) -> None:
+    flags = dict(task="train", model_type="vision", params="25M", samples="1.28M",
+                 dataset_size="150GB", files="1.28M", chip="h100-sxm", chips=8, storage="gcs")  # fmt: skip
+    top = _top(recommend(build_workload(flags), catalog))
+    assert top.bottleneck.kind == "storage"
+    assert top.bottleneck.relief_detail.component == "files"
+    _reproduce(catalog, flags, top)
+
+
+def test_a_kv_bound_server_is_relieved_by_a_smaller_precision(catalog: Catalog) -> None:
+    flags = {**LLAMA70B, "precision": "bf16", "prompt_tokens": 2000, "output_tokens": 500,
+             "rate": 1e5, "chip": "h100-sxm", "chips": 4, "framework": "vllm"}  # fmt: skip
+    top = _top(recommend(build_workload(flags), catalog))
+    assert top.bottleneck.kind == "memory_capacity"
+    assert top.bottleneck.relief_detail.component in ("precision", "kv_precision")
+    _reproduce(catalog, flags, top)
