@@ -250,3 +250,19 @@ def test_a_kv_bound_server_is_relieved_by_a_smaller_precision(catalog: Catalog) 
     assert top.bottleneck.kind == "memory_capacity"
     assert top.bottleneck.relief_detail.component in ("precision", "kv_precision")
     _reproduce(catalog, flags, top)
+
+
+def test_training_search_tries_zero2_micro_batches_and_interleaving(catalog: Catalog) -> None:
+    w = build_workload(dict(params="70B", layers=80, hidden=8192, heads=64, kv_heads=8,
+                            tokens="1T", seq_len=4096, batch_size=1024))  # fmt: skip
+    job = build_job(w, catalog)
+    par = frozenset({"data", "tensor", "pipeline", "interleaved_pipeline", "zero"})
+    shapes = list(pt.candidates(job, 256, 8, par))
+    assert {c.micro_batch for c in shapes} >= {1, 2, 4}
+    assert 2 in {c.virtual for c in shapes if c.pp > 1}
+    light, heavy = pt.forms(shapes[-1], pt.zero_stages(par))
+    assert {c.zero for c in light} >= {0, 1, 2} and {c.zero for c in heavy} == {3}
+    # Interleaving only where the framework has it (Megatron-LM does, PyTorch's list does not).
+    plain = frozenset({"data", "tensor", "pipeline", "zero"})
+    assert {c.virtual for c in pt.candidates(job, 256, 8, plain)} == {1}
+    assert "interleaved_pipeline" in catalog.frameworks["megatron-lm"].parallelism
