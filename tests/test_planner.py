@@ -260,7 +260,7 @@ def test_training_search_tries_zero2_micro_batches_and_interleaving(catalog: Cat
     shapes = list(pt.candidates(job, 256, 8, par))
     assert {c.micro_batch for c in shapes} >= {1, 2, 4}
     assert 2 in {c.virtual for c in shapes if c.pp > 1}
-    light, heavy = pt.forms(shapes[-1], pt.zero_stages(par))
+    light, heavy = pt.forms(next(c for c in shapes if c.dp > 1), pt.zero_stages(par))
     assert {c.zero for c in light} >= {0, 1, 2} and {c.zero for c in heavy} == {3}
     # Interleaving only where the framework has it (Megatron-LM does, PyTorch's list does not).
     plain = frozenset({"data", "tensor", "pipeline", "zero"})
