@@ -801,6 +801,7 @@ def _ranges(ctx: Context, oc: Outcome) -> dict[str, Range]:
 
 
 def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool) -> Stack:
+    oc.finalise()
     relief = find_relief(ctx, oc)
     notes = list(dict.fromkeys([*oc.soft, *oc.notes]))
     return Stack(

@@ -56,6 +56,16 @@ class Outcome:
     explanation: str = ""
     objective_time_s: float = math.inf
     saturation_rps: float | None = None  # serving: requests/s at the largest batch, all replicas
+    # Working and prose that only a reported stack needs, written when it is reported.
+    deferred: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def finalise(self) -> Outcome:
+        """Write the deferred working (terms first) and the bottleneck's explanation."""
+        while self.deferred:
+            done = len(self.terms)
+            self.deferred.pop(0)()
+            self.terms[:] = self.terms[done:] + self.terms[:done]
+        return self
 
     def term(
         self, name: str, formula: str, value: float, unit: str, source: str = "", **inputs: Any

@@ -71,8 +71,25 @@ def _phase_factors(fw: Framework, chip: Chip) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(factors.items()))
 
 
+_MEMO: dict[tuple[int, int], tuple[Framework, Chip, Capabilities | None]] = {}
+MEMO_LIMIT = 20000
+
+
 def capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
-    """The framework on this chip, or None when it does not run there."""
+    """The framework on this chip, or None when it does not run there (memoised by identity:
+    catalog entries are frozen, and the memo holds them, so an identity is never reused)."""
+    key = (id(fw), id(chip))
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is fw and hit[1] is chip:
+        return hit[2]
+    caps = _capabilities(fw, chip)
+    if len(_MEMO) >= MEMO_LIMIT:
+        _MEMO.clear()  # a bound on memory for very large overlay catalogs
+    _MEMO[key] = (fw, chip, caps)
+    return caps
+
+
+def _capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
     row = family_row(fw, chip)
     if row is None or (chip.runs_frameworks and fw.id not in chip.runs_frameworks):
         return None

@@ -77,6 +77,15 @@ class ServingInputs:
 
 
 def model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
+    """The model's serving numbers at a KV precision (memoised per job)."""
+    key = ("served-model", inp.weight_bytes, kv_precision)
+    cached: ts.ServedModel | None = inp.job.cache.get(key)
+    if cached is None:
+        cached = inp.job.cache[key] = _model_for(inp, kv_precision)
+    return cached
+
+
+def _model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
     shape = inp.job.shape
     return ts.ServedModel(
         layers=shape.layers,
@@ -90,6 +99,22 @@ def model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
 
 
 def hardware_for(inp: ServingInputs) -> ts.ServingHardware:
+    """The chip as serving sees it (memoised per chip, framework and links)."""
+    key = (
+        "serving-hardware",
+        inp.chip.id,
+        inp.caps.id,
+        inp.flops,
+        inp.link_bytes_s,
+        inp.hop_bytes_s,
+    )
+    cached: ts.ServingHardware | None = inp.job.cache.get(key)
+    if cached is None:
+        cached = inp.job.cache[key] = _hardware_for(inp)
+    return cached
+
+
+def _hardware_for(inp: ServingInputs) -> ts.ServingHardware:
     eff = inp.job.eff
     return ts.ServingHardware(
         flops=inp.flops,

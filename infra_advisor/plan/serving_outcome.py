@@ -141,14 +141,19 @@ def _record(
         "idle_chips": spec.count - g.chips * g.replicas,
     }
     oc.saturation_rps = s.saturation_rps
-    _terms(inp, oc, s, peak)
-    request = request_cost(inp, s)
-    oc.breakdown = request.breakdown()
-    oc.breakdown["bubble_s"] = 0.0
     _storage_and_power(inp, cat, oc, s)
     _metrics(inp, oc, s)
-    _attribute(inp, oc, s, request)
     _targets(inp, oc, s)
+
+    # Most evaluations are sizing and relief candidates nobody reads: their breakdown, working
+    # and prose are written only when the stack is reported.
+    def explain() -> None:
+        request = request_cost(inp, s)
+        oc.breakdown = request.breakdown() | {"bubble_s": 0.0}
+        _terms(inp, oc, s, peak)
+        _attribute(inp, oc, s, request)
+
+    oc.deferred.append(explain)
 
 
 def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
