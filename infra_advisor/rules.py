@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from infra_advisor.evaluate import Outcome
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect
-from infra_advisor.plan.frameworks import capabilities, dominates, signature
+from infra_advisor.plan.frameworks import Capabilities, capabilities, dominates, signature
 from infra_advisor.units import format_duration, format_money
 from infra_advisor.workload import FIELDS
 
@@ -172,10 +172,13 @@ def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
         return f"{fw.name} does not do {job.task}"
     if job.workload.model_type not in fw.model_types:
         return f"{fw.name} does not handle {job.workload.model_type} models"
-    caps = capabilities(fw, chip)
-    if job.method in ("lora", "qlora") and caps is not None and job.method not in caps.peft:
-        have = ", ".join(sorted(caps.peft)) or "none"
-        return f"{fw.name} does not fine-tune with {job.method.upper()} (its PEFT methods: {have})"
+    if job.method in ("lora", "qlora"):
+        caps = capabilities(fw, chip)
+        if caps is not None and job.method not in caps.peft:
+            have = ", ".join(sorted(caps.peft)) or "none"
+            return (
+                f"{fw.name} does not fine-tune with {job.method.upper()} (its PEFT methods: {have})"
+            )
     if fw.status in ("legacy", "discontinued") and not job.workload.include_legacy:
         return f"{fw.name} is {fw.status}; pass --include-legacy"
     return None
@@ -209,39 +212,35 @@ def _frameworks_for(
             ok.append(fw)
         elif pinned:
             why.append(reason)
-    ok.sort(key=lambda f: framework_preference(job, f, chip))
-    return _distinct(job, ok, chip), why
+    caps = {fw.id: capabilities(fw, chip) for fw in ok}  # each pair worked out once here
+    ok.sort(key=lambda f: _preference(job, f, caps[f.id]))
+    return _undominated(job, _distinct(job, ok, caps), caps), why
 
 
-def _distinct(job: Job, frameworks: list[Framework], chip: Chip) -> list[Framework]:
+def _distinct(
+    job: Job, frameworks: list[Framework], caps: dict[str, Capabilities | None]
+) -> list[Framework]:
     """Drop frameworks that offer this job on this chip nothing a more mature one before them
     does not (plan.frameworks.signature): they would give the same estimate."""
+    w = job.workload
     seen: set[tuple[object, ...]] = set()
     kept = []
     for fw in frameworks:
-        caps = capabilities(fw, chip)
-        key = (
-            (fw.id,)
-            if caps is None
-            else signature(
-                caps,
-                job.task,
-                job.workload.model_type,
-                job.workload.precision,
-                job.workload.kv_precision,
-                job.workload.sparsity_pattern == "2:4",
-            )
-        )
+        mine = caps[fw.id]
+        key = (fw.id,) if mine is None else signature(
+            mine, job.task, w.model_type, w.precision, w.kv_precision, w.sparsity_pattern == "2:4"
+        )  # fmt: skip
         if key not in seen:
             seen.add(key)
             kept.append(fw)
-    return _undominated(job, kept, chip)
+    return kept
 
 
-def _undominated(job: Job, frameworks: list[Framework], chip: Chip) -> list[Framework]:
+def _undominated(
+    job: Job, frameworks: list[Framework], caps: dict[str, Capabilities | None]
+) -> list[Framework]:
     """Drop a framework that another, at least as mature on the chip, beats in every respect
     this job reads (plan.frameworks.dominates): it can never be the better stack."""
-    caps = {fw.id: capabilities(fw, chip) for fw in frameworks}
     w = job.workload
     kept = []
     for fw in frameworks:
@@ -258,15 +257,18 @@ def _undominated(job: Job, frameworks: list[Framework], chip: Chip) -> list[Fram
     return kept
 
 
+def _preference(job: Job, fw: Framework, caps: Capabilities | None) -> tuple[int, int, int, str]:
+    maturity, support = caps.preference() if caps is not None else (9, 9)
+    specialised = 0 if fw.model_types == [job.workload.model_type] else 1
+    return maturity, support, specialised, fw.id
+
+
 def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, int, str]:
     """Sort key: maturity on this chip and support (plan.frameworks), then libraries built for
     this model type (PyG/DGL for graphs, TorchRec for recommenders); the id only for a stable
     order among equals.  Which framework wins is decided by the estimates; this order only
     breaks their ties."""
-    caps = capabilities(fw, chip)
-    maturity, support = caps.preference() if caps is not None else (9, 9)
-    specialised = 0 if fw.model_types == [job.workload.model_type] else 1
-    return maturity, support, specialised, fw.id
+    return _preference(job, fw, capabilities(fw, chip))
 
 
 @rule(

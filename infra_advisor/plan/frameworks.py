@@ -71,21 +71,24 @@ def _phase_factors(fw: Framework, chip: Chip) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(factors.items()))
 
 
-_MEMO: dict[tuple[int, int], tuple[Framework, Chip, Capabilities | None]] = {}
-MEMO_LIMIT = 20000
+_MEMO: dict[tuple[int, str, str, bool], tuple[Framework, Capabilities | None]] = {}
+MEMO_LIMIT = 50000
 
 
 def capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
-    """The framework on this chip, or None when it does not run there (memoised by identity:
-    catalog entries are frozen, and the memo holds them, so an identity is never reused)."""
-    key = (id(fw), id(chip))
+    """The framework on this chip, or None when it does not run there.  What it runs depends on
+    the chip only through its family (type, vendor) and its framework allow-list, so it is
+    memoised per framework and family (by identity: catalog entries are frozen, and the memo
+    holds them, so an identity is never reused)."""
+    barred = bool(chip.runs_frameworks) and fw.id not in chip.runs_frameworks
+    key = (id(fw), chip.type, chip.vendor, barred)
     hit = _MEMO.get(key)
-    if hit is not None and hit[0] is fw and hit[1] is chip:
-        return hit[2]
-    caps = _capabilities(fw, chip)
+    if hit is not None and hit[0] is fw:
+        return hit[1]
+    caps = None if barred else _capabilities(fw, chip)
     if len(_MEMO) >= MEMO_LIMIT:
         _MEMO.clear()  # a bound on memory for very large overlay catalogs
-    _MEMO[key] = (fw, chip, caps)
+    _MEMO[key] = (fw, caps)
     return caps
 
 
