@@ -163,7 +163,7 @@ def fitting_forms(
     activations fit in ``free`` bytes, with its bytes (else None and the smallest need).  The
     same arithmetic as state_bytes + activation_bytes, worked out once per shape."""
     acts = {r: activation_bytes(job, _with(shape, 0, r)) for r in (False, True)}
-    states = {z: state_bytes(job, _with(shape, z, False), trainable) for z in zeros}
+    states = _states_by_zero(job, shape, zeros, trainable)
     out: list[tuple[Candidate | None, float]] = []
     for group in ([z for z in zeros if z < 3 and (z == 0 or shape.dp > 1)],
                   [z for z in zeros if z >= 3 and shape.dp > 1]):  # fmt: skip
@@ -179,6 +179,17 @@ def fitting_forms(
                 break
         out.append(best)
     return out
+
+
+def _states_by_zero(job: Job, c: Candidate, zeros: list[int], trainable: float) -> dict[int, float]:
+    """state_bytes for each ZeRO stage of one shape (the sharding worked out once)."""
+    if job.method in ("lora", "qlora"):
+        same = state_bytes(job, c, trainable)
+        return dict.fromkeys(zeros, same)
+    dense, experts, _ = moe_split(job)
+    shard = c.tp * c.pp
+    d, e, dp_e = dense / shard, experts / (shard * c.ep), max(1, c.dp // c.ep)
+    return {z: _zero_states(d, c.dp, z) + _zero_states(e, dp_e, z) for z in zeros}
 
 
 def _with(c: Candidate, zero: int, recompute: bool) -> Candidate:

@@ -175,13 +175,10 @@ def evaluate_training(
     if isinstance(layout, str):
         return oc.reject(layout)
     oc.layout = _layout_dict(job, layout, precision)
-    _layout_terms(job, spec, oc, layout, peak)
     timing = _storage_and_time(job, cat, chip, spec, oc, layout)
     if timing is None:
         return oc
     store, provisioned, step, total, ckpt_share, storage_s = timing
-    cost = step_cost(layout, storage_s, ckpt_share * step)
-    oc.breakdown = cost.breakdown() | {"bubble_s": layout.parts["bubble_s"]}
     util = min(1.0, layout.parts["compute_s"] / step) if step > 0 else 0.0
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step, util=util,
            memory=layout.memory, capacity=capacity)  # fmt: skip
@@ -196,7 +193,16 @@ def evaluate_training(
         tpot_s=None,
     )
     oc.objective_time_s = total
-    _attribute(job, chip, spec, oc, layout)
+
+    # Sizing and relief candidates are compared on their metrics: the breakdown, working and
+    # prose are written only for a stack that is reported.
+    def explain() -> None:
+        _layout_terms(job, spec, oc, layout, peak)
+        cost = step_cost(layout, storage_s, ckpt_share * step)
+        oc.breakdown = cost.breakdown() | {"bubble_s": layout.parts["bubble_s"]}
+        _attribute(job, chip, spec, oc, layout, peak)
+
+    oc.deferred.append(explain)
     return oc
 
 
@@ -299,7 +305,9 @@ def _storage_and_time(
     return store, provisioned, step, total, share, storage_s
 
 
-def _attribute(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: TrainingLayout) -> None:
+def _attribute(
+    job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: TrainingLayout, peak: float
+) -> None:
     """The bottleneck (F24): compute unless another resource costs half as much; memory
     capacity when fitting forced recomputation, pipelining or ZeRO-3 that costs a quarter."""
     b = oc.breakdown
@@ -318,7 +326,7 @@ def _attribute(job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: TrainingLa
         kind = "memory_capacity"
     oc.kind = kind
     share = terms.get(kind, overhead) / step if step else 0
-    oc.explanation = _explain(job, chip, spec, oc, layout, kind, share, overhead)
+    oc.explanation = _explain(job, chip, spec, oc, layout, kind, (share, overhead, peak))
 
 
 def _explain(
@@ -328,15 +336,16 @@ def _explain(
     oc: Outcome,
     layout: TrainingLayout,
     kind: BottleneckKind,
-    share: float,
-    overhead: float,
+    figures: tuple[float, float, float],
 ) -> str:
+    """The bottleneck in words; ``figures`` = (its share of the step, forced overhead, peak)."""
+    share, overhead, peak = figures
     b, step, d = oc.breakdown, oc.metrics["step_time_s"], layout.detail
     if kind == "compute":
         flops = d["flops_per_token"] * job.batch_size * job.seq_len
         return (
             f"forward and backward: each step does {flops:.3g} FLOPs over {spec.count} × "
-            f"{chip.name} at {oc.terms[3].inputs['peak_tflops']:g} TFLOPS × "
+            f"{chip.name} at {peak / 1e12:g} TFLOPS × "
             f"{job.eff['compute-training']:.2f} → {format_duration(b['compute_s'])} of compute in "
             f"a {format_duration(step)} step ({share:.0%})"
         )
