@@ -72,6 +72,24 @@ def _hops(m: ServedModel, hw: ServingHardware, tp: int, pp: int, tokens: float) 
     return (pp - 1) * net.point_to_point_time(size, hw.hop_bytes_s, hw.hop_latency_s)
 
 
+def _decode_parts(
+    m: ServedModel, hw: ServingHardware, tp: int, pp: int, batch: int, context: float
+) -> tuple[float, float, float, float, float, float]:
+    """Seconds of one stage step: GEMM compute and memory, attention compute and memory, the
+    tensor-parallel all-reduces; and the pipeline hops of the whole step."""
+    group = tp * pp
+    micro = max(1.0, batch / pp)
+    touched = touched_weight_fraction(m.active_params, m.params, micro)
+    return (
+        2 * m.active_params * micro / group / hw.flops,
+        m.weight_bytes * touched / group / hw.memory_bytes_s,
+        4 * m.layers * context * m.attention_width * micro / group / hw.flops,
+        m.kv_bytes_per_token * context * micro / group / hw.memory_bytes_s,
+        _all_reduces(m, hw, tp, pp, micro),
+        _hops(m, hw, tp, pp, micro),
+    )
+
+
 def decode_step(
     m: ServedModel, hw: ServingHardware, tp: int, pp: int, batch: int, context: float
 ) -> StepCost:
@@ -80,33 +98,25 @@ def decode_step(
     With ``pp`` stages the batch runs as ``pp`` micro-batches that keep every stage busy: a step
     is ``pp`` stage steps, each over 1/pp of the layers (Narayanan et al. 2021, §2.2).
     """
-    group = tp * pp
-    micro = max(1.0, batch / pp)
-    touched = touched_weight_fraction(m.active_params, m.params, micro)
-    gemm = PhaseCost(
-        "decode GEMMs",
-        compute_s=2 * m.active_params * micro / group / hw.flops,
-        memory_s=m.weight_bytes * touched / group / hw.memory_bytes_s,
-        repeat=pp,
-    )
-    attention = PhaseCost(
-        "decode attention",
-        compute_s=4 * m.layers * context * m.attention_width * micro / group / hw.flops,
-        memory_s=m.kv_bytes_per_token * context * micro / group / hw.memory_bytes_s,
-        repeat=pp,
-    )
-    phases = [gemm, attention]
+    gemm_c, gemm_m, attn_c, attn_m, reduce_s, hops_s = _decode_parts(m, hw, tp, pp, batch, context)
+    phases = [
+        PhaseCost("decode GEMMs", compute_s=gemm_c, memory_s=gemm_m, repeat=pp),
+        PhaseCost("decode attention", compute_s=attn_c, memory_s=attn_m, repeat=pp),
+    ]
     if tp > 1:
-        phases.append(
-            PhaseCost(
-                "tensor-parallel all-reduce",
-                network_s=_all_reduces(m, hw, tp, pp, micro),
-                repeat=pp,
-            )
-        )
+        phases.append(PhaseCost("tensor-parallel all-reduce", network_s=reduce_s, repeat=pp))
     if pp > 1:
-        phases.append(PhaseCost("pipeline hops", network_s=_hops(m, hw, tp, pp, micro)))
+        phases.append(PhaseCost("pipeline hops", network_s=hops_s))
     return StepCost(tuple(phases))
+
+
+def decode_seconds(
+    m: ServedModel, hw: ServingHardware, tp: int, pp: int, batch: int, context: float
+) -> float:
+    """decode_step(...).total_s without building its phases (the batch search asks often):
+    the same parts, each GEMM and attention phase a roofline, the collectives added."""
+    gemm_c, gemm_m, attn_c, attn_m, reduce_s, hops_s = _decode_parts(m, hw, tp, pp, batch, context)
+    return pp * (max(gemm_c, gemm_m) + max(attn_c, attn_m) + reduce_s) + hops_s
 
 
 def prefill(

@@ -215,26 +215,34 @@ def prefill_busy_s(inp: ServingInputs, g: Group, kv_precision: str) -> float:
     return cached
 
 
-def capacity(inp: ServingInputs, g: Group, kv_precision: str, batch: int) -> tuple[float, StepCost]:
-    """Requests/s all replicas sustain at a batch, and the decode step at that batch.
+def capacity(inp: ServingInputs, g: Group, kv_precision: str, batch: int) -> tuple[float, float]:
+    """Requests/s all replicas sustain at a batch, and the decode step's seconds at that batch.
 
     A replica spends prefill(prompt) + output_tokens × step(batch) / batch of busy time on each
     request; static batching leaves a share of the slots idle (static-batch-occupancy).  One
     replica's figures are memoised per layout: every count of a chip asks for the same ones."""
     key = ("replica-capacity", inp.chip.id, inp.caps.id, inp.flops, inp.hop_bytes_s, g.tp, g.pp,
            kv_precision, batch)  # fmt: skip
-    cached: tuple[float, StepCost] | None = inp.job.cache.get(key)
+    cached: tuple[float, float] | None = inp.job.cache.get(key)
     if cached is None:
+        step = ts.decode_seconds(*_decode_args(inp, g, kv_precision, batch))
+        busy = prefill_busy_s(inp, g, kv_precision) + inp.job.output_tokens * step / batch
         job = inp.job
-        m, hw = model_for(inp, kv_precision), hardware_for(inp)
-        context = job.prompt_tokens + job.output_tokens / 2
-        step = ts.decode_step(m, hw, g.tp, g.pp, batch, context)
-        per_request = (
-            prefill_busy_s(inp, g, kv_precision) + job.output_tokens * step.total_s / batch
-        )
         occupancy = 1.0 if inp.caps.batching == "continuous" else job.eff["static-batch-occupancy"]
-        cached = inp.job.cache[key] = (occupancy / per_request, step)
+        cached = inp.job.cache[key] = (occupancy / busy, step)
     return g.replicas * cached[0], cached[1]
+
+
+def _decode_args(
+    inp: ServingInputs, g: Group, kv_precision: str, batch: int
+) -> tuple[ts.ServedModel, ts.ServingHardware, int, int, int, float]:
+    context = inp.job.prompt_tokens + inp.job.output_tokens / 2
+    return model_for(inp, kv_precision), hardware_for(inp), g.tp, g.pp, batch, context
+
+
+def decode_cost(inp: ServingInputs, g: Group, kv_precision: str, batch: int) -> StepCost:
+    """The decode step at a batch, as phases."""
+    return ts.decode_step(*_decode_args(inp, g, kv_precision, batch))
 
 
 def batch_ladder(limit: int) -> list[int]:
@@ -270,9 +278,11 @@ def serve(inp: ServingInputs, g: Group, kv: str) -> Served | None:
     saturation, _ = capacity(inp, g, kv, limit)
     rate = job.workload.rate
     batch = 1 if rate is None else batch_for_rate(inp, g, kv, limit, rate)
-    cap, step = capacity(inp, g, kv, batch)
+    cap, _ = capacity(inp, g, kv, batch)
     served = cap if rate is None else min(rate, cap)
-    return _with_latency(inp, g, kv, batch, limit, cap, saturation, served, step)
+    return _with_latency(
+        inp, g, kv, batch, limit, cap, saturation, served, decode_cost(inp, g, kv, batch)
+    )
 
 
 def first_prefill(inp: ServingInputs, g: Group, kv: str) -> StepCost:
