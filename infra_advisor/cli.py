@@ -25,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 catalog_app = typer.Typer(
-    help="List, show and validate the hardware catalog.", no_args_is_help=True
+    help="List, show and validate the catalog (hardware and named models).", no_args_is_help=True
 )
 app.add_typer(catalog_app, name="catalog")
 
@@ -97,10 +97,12 @@ def _load_catalog(dirs: list[str] | None) -> Any:
     return load_catalog(dirs or [])
 
 
-def _build_workload(preset: str | None, workload_file: str | None, flags: dict[str, Any]) -> Any:
+def _build_workload(
+    preset: str | None, workload_file: str | None, flags: dict[str, Any], catalog: Any = None
+) -> Any:
     from infra_advisor.commands import build_workload_from
 
-    return build_workload_from(preset, workload_file, flags)
+    return build_workload_from(preset, workload_file, flags, catalog)
 
 
 def _resolve_format(fmt: str | None, as_json: bool) -> str:
@@ -186,12 +188,14 @@ Commands:
   explain    the full working for one stack id
   compare    stack ids side by side
   presets    the shipped workloads
+  models     the named models `--model NAME` takes
   schema     JSON Schema of the report or a workload file
   catalog    list, show and validate the catalog
   ask        the guided questions (needs a terminal)
 
 No terminal, so no questions: pass a command, e.g.
   infra-advisor recommend --preset llama-8b-chat --format json
+  infra-advisor recommend --model llama-3.1-70b --task inference --rate 5 --json
 Run `infra-advisor COMMAND --help` for its options.
 """
 
@@ -257,7 +261,7 @@ def recommend(
 
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
-        wl = _build_workload(preset, workload_file, workload)
+        wl = _build_workload(preset, workload_file, workload, catalog)
         _check_exports(export_svg, export_html, force)
         report = run(wl, catalog, top=top, require_fit=require_fit)
         _emit(report, fmt_name)
@@ -291,7 +295,7 @@ def explain(
 
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
-        wl = _build_workload(preset, workload_file, workload)
+        wl = _build_workload(preset, workload_file, workload, catalog)
         _check_exports(export_svg, export_html, force)
         report = explain_stack(wl, catalog, stack_id)
         _emit(report, fmt_name, "explain")
@@ -327,7 +331,7 @@ def compare(
             fail("compare needs at least two stack ids")
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
-        wl = _build_workload(preset, workload_file, workload)
+        wl = _build_workload(preset, workload_file, workload, catalog)
         _check_exports(export_svg, export_html, force)
         report = compare_stacks(wl, catalog, stack_ids)
         _emit(report, fmt_name, "compare")
@@ -395,6 +399,29 @@ def presets(
 
 
 @app.command()
+def models(
+    as_json: JsonFlag = False,
+    catalog_dirs: CatalogDirs = None,
+    debug: Debug = False,
+) -> None:
+    """List the named models of the catalog (`--model NAME` takes any id or alias)."""
+
+    def body() -> int:
+        from infra_advisor.commands import model_rows
+
+        rows = model_rows(_load_catalog(catalog_dirs))
+        if as_json:
+            sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True) + "\n")
+        else:
+            from infra_advisor.render.table import make_console, render_models
+
+            render_models(rows, make_console())
+        return 0
+
+    _guard(debug, body)
+
+
+@app.command()
 def schema(
     which: Annotated[
         str, typer.Argument(help="report or workload", metavar="[report|workload]")
@@ -429,7 +456,9 @@ def schema(
 def catalog_list(
     kind: Annotated[
         str | None,
-        typer.Argument(help="chips, interconnects, storage or frameworks", metavar="[KIND]"),
+        typer.Argument(
+            help="chips, interconnects, storage, frameworks or models", metavar="[KIND]"
+        ),
     ] = None,
     as_json: JsonFlag = False,
     catalog_dirs: CatalogDirs = None,
@@ -443,7 +472,12 @@ def catalog_list(
         kinds = list(LIST_KINDS)
         if kind is not None:
             wanted = kind.lower()
-            aliases = {"chip": "chips", "interconnect": "interconnects", "framework": "frameworks"}
+            aliases = {
+                "chip": "chips",
+                "interconnect": "interconnects",
+                "framework": "frameworks",
+                "model": "models",
+            }
             wanted = aliases.get(wanted, wanted)
             if wanted not in LIST_KINDS:
                 fail(f"catalog list: unknown kind {kind!r}; use one of {', '.join(LIST_KINDS)}")
@@ -476,7 +510,7 @@ def catalog_show(
         import difflib
 
         catalog = _load_catalog(catalog_dirs)
-        entry = catalog.get(entry_id)
+        entry = catalog.get(entry_id) or catalog.find_model(entry_id)  # a model by any alias
         if entry is None:
             close = difflib.get_close_matches(entry_id, catalog.all_ids(), n=3)
             fail(
@@ -489,12 +523,12 @@ def catalog_show(
             from infra_advisor.checks import to_data
 
             data = to_data(entry)
-            data["kind"] = catalog.kind_of(entry_id)
+            data["kind"] = catalog.kind_of(entry.id)
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         else:
             from infra_advisor.render.table import make_console, render_entry
 
-            render_entry(entry, catalog.kind_of(entry_id) or "", make_console())
+            render_entry(entry, catalog.kind_of(entry.id) or "", make_console())
         return 0
 
     _guard(debug, body)
@@ -515,7 +549,7 @@ def catalog_validate(
         catalog = load_catalog(dirs or [], fresh=True)  # validate every file, keep nothing
         counts = ", ".join(
             f"{len(getattr(catalog, k))} {k}"
-            for k in ("chips", "interconnects", "storage", "frameworks", "efficiency")
+            for k in ("chips", "interconnects", "storage", "frameworks", "models", "efficiency")
         )
         sys.stdout.write(f"catalog valid: {counts} ({len(catalog.files)} files)\n")
         return 0
@@ -526,7 +560,7 @@ def catalog_validate(
 def _usage_message(exc: Exception, argv: list[str]) -> str:
     """A click usage error as one line in the house format, with where to read the options."""
     command = next((a for a in argv if not a.startswith("-")), "")
-    known = {"recommend", "explain", "compare", "ask", "presets", "schema", "catalog"}
+    known = {"recommend", "explain", "compare", "ask", "presets", "models", "schema", "catalog"}
     where = f"infra-advisor {command} --help" if command in known else "infra-advisor --help"
     return format_error(exc.format_message(), f"see `{where}`")  # type: ignore[attr-defined]  # click's UsageError
 

@@ -11,9 +11,12 @@ from typing import Any
 
 
 def build_workload_from(
-    preset: str | None, workload_file: str | None, flags: dict[str, Any]
+    preset: str | None, workload_file: str | None, flags: dict[str, Any], catalog: Any = None
 ) -> Any:
-    """Preset, then workload file, then flags: later sources override earlier ones."""
+    """Preset, then workload file, then flags: later sources override earlier ones.
+
+    A ``model`` named in any of them (the last one wins) fills the fields none of them gives.
+    """
     from infra_advisor.presets import load_preset
     from infra_advisor.workload import build_workload, load_workload_file
 
@@ -27,7 +30,7 @@ def build_workload_from(
         where = ""
     given = {k: v for k, v in flags.items() if v is not None}
     values.update(given)
-    return build_workload(values, where if not given else "")
+    return build_workload(values, where if not given else "", catalog)
 
 
 def emit_text(report: Any, fmt: str, view: str = "ranking") -> None:
@@ -59,7 +62,24 @@ def recommend_text(
     from infra_advisor.errors import ExitCode
 
     catalog = load_catalog(catalog_dirs)
-    workload = build_workload_from(preset, workload_file, flags)
+    workload = build_workload_from(preset, workload_file, flags, catalog)
     report = recommend(workload, catalog, top=top, require_fit=require_fit)
     emit_text(report, fmt)
     return ExitCode.OK if report.stacks else ExitCode.NO_FIT
+
+
+def model_rows(catalog: Any) -> list[dict[str, Any]]:
+    """Every model of the catalog as JSON-ready data, with the counts its architecture implies."""
+    from infra_advisor.checks import to_data
+    from infra_advisor.model_params import count_params
+
+    rows = []
+    for model in catalog.models.values():
+        row: dict[str, Any] = to_data(model)
+        computed: dict[str, float] = {}
+        if model.kind == "transformer":
+            counted = count_params(model)
+            computed = {"params": counted.total, "active_params": counted.active}
+        row["computed"] = computed
+        rows.append(row)
+    return rows

@@ -2,6 +2,7 @@
 
 # Workload flags: name -> help.  Every one is also a workload-file key and a Q&A question.
 WORKLOAD_HELP: dict[str, str] = {
+    "model": "a catalog model by id or alias (llama-3.1-70b, meta-llama/Llama-3.1-70B-Instruct); fills its architecture, other flags override (see `models`)",
     "task": "train (from scratch), finetune or inference",
     "finetune_method": "full, lora or qlora",
     "model_type": "transformer, gnn, recsys, vision or generic",

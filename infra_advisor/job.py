@@ -12,7 +12,7 @@ from typing import Any
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.estimators import transformer as tf
-from infra_advisor.workload import Workload
+from infra_advisor.workload import Workload, model_values
 
 SCENARIOS = ("central", "optimistic", "pessimistic")
 
@@ -49,6 +49,9 @@ class Job:
     eff: dict[str, float]
     scenario: str = "central"
     assumptions: tuple[str, ...] = field(default_factory=tuple)
+    # The catalog model whose architecture the job uses unchanged (None when there is none, or
+    # when a flag overrides its shape): the serving physics reads its KV cache and head width.
+    model: Any = None
     # Memoised sub-results shared by every evaluation of this job (storage choices).
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -75,6 +78,47 @@ def efficiency_for(catalog: Catalog, scenario: str) -> dict[str, float]:
         else:
             values[key] = entry.low if key in _HIGHER_IS_FASTER else entry.high
     return values
+
+
+def _shown(key: str, value: Any) -> str:
+    """A workload value as its flag would take it: 70.6B, 150.5KB, 8192, 15,10,5."""
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    units = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3))
+    if key == "bytes_per_sample":
+        return next((f"{value / s:.4g}{u}B" for u, s in units if value >= s), f"{value:g}B")
+    if key in ("params", "active_params", "flops_per_sample", "embedding_rows"):
+        counts = (("T", 1e12), ("B", 1e9), ("M", 1e6)) if "params" in key else units[:3]
+        return next((f"{value / s:.3g}{u}" for u, s in counts if value >= s), f"{value:g}")
+    return f"{value:g}"
+
+
+def _model_notes(w: Workload, catalog: Catalog, context: int) -> list[str]:
+    """What a named model filled in, each explicit value that overrides it, and its KV cache."""
+    model = catalog.find_model(w.model) if w.model else None
+    if model is None:
+        return []
+    implied = model_values(model)
+    filled = ", ".join(f"{k.replace('_', ' ')} {_shown(k, v)}" for k, v in implied.items())
+    named = f" is {model.name}" if model.name.lower() != model.id else ""
+    notes = [f"--model {model.id}{named} (catalog models.toml); it fills {filled}"]
+    overridden = [key for key, value in implied.items() if getattr(w, key) != value]
+    notes.extend(
+        f"--{key.replace('_', '-')} {_shown(key, getattr(w, key))} overrides {model.id}'s "
+        f"{_shown(key, implied[key])}"
+        for key in overridden
+    )
+    if model.kind == "transformer" and not overridden and model.heads:
+        from infra_advisor.model_params import kv_bytes_per_token
+
+        kv = kv_bytes_per_token(model, 2, context)
+        notes.append(
+            f"{model.id}'s KV cache from its architecture: {kv:,.0f} bytes per token in bf16 "
+            f"over {context:,} tokens (GQA, latent-KV and sliding-window layers counted)"
+        )
+    return notes
 
 
 def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -> Job:
@@ -135,6 +179,7 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
         and (w.prompt_tokens is None or w.output_tokens is None)
     ):
         notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
+    notes[:0] = _model_notes(w, catalog, prompt + output if task == "inference" else seq_len)
     eff = efficiency_for(catalog, scenario)
     return Job(
         workload=w,
@@ -151,4 +196,15 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
         eff=eff,
         scenario=scenario,
         assumptions=tuple(notes),
+        model=_unchanged_model(w, catalog),
     )
+
+
+def _unchanged_model(w: Workload, catalog: Catalog) -> Any:
+    """The named transformer when no flag overrides what it fills (else its numbers are not
+    the job's)."""
+    model = catalog.find_model(w.model) if w.model else None
+    if model is None or model.kind != "transformer" or not model.heads:
+        return None
+    implied = model_values(model)
+    return model if all(getattr(w, key) == value for key, value in implied.items()) else None

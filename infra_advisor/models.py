@@ -249,3 +249,104 @@ class Efficiency(Entry):
             raise ValueError(
                 f"value: {self.value} must lie within low {self.low} and high {self.high}"
             )
+
+
+# --------------------------------------------------------------------------- models
+
+ModelKind = Literal["transformer", "gnn", "recsys", "vision", "diffusion", "generic"]
+NormKind = Literal["rms", "layer"]
+Count = Annotated[float, Check(strict=True, gt=0, allow_inf_nan=False)]  # a large count (params)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class MoeArchitecture(Record):
+    """Mixture of experts: routed experts per MoE layer, how many a token uses, shared experts."""
+
+    __pydantic_config__ = _FORBID
+
+    experts: PositiveInt
+    experts_per_token: PositiveInt
+    expert_ffn_hidden: PositiveInt  # the intermediate width of one routed expert
+    shared_experts: Annotated[int, Check(strict=True, ge=0)] = 0
+    shared_expert_ffn_hidden: PositiveInt | None = None  # absent: expert_ffn_hidden
+    # Layers whose FFN is dense (ffn_hidden wide) rather than MoE: DeepSeek-V3's first three,
+    # Llama 4 Maverick's every other layer.
+    dense_layers: Annotated[int, Check(strict=True, ge=0)] = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class LatentAttention(Record):
+    """Multi-head latent attention (DeepSeek-V2/V3): queries and keys/values through low-rank
+    projections; the KV cache holds the compressed latent plus the decoupled RoPE key."""
+
+    __pydantic_config__ = _FORBID
+
+    kv_lora_rank: PositiveInt
+    qk_rope_head_dim: PositiveInt
+    qk_nope_head_dim: PositiveInt
+    v_head_dim: PositiveInt
+    q_lora_rank: PositiveInt | None = None  # absent: queries are projected at full rank
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Model(Entry):
+    """A named model: its architecture from the published config, and its published sizes.
+
+    Transformers carry the shape the parameter count is computed from (``model_params``;
+    ``catalog validate`` rejects a count more than 2% from the published one).  Other kinds carry
+    what their cost models take: FLOPs and bytes per sample (vision), per denoising step and the
+    steps a run uses (diffusion), embedding tables (recommenders), layers and hidden width (GNN
+    templates, whose graph the graph flags describe).
+    """
+
+    family: Slug
+    kind: ModelKind
+    aliases: list[Name] = field(default_factory=list)
+    # Published sizes (counts).  active_params: per token, mixture of experts only.
+    params: Count | None = None
+    active_params: Count | None = None
+    # Whether the published active count includes the input embedding table (most vendors count
+    # it; OpenAI's gpt-oss card counts the unembedding only).
+    active_params_count_embedding: Flag = True
+    # Transformer architecture (Hugging Face config names in the comments).
+    layers: PositiveInt | None = None  # num_hidden_layers (encoder layers for encoder-decoders)
+    decoder_layers: PositiveInt | None = None  # encoder-decoder: decoder layers (cross-attention)
+    hidden: PositiveInt | None = None  # hidden_size
+    ffn_hidden: PositiveInt | None = None  # intermediate_size (dense FFN width)
+    gated_ffn: Flag = True  # SwiGLU/GeGLU: 3 matrices; plain (GELU/ReLU) FFN: 2
+    heads: PositiveInt | None = None  # num_attention_heads
+    kv_heads: PositiveInt | None = None  # num_key_value_heads (absent: = heads)
+    head_dim: PositiveInt | None = None  # absent: hidden / heads
+    vocab: PositiveInt | None = None  # vocab_size
+    max_context: PositiveInt | None = None  # tokens (max_position_embeddings or the model card)
+    tied_embeddings: Flag = False  # tie_word_embeddings: the LM head reuses the embedding
+    learned_positions: Flag = False  # absolute position table of max_context rows (BERT)
+    attention_bias: Flag = False  # biases on the q, k, v and output projections
+    mlp_bias: Flag = False
+    norm: NormKind = "rms"
+    moe: MoeArchitecture | None = None
+    mla: LatentAttention | None = None
+    # Sliding-window (local) attention: how many layers attend only to the last window tokens.
+    sliding_window: PositiveInt | None = None  # tokens
+    sliding_layers: Annotated[int, Check(strict=True, ge=0)] | None = None
+    # Precisions: what the published weights are in, and the quantised forms published with them.
+    native_precision: Precision | None = None
+    quantizations: list[Precision] = field(default_factory=list)
+    licence: Text = ""
+    # Vision, diffusion and dense models: forward FLOPs per sample (per denoising step for
+    # diffusion), the input bytes per sample, the resolution they are quoted at.
+    flops_per_sample: Count | None = None
+    flops_per_step: Count | None = None
+    steps: PositiveInt | None = None  # denoising steps a run uses (the pipeline default)
+    bytes_per_sample: Count | None = None
+    resolution_px: PositiveInt | None = None
+    # Recommenders (DLRM): sparse features (tables), rows in all, embedding width, lookups.
+    embedding_tables: PositiveInt | None = None
+    embedding_rows: Count | None = None
+    embedding_dim: PositiveInt | None = None
+    lookups_per_sample: Count | None = None
+    # Graph neural network templates (layers, hidden and heads above; the graph comes from the
+    # graph flags): whether message passing takes edge features, the sampling and its fanouts.
+    uses_edge_features: Flag | None = None
+    sampling: Literal["full", "neighbor"] | None = None
+    fanout: list[PositiveInt] = field(default_factory=list)

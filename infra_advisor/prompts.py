@@ -290,6 +290,30 @@ QUESTIONS: tuple[Question, ...] = (
 )
 
 
+DESCRIBE_MODEL = "another model — describe it"
+MODEL_HINT = "type to search ids and Hugging Face names; blank or the last entry to describe it"
+
+
+def _ask_model(catalog: Any) -> Any:
+    """The first question: a catalog model (with completion), or None to describe another one."""
+    import questionary
+
+    names = [DESCRIBE_MODEL, *catalog.model_names()]
+    meta = {m.id: f"{m.name} ({m.kind})" for m in catalog.models.values()}
+
+    def validate(text: str) -> bool | str:
+        text = text.strip()
+        if not text or text == DESCRIBE_MODEL or catalog.find_model(text) is not None:
+            return True
+        return f"not a model of the catalog; pick one or '{DESCRIBE_MODEL}'"
+
+    text = questionary.autocomplete(
+        f"Which model? ({MODEL_HINT})", choices=names, meta_information=meta, validate=validate
+    ).unsafe_ask()
+    text = text.strip()
+    return None if not text or text == DESCRIBE_MODEL else catalog.find_model(text)
+
+
 def check_answer(key: str, text: str) -> str | None:
     """None when ``text`` is a valid answer for ``key``; otherwise the reason, for the prompt to show."""
     from infra_advisor.workload import build_workload
@@ -301,14 +325,34 @@ def check_answer(key: str, text: str) -> str | None:
     return None
 
 
-def ask_workload(prefilled: dict[str, Any]) -> dict[str, Any]:
-    """Ask every question the flags have not answered; return the answers (flag names, text values)."""
+def ask_workload(prefilled: dict[str, Any], catalog: Any = None) -> dict[str, Any]:
+    """Ask every question the flags have not answered; return the answers (flag names, text values).
+
+    The first question is which model: a model of the catalog answers every question its
+    architecture does (a flag still overrides it); "another model" asks them.
+    """
     import questionary
 
+    from infra_advisor.workload import model_values, resolve_model
+
+    if catalog is None:
+        from infra_advisor.catalog import load_catalog
+
+        catalog = load_catalog()
     answers: dict[str, Any] = dict(prefilled)
+    model = resolve_model(answers["model"], catalog) if answers.get("model") else None
+    described = {"params", "active_params", "layers", "hidden", "model_type"} & set(prefilled)
+    if "model" not in prefilled and not described:  # flags that describe a model answer it
+        model = _ask_model(catalog)
+    filled: set[str] = set()
+    if model is not None:
+        implied = model_values(model)
+        answers["model"] = model.id
+        answers.setdefault("model_type", implied["model_type"])
+        filled = set(implied)
     asked: set[str] = set()
     for q in QUESTIONS:
-        if q.key in prefilled or q.key in asked or not q.when(answers):
+        if q.key in prefilled or q.key in filled or q.key in asked or not q.when(answers):
             continue
         asked.add(q.key)
         if q.choices:
@@ -350,8 +394,8 @@ def run_guided(
 
     console = make_console()
     catalog = load_catalog(catalog_dirs or [])
-    answers = ask_workload(prefilled or {})
-    workload = build_workload(answers)
+    answers = ask_workload(prefilled or {}, catalog)
+    workload = build_workload(answers, catalog=catalog)
     if save:
         _save(workload, save, force)
     while True:
@@ -414,8 +458,10 @@ def run_guided(
                     validate=lambda text, k=key: check_answer(k, text.strip()) or True,
                 ).unsafe_ask()
                 answers[key] = new.strip()
+                if key == "model":  # the new model brings its own type and architecture
+                    answers.pop("model_type", None)
                 try:
-                    workload = build_workload(answers)
+                    workload = build_workload(answers, catalog=catalog)
                 except WorkloadError as exc:
                     console.print(f"[red]{exc.message}[/red]")
                     continue

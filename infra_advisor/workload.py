@@ -14,11 +14,15 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
 from infra_advisor.checks import Check, Record, doc
 from infra_advisor.errors import UnitError, WorkloadError
 from infra_advisor.units import PARSERS
+
+if TYPE_CHECKING:
+    from infra_advisor.catalog import Catalog
+    from infra_advisor.models import Model
 
 Task = Literal["train", "finetune", "inference"]
 FinetuneMethod = Literal["full", "lora", "qlora"]
@@ -95,6 +99,9 @@ class Workload(Record):
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "title": "Workload"}
 
     description: str = ""
+    model: str | None = doc(
+        "a model of the catalog (id); its architecture fills the fields not given", default=None
+    )
     task: Task = "train"
     finetune_method: FinetuneMethod | None = None
     model_type: ModelType = "transformer"
@@ -185,7 +192,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "deploy": get_args(Deploy),
     "optimize": get_args(Optimize),
 }
-TEXT = ("description", "vendor", "cloud", "framework", "chip", "interconnect", "storage")
+TEXT = ("description", "model", "vendor", "cloud", "framework", "chip", "interconnect", "storage")
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 # Quantities that may not be zero: the model or the job would be empty.
@@ -313,13 +320,80 @@ def _check_consistency(w: Workload) -> None:
         raise WorkloadError(f"--hidden {w.hidden} must be a multiple of --heads {w.heads}")
 
 
-def build_workload(values: Mapping[str, Any], where: str = "") -> Workload:
+def resolve_model(name: Any, catalog: Catalog | None = None, where: str = "") -> Model:
+    """The catalog model named by id or alias (any case), or a WorkloadError with a suggestion."""
+    if catalog is None:
+        from infra_advisor.catalog import load_catalog
+
+        catalog = load_catalog()
+    if not isinstance(name, str):
+        raise WorkloadError(f"{where}--model: must be text (a model id or alias)")
+    model = catalog.find_model(name)
+    if model is not None:
+        return model
+    names = catalog.model_names()
+    lowered = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.strip().lower(), list(lowered), n=1, cutoff=0.5)
+    hint = f" (did you mean {lowered[close[0]]!r}?)" if close else ""
+    raise WorkloadError(
+        f"{where}--model: unknown model {name!r}{hint}",
+        hint="`infra-advisor models` lists them; describe another model with --params, --layers …",
+    )
+
+
+def model_values(model: Model) -> dict[str, Any]:
+    """The workload fields (flag names, SI values) a catalog model fills."""
+    values: dict[str, Any] = {}
+    if model.kind == "transformer":
+        from infra_advisor.model_params import count_params
+
+        counted = count_params(model)
+        values.update(model_type="transformer", params=counted.total)
+        values["layers"] = (model.layers or 0) + (model.decoder_layers or 0)
+        values.update(hidden=model.hidden, heads=model.heads)
+        values["kv_heads"] = model.kv_heads or model.heads
+        if model.moe is not None:
+            values.update(active_params=counted.active, experts=model.moe.experts)
+        return values
+    values["model_type"] = {"diffusion": "generic"}.get(model.kind, model.kind)
+    if model.kind == "gnn":
+        values.update(layers=model.layers, hidden=model.hidden, sampling=model.sampling)
+        values["fanout"] = list(model.fanout) or None
+        return {k: v for k, v in values.items() if v is not None}
+    flops = model.flops_per_sample
+    if flops is None and model.flops_per_step is not None and model.steps is not None:
+        flops = model.flops_per_step * model.steps
+    values.update(params=model.params, flops_per_sample=flops)
+    values["bytes_per_sample"] = model.bytes_per_sample
+    if model.kind == "recsys":
+        values.update(embedding_rows=model.embedding_rows, embedding_dim=model.embedding_dim)
+        values["lookups_per_sample"] = model.lookups_per_sample
+        values["embedding_tables"] = model.embedding_tables
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _with_model(values: Mapping[str, Any], catalog: Catalog | None, where: str) -> dict[str, Any]:
+    """The values with the named model's fields filled in under those given explicitly."""
+    given = {k: v for k, v in values.items() if v is not None}
+    name = given.get("model")
+    if name is None or (isinstance(name, str) and not name.strip()):
+        given.pop("model", None)
+        return given
+    model = resolve_model(name, catalog, where)
+    return {**model_values(model), **given, "model": model.id}
+
+
+def build_workload(
+    values: Mapping[str, Any], where: str = "", catalog: Catalog | None = None
+) -> Workload:
     """Validate a mapping of flag names (underscored) to values into a Workload.
 
     Quantities are parsed here ("70B", "2TB", "15W"); a value that cannot be parsed stops at once,
     with its flag; other refusals (an unknown key, a value outside its choices) are gathered so
-    one message names them all.
+    one message names them all.  A ``model`` (catalog id or alias) fills every field it knows
+    that the values leave out; ``catalog`` is loaded when not given and a model is named.
     """
+    values = _with_model(values, catalog, where)
     fields: dict[str, Any] = {}
     problems: list[str] = []
     try:

@@ -39,8 +39,8 @@ def test_accepting_every_default_gives_a_sensible_serving_workload() -> None:
 
 
 def test_graph_branch_asks_graph_questions_only() -> None:
-    # task: train (third choice); model: GNN (second choice); then defaults.
-    with keys(DOWN * 2 + ENTER + DOWN + ENTER + ENTER * 30):
+    # model: another (Enter); task: train (third choice); model type: GNN (second); defaults.
+    with keys(ENTER + DOWN * 2 + ENTER + DOWN + ENTER + ENTER * 30):
         answers = ask_workload({})
     assert answers["task"] == "train" and answers["model_type"] == "gnn"
     for key in ("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"):
@@ -49,8 +49,8 @@ def test_graph_branch_asks_graph_questions_only() -> None:
 
 
 def test_edge_branch_asks_power_and_battery() -> None:
-    # defaults for task/model/params/moe/rate/prompt/output/latency, then deploy: edge (third choice).
-    with keys(ENTER * 8 + DOWN * 2 + ENTER + CLEAR + "10W" + ENTER + "50Wh" + ENTER + ENTER * 10):
+    # defaults for model/task/type/params/moe/rate/prompt/output/latency, then deploy: edge (third).
+    with keys(ENTER * 9 + DOWN * 2 + ENTER + CLEAR + "10W" + ENTER + "50Wh" + ENTER + ENTER * 10):
         answers = ask_workload({})
     assert (
         answers["deploy"] == "edge"
@@ -68,8 +68,8 @@ def test_flags_pre_answer_their_questions() -> None:
 
 
 def test_invalid_answer_is_refused_in_place_and_asked_again() -> None:
-    # task, model defaults; params: type nonsense (refused), then clear and type 70B.
-    with keys(ENTER * 2 + CLEAR + "lots" + ENTER + CLEAR + "70B" + ENTER + ENTER * 30):
+    # model, task, type defaults; params: type nonsense (refused), then clear and type 70B.
+    with keys(ENTER * 3 + CLEAR + "lots" + ENTER + CLEAR + "70B" + ENTER + ENTER * 30):
         answers = ask_workload({})
     assert answers["params"] == "70B"
 
@@ -82,12 +82,12 @@ def test_ctrl_c_interrupts() -> None:
 def test_saved_workload_reproduces_the_same_report(tmp_path: Path, capsys: Any) -> None:
     plan = tmp_path / "plan.toml"
     quit_menu = DOWN * 4 + ENTER
-    with keys(ENTER * 12 + quit_menu):
+    with keys(ENTER * 13 + quit_menu):
         code = run_guided({}, save=str(plan))
     assert code == 0 and plan.exists()
     shown = capsys.readouterr().out
     assert "bottleneck" in shown
-    with keys(ENTER * 12 + quit_menu):
+    with keys(ENTER * 13 + quit_menu):
         answers = ask_workload({})
     from infra_advisor.catalog import load_catalog
     from infra_advisor.checks import to_data
@@ -105,7 +105,7 @@ def test_save_never_overwrites(tmp_path: Path) -> None:
     plan.write_text("keep me")
     from infra_advisor.errors import FileWriteError
 
-    with keys(ENTER * 12), pytest.raises(FileWriteError):
+    with keys(ENTER * 13), pytest.raises(FileWriteError):
         run_guided({}, save=str(plan))
     assert plan.read_text() == "keep me"
 

@@ -86,15 +86,26 @@ def model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
 
 
 def _model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
-    shape = inp.job.shape
+    """A named model's own KV cache (GQA, latent KV, sliding-window layers at the request's
+    length) and head width; else the derived shape's (F8)."""
+    job, shape = inp.job, inp.job.shape
+    width = shape.heads * shape.head_dim
+    kv = tf.kv_bytes_per_token(shape, KV_BYTES[kv_precision])
+    if job.model is not None:
+        from infra_advisor.model_params import kv_bytes_per_token
+
+        kv = kv_bytes_per_token(
+            job.model, KV_BYTES[kv_precision], job.prompt_tokens + job.output_tokens
+        )
+        width = job.model.heads * (job.model.head_dim or shape.head_dim)
     return ts.ServedModel(
         layers=shape.layers,
         hidden=shape.hidden,
-        attention_width=shape.heads * shape.head_dim,
-        active_params=inp.job.active_params,
-        params=inp.job.params,
+        attention_width=width,
+        active_params=job.active_params,
+        params=job.params,
         weight_bytes=inp.weight_bytes,
-        kv_bytes_per_token=tf.kv_bytes_per_token(shape, KV_BYTES[kv_precision]),
+        kv_bytes_per_token=kv,
     )
 
 
@@ -159,8 +170,11 @@ def groups(inp: ServingInputs) -> list[Group]:
 
 
 def kv_per_chip_token(inp: ServingInputs, group: Group, kv_token: float) -> float:
-    """KV bytes one token puts on each chip: KV heads split over TP (replicated past n_kv)."""
-    split = min(group.tp, inp.job.shape.kv_heads) * group.pp
+    """KV bytes one token puts on each chip: KV heads split over TP (replicated past n_kv); a
+    latent-KV (MLA) cache is one latent per token, which every tensor-parallel rank holds."""
+    model = inp.job.model
+    heads = 1 if model is not None and model.mla is not None else inp.job.shape.kv_heads
+    split = min(group.tp, heads) * group.pp
     return kv_token / split
 
 

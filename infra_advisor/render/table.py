@@ -244,9 +244,52 @@ def render_presets(items: list[dict[str, Any]], console: Console) -> None:
     console.print(Text("Run one: infra-advisor recommend --preset NAME", style="dim"))
 
 
+def _count(value: float | None) -> str:
+    if value is None:
+        return "—"
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:g}"
+
+
+def _models_table(rows: list[dict[str, Any]], title: str) -> Table:
+    """Named models: what they are, how big (published), their shape and context."""
+    table = Table(title=title, header_style="bold underline", box=None, padding=(0, 1))
+    for col in ("id", "kind", "params", "active", "layers", "hidden", "heads", "context"):
+        table.add_column(col, justify="left" if col in ("id", "kind") else "right", no_wrap=True)
+    for m in rows:
+        heads = f"{m['heads']}/{m['kv_heads'] or m['heads']}" if m.get("heads") else "—"
+        table.add_row(
+            m["id"],
+            m["kind"],
+            _count(m.get("params")),
+            _count(m.get("active_params")),
+            _num(m.get("layers"), "{:d}"),
+            _num(m.get("hidden"), "{:d}"),
+            heads,
+            _num(m.get("max_context"), "{:d}"),
+        )
+    return table
+
+
+def render_models(rows: list[dict[str, Any]], console: Console) -> None:
+    console.print(_models_table(rows, f"models ({len(rows)})"))
+    console.print(
+        Text(
+            "Use one: infra-advisor recommend --model ID (or any alias) · "
+            "`infra-advisor catalog show ID` shows its config, sources and notes",
+            style="dim",
+        )
+    )
+
+
 def render_catalog(catalog: Any, kinds: list[str], console: Console) -> None:
     for kind in kinds:
         entries = list(getattr(catalog, kind).values())
+        if kind == "models":
+            console.print(_models_table([to_data(e) for e in entries], f"models ({len(entries)})"))
+            continue
         table = Table(title=f"{kind} ({len(entries)})", header_style="bold")
         if kind == "chips":
             cols = (
@@ -318,7 +361,9 @@ def render_entry(entry: Any, kind: str, console: Console) -> None:
     for key, value in to_data(entry).items():
         if value in (None, [], ""):
             continue
-        if isinstance(value, dict):
+        if isinstance(value, float) and value.is_integer() and abs(value) >= 1e6:
+            value = f"{value:,.0f}"  # 70,000,000,000 reads where 70000000000.0 does not
+        elif isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
         elif isinstance(value, list):
             value = "\n".join(str(v) for v in value)
