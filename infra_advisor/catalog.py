@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra_advisor.errors import CatalogError
-from infra_advisor.models import Chip, Efficiency, Entry, Framework, Interconnect, Storage
+from infra_advisor.models import (
+    Chip,
+    Efficiency,
+    Entry,
+    Framework,
+    Interconnect,
+    Model,
+    Storage,
+)
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -33,9 +41,10 @@ KINDS: dict[str, tuple[str, type[Entry], str]] = {
     "interconnects.toml": ("interconnect", Interconnect, "interconnects"),
     "storage.toml": ("storage", Storage, "storage"),
     "frameworks.toml": ("framework", Framework, "frameworks"),
+    "models.toml": ("model", Model, "models"),
     "efficiency.toml": ("efficiency", Efficiency, "efficiency"),
 }
-LIST_KINDS = ("chips", "interconnects", "storage", "frameworks")
+LIST_KINDS = ("chips", "interconnects", "storage", "frameworks", "models")
 
 
 @dataclass
@@ -46,6 +55,7 @@ class Catalog:
     interconnects: dict[str, Interconnect] = field(default_factory=dict)
     storage: dict[str, Storage] = field(default_factory=dict)
     frameworks: dict[str, Framework] = field(default_factory=dict)
+    models: dict[str, Model] = field(default_factory=dict)
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)  # entry id -> the file that last set it
@@ -68,6 +78,22 @@ class Catalog:
 
     def all_ids(self) -> list[str]:
         return [i for attr in (*LIST_KINDS, "efficiency") for i in getattr(self, attr)]
+
+    def find_model(self, name: str) -> Model | None:
+        """The model whose id or any alias is ``name``, ignoring case; None when there is none."""
+        index = self.memo.get("model-names")
+        if index is None:
+            index = {}
+            for model in self.models.values():
+                for known in (model.id, *model.aliases):
+                    index.setdefault(known.lower(), model.id)
+            self.memo["model-names"] = index
+        found = index.get(name.strip().lower())
+        return self.models[found] if found is not None else None
+
+    def model_names(self) -> list[str]:
+        """Every id and alias a model answers to (for completion and "did you mean")."""
+        return [known for model in self.models.values() for known in (model.id, *model.aliases)]
 
     def eff(self, entry_id: str) -> Efficiency:
         try:
@@ -123,6 +149,8 @@ USABLE_MEMORY_MIN_SHARE = 0.8
 
 def _entry_problem(entry: Entry) -> str | None:
     """A check across fields of one entry that the field types cannot express ("field: reason")."""
+    if isinstance(entry, Model):
+        return _model_problem(entry)
     if isinstance(entry, Chip) and entry.memory_usable_gb is not None:
         usable, total = entry.memory_usable_gb, entry.memory_gb
         if usable > total:
@@ -138,6 +166,82 @@ def _entry_problem(entry: Entry) -> str | None:
                 "figures in different units?)"
             )
     return None
+
+
+def _count(value: float) -> str:
+    """A parameter count as people write it: 6.74B, 340M."""
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def _model_shape_problem(model: Model) -> str | None:
+    """Fields of a model that contradict each other, before any count is taken."""
+    if model.kv_heads and model.heads and model.heads % model.kv_heads:
+        return f"kv_heads: {model.kv_heads} does not divide heads {model.heads}"
+    if (model.sliding_window is None) != (model.sliding_layers is None):
+        return "sliding_layers: give sliding_window and sliding_layers together"
+    if model.sliding_layers is not None and model.layers and model.sliding_layers > model.layers:
+        return f"sliding_layers: {model.sliding_layers} exceeds layers {model.layers}"
+    moe = model.moe
+    if moe is not None:
+        if moe.experts_per_token > moe.experts:
+            return f"moe.experts_per_token: {moe.experts_per_token} exceeds experts {moe.experts}"
+        if model.layers and moe.dense_layers >= model.layers:
+            return f"moe.dense_layers: {moe.dense_layers} leaves no MoE layer of {model.layers}"
+        if model.active_params is None and model.kind == "transformer":
+            return "active_params: required for a mixture of experts (the published active count)"
+    elif model.active_params is not None:
+        return "active_params: only a mixture of experts ([model.moe]) has an active count"
+    if model.params and model.active_params and model.active_params > model.params:
+        return f"active_params: {_count(model.active_params)} exceeds params {_count(model.params)}"
+    return None
+
+
+def _model_problem(model: Model) -> str | None:
+    """A transformer's counts computed from its architecture must match the published ones."""
+    shape = _model_shape_problem(model)
+    if shape is not None or model.kind != "transformer":
+        return shape
+    from infra_advisor.model_params import PARAMS_TOLERANCE, count_params, published_active
+
+    if model.params is None:
+        return "params: required for a transformer (the published total parameter count)"
+    try:
+        counted = count_params(model)
+    except ValueError as exc:
+        return str(exc)
+    checks = [("params", counted.total, model.params)]
+    if model.active_params is not None:
+        checks.append(("active_params", published_active(model, counted), model.active_params))
+    for name, computed, published in checks:
+        off = computed / published - 1
+        if abs(off) > PARAMS_TOLERANCE:
+            return (
+                f"{name}: the architecture gives {_count(computed)} ({off:+.1%} from the "
+                f"published {_count(published)}, more than {PARAMS_TOLERANCE:.0%}); check layers, "
+                "hidden, ffn_hidden, heads, kv_heads, head_dim, vocab and [model.moe] against "
+                "the published config, or the published count"
+            )
+    return None
+
+
+def _check_model_names(catalog: Catalog, texts: dict[str, str]) -> None:
+    """No name (id or alias, any case) may point at two models."""
+    owner: dict[str, str] = {}
+    for model in catalog.models.values():
+        for known in (model.id, *model.aliases):
+            key = known.lower()
+            other = owner.setdefault(key, model.id)
+            if other != model.id:
+                label = catalog.origins.get(model.id, "models")
+                where = _where(label, texts.get(label, ""), model.id)
+                raise CatalogError(
+                    f"{where}: entry {model.id!r}: field aliases: {known!r} already names "
+                    f"model {other!r}",
+                    hint="every id and alias must name one model (case does not count)",
+                )
 
 
 def _read_toml(label: str, raw: bytes) -> dict[str, Any]:
@@ -239,6 +343,9 @@ def _overlay_files(directory: str | Path) -> Iterable[tuple[str, str, bytes]]:
 
 
 def _check_references(catalog: Catalog) -> None:
+    from infra_advisor import catalog_checks
+
+    catalog_checks.check(catalog)  # cross-entry checks, each with file:line (catalog/README.md)
     for chip in catalog.chips.values():
         for fld in ("scale_up_interconnect", "host_interconnect"):
             ref = getattr(chip, fld)
@@ -259,7 +366,10 @@ def _check_references(catalog: Catalog) -> None:
 def validate_files(files: Iterable[tuple[str, str, bytes]]) -> Catalog:
     """Parse and validate catalog files, merging later files over earlier ones by id."""
     catalog = Catalog()
+    texts: dict[str, str] = {}
     for label, name, raw in files:
+        if name == "models.toml":
+            texts[label] = raw.decode("utf-8", errors="replace")
         attr = KINDS[name][2]
         bucket: dict[str, Entry] = getattr(catalog, attr)
         for entry in _parse_file(label, name, raw):
@@ -272,6 +382,7 @@ def validate_files(files: Iterable[tuple[str, str, bytes]]) -> Catalog:
             catalog.origins[entry.id] = label
         catalog.files.append(label)
     _check_references(catalog)
+    _check_model_names(catalog, texts)
     return catalog
 
 

@@ -2,8 +2,9 @@
 
 A catalog is validated (TOML parsed, every entry checked by pydantic, references resolved) the
 first time a set of files is seen.  Its validated form is JSON, keyed by a BLAKE2b hash over the
-definitions of the entries (``models.py``) and every file's label, kind and bytes: any change to
-a catalog file or to the entry definitions gives a new key, so a stale form is never used.
+definitions of the entries and the rules that check them (``models.py``, ``catalog.py``,
+``catalog_checks.py``, ``model_params.py``) and every file's label, kind and bytes: any change to
+a catalog file, the entry definitions or the checks gives a new key, so a stale form is never used.
 
 Two places hold validated forms:
 
@@ -36,6 +37,8 @@ from infra_advisor.checks import to_data
 CACHE_FORMAT = 1
 SHIPPED_FORM = "catalog_validated.json"
 KEEP = 16  # validated forms kept in the user's cache directory
+# What decides whether a catalog is valid: a change to any of them gives every catalog a new key.
+VALIDATION_MODULES = ("models.py", "catalog.py", "catalog_checks.py", "model_params.py")
 
 CatalogFiles = Sequence[tuple[str, str, bytes]]  # (label, file name, bytes)
 
@@ -63,9 +66,11 @@ def _hasher(data: bytes = b"") -> Any:
 
 
 def cache_key(files: CatalogFiles) -> str:
-    """BLAKE2b of the entry definitions and of every file, in order."""
+    """BLAKE2b of the entry definitions, the validation rules and every file, in order."""
     digest = _hasher(f"infra-advisor validated catalog {CACHE_FORMAT}\0".encode())
-    digest.update(Path(models.__file__).read_bytes())
+    here = Path(models.__file__).parent
+    for rules in VALIDATION_MODULES:
+        digest.update((here / rules).read_bytes())
     for label, name, raw in files:
         digest.update(f"{label}\0{name}\0{len(raw)}\0".encode())
         digest.update(raw)
@@ -91,6 +96,15 @@ def _framework(data: dict[str, Any]) -> models.Framework:
     return models.Framework(**data)
 
 
+def _model(data: dict[str, Any]) -> models.Model:
+    data["as_of"] = _date(data["as_of"])
+    if data.get("moe") is not None:
+        data["moe"] = models.MoeArchitecture(**data["moe"])
+    if data.get("mla") is not None:
+        data["mla"] = models.LatentAttention(**data["mla"])
+    return models.Model(**data)
+
+
 def _plain(cls: type[models.Entry]) -> Any:
     def build(data: dict[str, Any]) -> models.Entry:
         data["as_of"] = _date(data["as_of"])
@@ -104,6 +118,7 @@ _BUILDERS: dict[str, Any] = {
     "interconnects": _plain(models.Interconnect),
     "storage": _plain(models.Storage),
     "frameworks": _framework,
+    "models": _model,
     "efficiency": _plain(models.Efficiency),
 }
 

@@ -94,10 +94,17 @@ def test_changing_an_overlay_file_is_seen_at_once(tmp_path: Path) -> None:
 def test_the_key_covers_the_entry_definitions(tmp_path: Path, monkeypatch: Any) -> None:
     files = list(shipped_files())
     before = catalog_cache.cache_key(files)
-    edited = tmp_path / "models.py"
-    edited.write_bytes(Path(models.__file__).read_bytes() + b"\n# a field changed\n")
-    monkeypatch.setattr(models, "__file__", str(edited))
-    assert catalog_cache.cache_key(files) != before
+    here = Path(models.__file__).parent
+    for name in catalog_cache.VALIDATION_MODULES:  # a copy of the package's validation rules
+        (tmp_path / name).write_bytes((here / name).read_bytes())
+    monkeypatch.setattr(models, "__file__", str(tmp_path / "models.py"))
+    assert catalog_cache.cache_key(files) == before
+    for name in catalog_cache.VALIDATION_MODULES:  # an edit to any of them is a new key
+        edited = tmp_path / name
+        original = edited.read_bytes()
+        edited.write_bytes(original + b"\n# a rule changed\n")
+        assert catalog_cache.cache_key(files) != before, name
+        edited.write_bytes(original)
 
 
 def test_a_damaged_cache_file_is_validated_afresh_and_replaced(tmp_path: Path) -> None:
