@@ -52,6 +52,18 @@ class Job:
     # The catalog model whose architecture the job uses unchanged (None when there is none, or
     # when a flag overrides its shape): the serving physics reads its KV cache and head width.
     model: Any = None
+    # Parameters a token multiplies by (embedding lookups are not matmuls; a tied LM head is),
+    # and those a step reads (all but the input embedding, of which only the batch's rows move).
+    # Without a named model the user's counts stand for both.
+    matmul_active_params: float = 0.0
+    read_params: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.matmul_active_params:
+            object.__setattr__(self, "matmul_active_params", self.active_params)
+        if not self.read_params:
+            object.__setattr__(self, "read_params", self.params)
+
     # Memoised sub-results shared by every evaluation of this job (storage choices).
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -181,6 +193,8 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
         notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
     notes[:0] = _model_notes(w, catalog, prompt + output if task == "inference" else seq_len)
     eff = efficiency_for(catalog, scenario)
+    model = _unchanged_model(w, catalog)
+    matmul, read = _matmul_and_read_params(model, active, params)
     return Job(
         workload=w,
         task=task,
@@ -196,8 +210,27 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
         eff=eff,
         scenario=scenario,
         assumptions=tuple(notes),
-        model=_unchanged_model(w, catalog),
+        model=model,
+        matmul_active_params=matmul,
+        read_params=read,
     )
+
+
+def _matmul_and_read_params(model: Any, active: float, params: float) -> tuple[float, float]:
+    """(parameters a token multiplies by, parameters a step reads) of a named model: the input
+    embedding is a lookup, not a matmul, and a step reads only the batch's rows of it; a tied
+    LM head reuses the table as a matmul (Kaplan et al. 2020 count non-embedding parameters)."""
+    if model is None:
+        return active, params
+    from infra_advisor.model_params import count_params
+
+    try:
+        count = count_params(model)
+    except ValueError:
+        return active, params
+    head = model.vocab * model.hidden if model.tied_embeddings else 0.0
+    lookup_only = count.embedding - head
+    return max(active - lookup_only, 0.0) or active, max(params - lookup_only, 0.0) or params
 
 
 def _unchanged_model(w: Workload, catalog: Catalog) -> Any:

@@ -266,3 +266,18 @@ def test_training_search_tries_zero2_micro_batches_and_interleaving(catalog: Cat
     plain = frozenset({"data", "tensor", "pipeline", "zero"})
     assert {c.virtual for c in pt.candidates(job, 256, 8, plain)} == {1}
     assert "interleaved_pipeline" in catalog.frameworks["megatron-lm"].parallelism
+
+
+def test_a_named_model_drives_the_physics_with_its_own_architecture(catalog: Catalog) -> None:
+    # Llama 3.1 8B (config.json): vocab 128,256 × hidden 4,096 = 525M input-embedding
+    # parameters, untied: a lookup, not a matmul, so a token multiplies by 8.03B − 0.525B.
+    w = build_workload(dict(model="llama-3.1-8b", task="train", tokens="100B"))
+    job = build_job(w, catalog)
+    assert job.matmul_active_params == pytest.approx(job.active_params - 128256 * 4096)
+    # DeepSeek-V3 (MLA): (kv_lora_rank 512 + qk_rope_head_dim 64) × 61 layers × 1 byte in FP8
+    # = 35,136 bytes a token, not the 128-head GQA figure; every TP rank holds the latent.
+    serve = build_workload(dict(model="deepseek-v3", task="inference", precision="fp8",
+                                prompt_tokens=1000, output_tokens=1000, rate=1e5))  # fmt: skip
+    top = explain_stack(serve, catalog, "h200-sxm:8/nvlink-4/-/-/tensorrt-llm").stacks[0]
+    kv = next(t for t in top.terms if t.name == "KV cache per token")
+    assert kv.value == pytest.approx((512 + 64) * 61 * 1.0)

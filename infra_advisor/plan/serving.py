@@ -102,9 +102,9 @@ def _model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
         layers=shape.layers,
         hidden=shape.hidden,
         attention_width=width,
-        active_params=job.active_params,
-        params=job.params,
-        weight_bytes=inp.weight_bytes,
+        active_params=job.matmul_active_params,
+        params=job.read_params,
+        weight_bytes=inp.weight_bytes * job.read_params / job.params,
         kv_bytes_per_token=kv,
     )
 

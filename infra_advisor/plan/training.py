@@ -232,7 +232,7 @@ def step_parts(
     m = job.batch_size // (c.dp * c.micro_batch)  # micro-batches per replica per step
     eff_net = job.eff["network"]
     flops_tok = tf.training_flops_per_token(
-        job.active_params, job.shape, s, recompute=c.recompute, lora=lora
+        job.matmul_active_params, job.shape, s, recompute=c.recompute, lora=lora
     )
     compute = flops_tok * job.batch_size * s / n / flops
     dense, experts, _ = moe_split(job)
@@ -291,7 +291,7 @@ def lower_bound_s(job: Job, c: Candidate, flops: float) -> float:
     layouts whose bound is already slower than the best found)."""
     lora = job.method in ("lora", "qlora")
     per_token = tf.training_flops_per_token(
-        job.active_params, job.shape, job.seq_len, recompute=c.recompute, lora=lora
+        job.matmul_active_params, job.shape, job.seq_len, recompute=c.recompute, lora=lora
     )
     compute = per_token * job.batch_size * job.seq_len / (c.tp * c.pp * c.dp) / flops
     m = job.batch_size // (c.dp * c.micro_batch)

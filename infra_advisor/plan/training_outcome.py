@@ -183,7 +183,7 @@ def evaluate_training(
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step, util=util,
            memory=layout.memory, capacity=capacity)  # fmt: skip
     tokens_step = job.batch_size * job.seq_len
-    useful = tf.model_flops_per_token(job.active_params, job.shape, job.seq_len)
+    useful = tf.model_flops_per_token(job.matmul_active_params, job.shape, job.seq_len)
     useful *= 2 / 3 if job.method in ("lora", "qlora") else 1
     oc.metrics.update(
         tokens_per_s=tokens_step / step,
@@ -255,7 +255,7 @@ def _layout_terms(job: Job, spec: Spec, oc: Outcome, layout: TrainingLayout, pea
             h=job.shape.hidden, t=layout.tp, L=job.shape.layers, p=layout.pp)  # fmt: skip
     oc.term("FLOPs per token",
             "6·P_act + 6·L·s·h" + (" + recompute forward" if layout.recompute else ""),
-            d["flops_per_token"], "FLOP", "F2", P_act=job.active_params, L=job.shape.layers,
+            d["flops_per_token"], "FLOP", "F2", P_act=job.matmul_active_params, L=job.shape.layers,
             s=job.seq_len, h=job.shape.hidden)  # fmt: skip
     oc.term("compute per step", "FLOPs/token × tokens/step / (N · peak · η)",
             layout.parts["compute_s"], "s", "F3", tokens_per_step=job.batch_size * job.seq_len,
