@@ -31,6 +31,13 @@ class ServedModel:
     params: float
     weight_bytes: float  # all weights, at their stored precision
     kv_bytes_per_token: float
+    experts: int = 0  # routing of a mixture of experts, where known
+    experts_per_token: int = 0
+    dense_params: float = 0.0  # parameters every token uses (attention, dense and shared FFNs)
+
+    def touched(self, tokens: float) -> float:
+        return touched_weight_fraction(self.active_params, self.params, tokens, self.experts,
+                                       self.experts_per_token, self.dense_params)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -45,12 +52,25 @@ class ServingHardware:
     hop_latency_s: float = 0.0
 
 
-def touched_weight_fraction(active_params: float, params: float, tokens: float) -> float:
-    """Share of a mixture of experts' weights a step reads when ``tokens`` tokens route at once:
-    each token uses a fraction r = P_active/P, so 1 − (1 − r)^tokens is touched (the expected
-    distinct experts of top-k routing, E·(1 − (1 − k/E)^B), over E)."""
+def touched_weight_fraction(
+    active_params: float,
+    params: float,
+    tokens: float,
+    experts: int = 0,
+    experts_per_token: int = 0,
+    dense_params: float = 0.0,
+) -> float:
+    """Share of a mixture of experts' weights a step reads when ``tokens`` tokens route at once.
+
+    With the routing known (E experts, top-k, D dense and shared parameters): D is always read,
+    and each expert is touched by at least one of B tokens with probability 1 − (1 − k/E)^B, the
+    expected distinct experts of top-k routing.  Without it, each token is taken to use a
+    fraction r = P_active/P of the weights: 1 − (1 − r)^B."""
     if active_params >= params:
         return 1.0
+    if experts and experts_per_token and dense_params < params:
+        routed: float = 1.0 - (1.0 - experts_per_token / experts) ** max(tokens, 1.0)
+        return min(1.0, (dense_params + (params - dense_params) * routed) / params)
     r = active_params / params
     touched: float = 1.0 - (1.0 - r) ** max(tokens, 1.0)
     return min(1.0, touched)
@@ -79,7 +99,7 @@ def _decode_parts(
     tensor-parallel all-reduces; and the pipeline hops of the whole step."""
     group = tp * pp
     micro = max(1.0, batch / pp)
-    touched = touched_weight_fraction(m.active_params, m.params, micro)
+    touched = m.touched(micro)
     return (
         2 * m.active_params * micro / group / hw.flops,
         m.weight_bytes * touched / group / hw.memory_bytes_s,
@@ -138,7 +158,7 @@ def prefill(
     the stages one after another (its latency)."""
     group = tp * pp if pipelined else tp
     share = tokens / max(tokens, chunk_tokens)
-    touched = touched_weight_fraction(m.active_params, m.params, max(tokens, chunk_tokens))
+    touched = m.touched(max(tokens, chunk_tokens))
     gemm = PhaseCost(
         "prefill GEMMs",
         compute_s=2 * m.active_params * tokens / group / hw.flops,

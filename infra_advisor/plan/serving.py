@@ -98,6 +98,13 @@ def _model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
             job.model, KV_BYTES[kv_precision], job.prompt_tokens + job.output_tokens
         )
         width = job.model.heads * (job.model.head_dim or shape.head_dim)
+    experts = k = 0
+    dense = 0.0
+    if job.model is not None and job.model.moe is not None:
+        from infra_advisor.plan.training import moe_split
+
+        dense, _, experts = moe_split(job)
+        k = job.model.moe.experts_per_token
     return ts.ServedModel(
         layers=shape.layers,
         hidden=shape.hidden,
@@ -106,6 +113,9 @@ def _model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
         params=job.read_params,
         weight_bytes=inp.weight_bytes * job.read_params / job.params,
         kv_bytes_per_token=kv,
+        experts=experts,
+        experts_per_token=k,
+        dense_params=min(dense, job.read_params),
     )
 
 

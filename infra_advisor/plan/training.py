@@ -64,10 +64,18 @@ def _moe_split(job: Job) -> tuple[float, float, int]:
     if not job.is_moe:
         return job.params, 0.0, 1
     experts = job.workload.experts or DEFAULT_EXPERTS
-    k = min(TOP_K, experts - 1)
+    # A named model's experts per token (its shared experts are always used: the formula puts
+    # them in D).
+    k = min(experts_per_token(job), experts - 1)
     per_expert = (job.params - job.active_params) / max(experts - k, 1)
     experts_total = min(job.params, per_expert * experts)
     return job.params - experts_total, experts_total, experts
+
+
+def experts_per_token(job: Job) -> int:
+    """k of top-k routing: the named model's, else TOP_K."""
+    moe = job.model.moe if job.model is not None else None
+    return int(moe.experts_per_token) if moe is not None else TOP_K
 
 
 def state_bytes(job: Job, c: Candidate, trainable: float) -> float:
@@ -274,7 +282,9 @@ def step_parts(
             m
             * (L / c.pp)
             * 4
-            * net.all_to_all_time(2 * TOP_K * s * h * c.micro_batch, c.ep, bw, lat, eff_net)
+            * net.all_to_all_time(
+                2 * experts_per_token(job) * s * h * c.micro_batch, c.ep, bw, lat, eff_net
+            )
         )
     hidden = min(dp_comm * job.eff["dp-overlap"], compute)
     network = tp_comm + dp_comm - hidden + pp_comm + ep_comm
