@@ -24,6 +24,9 @@ KV_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int
 # Tokens an engine with chunked prefill or prompt batching runs in one forward pass: the default
 # max_num_tokens of TensorRT-LLM and max_num_batched_tokens of vLLM's V1 scheduler.
 PREFILL_CHUNK_TOKENS = 8192
+# The time a request's decode waits while the replica runs other requests' prompts (chunked in
+# between its steps) under load: compute the replica spends on others.
+QUEUED_PHASE = "other requests' prefill between its steps"
 
 
 @dataclass(frozen=True)
@@ -357,7 +360,7 @@ def request_cost(inp: ServingInputs, s: Served) -> StepCost:
     others = tokens * (s.tpot_s - s.step.total_s) + (s.ttft_s - first.total_s)
     if others <= 0:
         return combine(first, decode)
-    queued = PhaseCost("other requests' prompts and steps", compute_s=others, overlapped=())
+    queued = PhaseCost(QUEUED_PHASE, compute_s=others, overlapped=())
     return combine(first, decode, StepCost((queued,)))
 
 

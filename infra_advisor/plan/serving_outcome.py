@@ -26,6 +26,7 @@ from infra_advisor.models import Chip, Framework
 from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan.frameworks import capabilities
 from infra_advisor.plan.serving import (
+    QUEUED_PHASE,
     Served,
     ServingInputs,
     best_serving,
@@ -262,7 +263,7 @@ def _attribute(inp: ServingInputs, oc: Outcome, s: Served, request: StepCost) ->
         )
         return
     phase = _dominant(request)
-    oc.kind = KIND[phase.bound] if phase.name != "other requests' prompts and steps" else "compute"
+    oc.kind = KIND[phase.bound] if phase.name != QUEUED_PHASE else "compute"
     oc.explanation = (
         f"{_phase_label(phase.name, job.output_tokens)}: {format_duration(phase.total_s)} of a "
         f"{format_duration(request.total_s)} request ({phase.total_s / request.total_s:.0%}), "
@@ -289,8 +290,11 @@ def _phase_label(name: str, output_tokens: int) -> str:
 def _detail(inp: ServingInputs, s: Served, name: str, bound: str, chip: str) -> str:
     job = inp.job
     g = s.group
-    if name.startswith("other requests"):
-        return f"at {s.load:.0%} load the replica also runs other requests' prompts between this one's steps"
+    if name == QUEUED_PHASE:
+        return (
+            f"the replica runs at {s.load:.0%} of its capacity, so other requests' prompts take "
+            "turns with this one's decode steps; more replicas or a faster chip shorten it"
+        )
     if bound == "memory":
         m = model_for(inp, s.kv_precision)
         weights = inp.weight_bytes / g.chips
