@@ -281,3 +281,21 @@ def test_a_named_model_drives_the_physics_with_its_own_architecture(catalog: Cat
     top = explain_stack(serve, catalog, "h200-sxm:8/nvlink-4/-/-/tensorrt-llm").stacks[0]
     kv = next(t for t in top.terms if t.name == "KV cache per token")
     assert kv.value == pytest.approx((512 + 64) * 61 * 1.0)
+
+
+@pytest.mark.parametrize(
+    ("flags", "stack"),
+    [
+        (dict(task="train", model_type="vision", params="25M", samples="1.28M"),
+         "h100-sxm:8/nvlink-4/-/-/pytorch"),
+        (dict(task="train", model_type="gnn", nodes="100M", edges="1.6B", node_features=128),
+         "h100-sxm:8/nvlink-4/-/-/pyg"),
+        (dict(task="train", model_type="recsys", embedding_rows="1B", embedding_dim=128,
+              lookups_per_sample=214, params="20M"), "h100-sxm:8/nvlink-4/-/-/torchrec"),
+    ],
+)  # fmt: skip
+def test_every_family_breakdown_sums_to_its_step(catalog: Catalog, flags: dict, stack: str) -> None:  # type: ignore[type-arg]
+    top = explain_stack(build_workload(flags), catalog, stack).stacks[0]
+    b = top.breakdown
+    bars = b.compute_s + b.memory_s + b.network_s + b.storage_s + b.host_s + b.bubble_s
+    assert bars - b.overlap_s == pytest.approx(top.metrics.step_time_s, rel=1e-9)
