@@ -105,6 +105,22 @@ def _build_workload(
     return build_workload_from(preset, workload_file, flags, catalog)
 
 
+def _require_workload(
+    command: str, preset: str | None, workload_file: str | None, flags: dict[str, Any]
+) -> None:
+    """explain and compare evaluate a stack for a workload; with none given they would answer
+    for a default nobody asked about, so they refuse (exit 2)."""
+    if preset is None and workload_file is None and all(v is None for v in flags.values()):
+        what = "the stacks are" if command == "compare" else "the stack is"
+        fail(
+            f"{command} needs the workload {what} to run: give it as workload flags "
+            "(e.g. --model llama-3.1-8b --task inference --rate 5), --workload FILE or "
+            "--preset NAME",
+            "pass the same workload you gave `recommend`; a stack id names only the hardware "
+            "and the framework",
+        )
+
+
 def _resolve_format(fmt: str | None, as_json: bool) -> str:
     if as_json:
         return "json"
@@ -254,7 +270,30 @@ def recommend(
     debug: Debug = False,
     **workload: Any,
 ) -> None:
-    """Rank stacks for a workload: time, cost, energy, the bottleneck and its relief."""
+    """Rank stacks for a workload: time, cost, energy, the bottleneck and its relief.
+
+    Quantities take units and suffixes, in any case where case cannot change the meaning:
+    counts 70B or 70b, 1.5T, 13M (m is mega in a count), bytes 2TB or 2tb, 512GiB; time 30d,
+    12h, 200ms, 5m (minutes; M is refused: minutes or months?); money $20k, $1.5m; power and
+    energy 15W, 15w, 50Wh, 1kWh, keeping mW (milli) and MW (mega) apart.  Ids (--chip,
+    --framework, --storage, --interconnect, --vendor, --cloud, --model, --preset) match in any
+    case; an unknown one exits 2 with the closest known value.  Zero or negative quantities
+    exit 2.  A magnitude implausible for its flag (a transformer under 1M parameters, over
+    1,000 layers, over a million requests per second, a deadline under 10 minutes) gets one
+    warning line on stderr and the run goes on.  A flag that the task or the model type
+    ignores (--tokens for inference, --fanout for a transformer) is named in the assumptions.
+
+    Plausible ranges (outside them, a warning): --params 1M to 100T for a transformer, 1k to
+    100T otherwise; --active-params 1M to 100T; --tokens 1M to 10^16; --epochs up to 1,000;
+    --rate up to 1M/s; --latency-target up to 60 s; --tpot-target up to 1 s; --deadline 10 min
+    to 10 years; --checkpoint-every 1 min or more; --layers up to 1,000; --hidden up to 100k;
+    --heads and --kv-heads up to 1,024; --experts up to 4,096; --seq-len 32 to 20M;
+    --prompt-tokens up to 20M; --output-tokens up to 1M; --batch-size up to 10M;
+    --embedding-rows 1k to 1T; --embedding-dim up to 65,536; --flops-per-sample 1k or more;
+    --nodes and --edges 100 or more; --dataset-size 1 MB or more; --power-budget 0.1 W to
+    100 MW; --battery 0.1 Wh to 100 kWh; --budget $100 or more for training; --chips and
+    --max-chips up to 200k.
+    """
 
     def body() -> int:
         from infra_advisor.engine import recommend as run
@@ -288,11 +327,16 @@ def explain(
     debug: Debug = False,
     **workload: Any,
 ) -> None:
-    """Show the full working for one stack: every term, the bottleneck and the relief."""
+    """Show the full working for one stack: every term, the bottleneck and the relief.
+
+    Give the workload as for recommend (workload flags, --workload FILE or --preset NAME);
+    with none, explain refuses (exit 2) rather than explain a default run.
+    """
 
     def body() -> int:
         from infra_advisor.engine import explain_stack
 
+        _require_workload("explain", preset, workload_file, workload)
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
         wl = _build_workload(preset, workload_file, workload, catalog)
@@ -322,13 +366,18 @@ def compare(
     debug: Debug = False,
     **workload: Any,
 ) -> None:
-    """Lay two or more stacks side by side for the same workload."""
+    """Lay two or more stacks side by side for the same workload.
+
+    Give the workload as for recommend (workload flags, --workload FILE or --preset NAME);
+    with none, compare refuses (exit 2).
+    """
 
     def body() -> int:
         from infra_advisor.engine import compare_stacks
 
         if len(stack_ids) < 2:
             fail("compare needs at least two stack ids")
+        _require_workload("compare", preset, workload_file, workload)
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
         wl = _build_workload(preset, workload_file, workload, catalog)

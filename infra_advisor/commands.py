@@ -16,13 +16,16 @@ def build_workload_from(
     """Preset, then workload file, then flags: later sources override earlier ones.
 
     A ``model`` named in any of them (the last one wins) fills the fields none of them gives.
+    Preset names match in any case.  A value of implausible magnitude (``--params 70``: 70
+    parameters) gets one warning line on stderr, and the run goes on.
     """
+    from infra_advisor.errors import format_warning
     from infra_advisor.presets import load_preset
-    from infra_advisor.workload import build_workload, load_workload_file
+    from infra_advisor.workload import build_workload, load_workload_file, magnitude_warnings
 
     values: dict[str, Any] = {}
     if preset is not None:
-        values.update(load_preset(preset))
+        values.update(load_preset(preset.strip().lower()))  # shipped preset names are lower case
     if workload_file is not None:
         values.update(load_workload_file(workload_file))
         where = f"{workload_file}: "
@@ -30,7 +33,10 @@ def build_workload_from(
         where = ""
     given = {k: v for k, v in flags.items() if v is not None}
     values.update(given)
-    return build_workload(values, where if not given else "", catalog)
+    workload = build_workload(values, where if not given else "", catalog)
+    for line in magnitude_warnings(values, workload):
+        sys.stderr.write(format_warning(line))
+    return workload
 
 
 def emit_text(report: Any, fmt: str, view: str = "ranking") -> None:

@@ -39,7 +39,7 @@ from infra_advisor.report import (
     Stack,
 )
 from infra_advisor.units import format_duration, format_money
-from infra_advisor.workload import Workload
+from infra_advisor.workload import ID_FIELDS, Workload, canonical_id
 
 DEFAULT_TOP = 5
 DEFAULT_HORIZON_S = {"train": 90 * 86400.0, "finetune": 7 * 86400.0}
@@ -682,24 +682,19 @@ def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
 
 
 def validate_pins(workload: Workload, catalog: Catalog) -> None:
-    pins: dict[str, dict[str, Any]] = {
-        "chip": catalog.chips,
-        "interconnect": catalog.interconnects,
-        "storage": catalog.storage,
-        "framework": catalog.frameworks,
-    }
-    for name, table in pins.items():
+    """Every id-valued field names something in the catalog, in the catalog's spelling (a
+    workload built from flags, a file or a preset already is: build_workload matches ids in any
+    case); an unknown one is a WorkloadError (exit 2) with the closest known value."""
+    for name in ID_FIELDS:
         value = getattr(workload, name)
-        if value is not None and value not in table:
-            import difflib
-
-            close = difflib.get_close_matches(value, list(table), n=1)
+        if value is None:
+            continue
+        known = canonical_id(name, value, catalog)
+        if known is not None and known != value:
             raise WorkloadError(
-                f"--{name}: unknown id {value!r}"
-                + (f" (did you mean {close[0]!r}?)" if close else ""),
-                hint=f"see `infra-advisor catalog list {name if name != 'storage' else 'storage'}s`".replace(
-                    "storages", "storage"
-                ),
+                f"--{name}: {value!r} is spelled {known!r} in the catalog",
+                hint="build the workload with build_workload(..., catalog=catalog), which "
+                "matches ids in any case",
             )
     if (
         workload.interconnect is not None
@@ -869,12 +864,16 @@ def parse_stack_id(text: str) -> dict[str, str | int | None]:
 def _pinned(workload: Workload, catalog: Catalog, stack: str) -> tuple[Workload, str | None]:
     pins: dict[str, Any] = parse_stack_id(stack)
     offload = pins.pop("offload")
+    for name in ("chip", "interconnect", "storage", "framework"):  # ids match in any case
+        if pins[name] is not None:
+            pins[name] = canonical_id(name, pins[name], catalog, f"stack id {stack!r}: ")
     pinned = dataclasses.replace(workload, **pins)
     validate_pins(pinned, catalog)
-    if offload is not None and (
-        offload not in catalog.chips or catalog.chips[offload].type != "dpu"
-    ):
-        raise WorkloadError(f"stack id {stack!r}: {offload!r} is not a DPU in the catalog")
+    dpu = {c.id.lower(): c.id for c in catalog.chips.values() if c.type == "dpu"}
+    if offload is not None:
+        if offload.lower() not in dpu:
+            raise WorkloadError(f"stack id {stack!r}: {offload!r} is not a DPU in the catalog")
+        offload = dpu[offload.lower()]
     return pinned, None if offload is None else str(offload)
 
 

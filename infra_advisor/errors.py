@@ -51,3 +51,8 @@ def format_error(message: str, hint: str = "") -> str:
     if hint:
         text += f"  hint: {hint}\n"
     return text
+
+
+def format_warning(message: str) -> str:
+    """A warning on stderr: the run goes on (the exit code and stdout are unchanged)."""
+    return f"infra-advisor: warning: {message}\n"

@@ -12,7 +12,7 @@ from typing import Any
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.estimators import transformer as tf
-from infra_advisor.workload import Workload, model_values
+from infra_advisor.workload import Workload, inapplicable_notes, model_values
 
 SCENARIOS = ("central", "optimistic", "pessimistic")
 
@@ -192,6 +192,7 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
     ):
         notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
     notes[:0] = _model_notes(w, catalog, prompt + output if task == "inference" else seq_len)
+    notes.extend(inapplicable_notes(w))  # a flag the task or model type ignores is named
     eff = efficiency_for(catalog, scenario)
     model = _unchanged_model(w, catalog)
     matmul, read = _matmul_and_read_params(model, active, params)

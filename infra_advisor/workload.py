@@ -195,30 +195,41 @@ CHOICES: dict[str, tuple[str, ...]] = {
 TEXT = ("description", "model", "vendor", "cloud", "framework", "chip", "interconnect", "storage")
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
-# Quantities that may not be zero: the model or the job would be empty.
-_NONZERO = (
-    "params",
-    "active_params",
-    "tokens",
-    "samples",
-    "epochs",
-    "rate",
-    "flops_per_sample",
-    "nodes",
-    "embedding_rows",
-    "embedding_dim",
-    "embedding_tables",
-)
+# Every quantity must be greater than zero: zero would be an empty model or job, a limit nothing
+# meets (a 0 W power budget, a $0 budget, a 0 s deadline), or -- where the planners read a value
+# with ``or`` -- would silently fall back to the default.  Integers must be at least 1 but for
+# ZERO_ALLOWED.  The bounds in QUANTITIES and INTEGERS refuse (exit 2); PLAUSIBLE only warns.
+ID_FIELDS = ("chip", "interconnect", "storage", "framework", "vendor", "cloud")
+ID_KINDS = {
+    "chip": "chips",
+    "interconnect": "interconnects",
+    "storage": "storage",
+    "framework": "frameworks",
+}
+ANY = "any"  # --vendor any, --cloud any: no restriction (the same as leaving the flag out)
 
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def _negative(value: Any) -> bool:
+    """Whether a value is written as a negative number ("-5", "-5W", "$-20k", -3)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return value < 0
+    return str(value).strip().removeprefix("$").lstrip().startswith("-")
+
+
 def _quantity(name: str, value: Any) -> float:
     kind, upper = QUANTITIES[name]
     flag = _flag(name)
+    if _negative(value):
+        raise UnitError(f"{flag}: {value!r} is negative; it must be greater than zero")
     parsed = PARSERS[kind](value, flag)
+    if parsed == 0:
+        raise UnitError(f"{flag}: {value!r} must be greater than zero")
     if parsed > upper:
         raise UnitError(f"{flag}: {value!r} is absurdly large (over {upper:g} {UNITS[kind]})")
     return parsed
@@ -226,10 +237,13 @@ def _quantity(name: str, value: Any) -> float:
 
 def _integer(name: str, value: Any) -> int:
     flag = _flag(name)
+    least = 0 if name in ZERO_ALLOWED else 1
+    if _negative(value):
+        raise UnitError(f"{flag}: {value!r} is negative; it must be at least {least}")
     parsed = PARSERS["count"](value, flag)
     if parsed != math.floor(parsed):
         raise UnitError(f"{flag}: {value!r} must be a whole number")
-    if parsed < (0 if name in ZERO_ALLOWED else 1):
+    if parsed < least:
         raise UnitError(f"{flag}: {value!r} must be at least 1")
     if parsed > INTEGERS[name]:
         raise UnitError(f"{flag}: {value!r} is absurdly large (over {INTEGERS[name]:g})")
@@ -306,9 +320,6 @@ def _field(name: str, value: Any) -> tuple[Any, str | None]:
 
 
 def _check_consistency(w: Workload) -> None:
-    for name in _NONZERO:
-        if getattr(w, name) == 0:
-            raise UnitError(f"{_flag(name)}: must be greater than zero")
     if w.active_params is not None and w.params is not None and w.active_params > w.params:
         raise WorkloadError(
             f"--active-params ({w.active_params:g}) exceeds --params ({w.params:g})",
@@ -338,6 +349,41 @@ def resolve_model(name: Any, catalog: Catalog | None = None, where: str = "") ->
     raise WorkloadError(
         f"{where}--model: unknown model {name!r}{hint}",
         hint="`infra-advisor models` lists them; describe another model with --params, --layers …",
+    )
+
+
+def known_ids(name: str, catalog: Catalog) -> list[str]:
+    """The values an id-valued field takes: catalog ids, or the vendors and clouds of its chips."""
+    if name == "vendor":
+        return sorted({chip.vendor for chip in catalog.chips.values()})
+    if name == "cloud":
+        return sorted({cloud for chip in catalog.chips.values() for cloud in chip.clouds})
+    return list(getattr(catalog, ID_KINDS[name]))
+
+
+def canonical_id(name: str, value: str, catalog: Catalog, where: str = "") -> str | None:
+    """The catalog's spelling of an id-valued field, matched in any case (``vLLM`` -> ``vllm``);
+    None for ``--vendor any`` / ``--cloud any``; an unknown value is a WorkloadError (exit 2)
+    with the closest known value (difflib)."""
+    text = value.strip()
+    if name in ("vendor", "cloud") and text.lower() == ANY:
+        return None
+    known = known_ids(name, catalog)
+    lowered = {k.lower(): k for k in known}
+    if text.lower() in lowered:
+        return lowered[text.lower()]
+    close = difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=0.6)
+    suggestion = f" (did you mean {lowered[close[0]]!r}?)" if close else ""
+    if name in ID_KINDS:
+        listing = ID_KINDS[name]
+        raise WorkloadError(
+            f"{where}{_flag(name)}: unknown id {value!r}{suggestion}",
+            hint=f"see `infra-advisor catalog list {listing}` (ids match in any case)",
+        )
+    noun = "vendor" if name == "vendor" else "cloud"
+    raise WorkloadError(
+        f"{where}{_flag(name)}: unknown {noun} {value!r}{suggestion}",
+        hint=f"the catalog's chips come from these {noun}s: {', '.join(known)}; or {ANY}",
     )
 
 
@@ -414,12 +460,195 @@ def build_workload(
             problems.append(f"{where}{name}: unknown key{hint}")
     if problems:
         raise WorkloadError("; ".join(problems))
+    if catalog is not None:
+        for name in ID_FIELDS:
+            if isinstance(fields.get(name), str):
+                fields[name] = canonical_id(name, fields[name], catalog, where)
     workload = Workload(**fields)
-    try:
-        _check_consistency(workload)
-    except UnitError as exc:
-        raise WorkloadError(f"{where}{exc.message}") from None
+    _check_consistency(workload)
     return workload
+
+
+# --------------------------------------------------------------------------- plausibility
+
+
+@dataclass(frozen=True, slots=True)
+class Plausible:
+    """Where a field's value plausibly lies (SI units), for the model types ``kinds`` and the
+    tasks ``tasks`` (all when empty).  A value outside is kept, with one warning: a bare number
+    below ``low`` probably lacks one of ``low_suffixes`` (``--params 70`` meant 70B), a bare
+    number above ``high`` one of ``high_suffixes`` (``--latency-target 200`` meant 200ms)."""
+
+    field: str
+    low: float | None
+    high: float | None
+    shown: str  # how the value reads: "{} parameters"
+    low_suffixes: tuple[str, ...] = ()
+    high_suffixes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    tasks: tuple[str, ...] = ()
+    scale: float = 1.0  # SI units per shown unit (battery: 3600 J per Wh)
+
+
+# The first entry for a field whose kinds and tasks fit the workload applies.  Bounds are wide:
+# the largest published models, clusters and contexts sit well inside them (transformers of 1M
+# to 100T parameters; at most 1,000 layers, 1,024 heads, 20M tokens of context; one service at
+# up to a million requests per second; 200,000 chips).  Documented in docs/cli.md.
+PLAUSIBLE: tuple[Plausible, ...] = (
+    Plausible("params", 1e6, 1e14, "{} parameters", ("B",), kinds=("transformer",)),
+    Plausible("params", 1e3, 1e14, "{} parameters", ("M",)),
+    Plausible("active_params", 1e6, 1e14, "{} active parameters", ("B",), kinds=("transformer",)),
+    Plausible("tokens", 1e6, 1e16, "{} training tokens", ("B", "T")),
+    Plausible("epochs", None, 1e3, "{} passes over the data"),
+    Plausible("rate", None, 1e6, "{} requests per second"),
+    Plausible("latency_target", None, 60, "{} seconds", high_suffixes=("ms",)),
+    Plausible("tpot_target", None, 1, "{} seconds per output token", high_suffixes=("ms",)),
+    Plausible("deadline", 600, 3.2e8, "{} seconds", ("h", "d")),
+    Plausible("checkpoint_every", 60, None, "{} seconds between checkpoints", ("min", "h")),
+    Plausible("layers", None, 1000, "{} layers"),
+    Plausible("hidden", None, 1e5, "a hidden size of {}"),
+    Plausible("heads", None, 1024, "{} attention heads"),
+    Plausible("kv_heads", None, 1024, "{} key/value heads"),
+    Plausible("experts", None, 4096, "{} experts per layer"),
+    Plausible("seq_len", 32, 2e7, "{} tokens per sequence", ("k",), kinds=("transformer",)),
+    Plausible("prompt_tokens", None, 2e7, "{} prompt tokens"),
+    Plausible("output_tokens", None, 1e6, "{} output tokens"),
+    Plausible("batch_size", None, 1e7, "a batch of {}"),
+    Plausible("embedding_rows", 1e3, 1e12, "{} embedding rows", ("M", "B")),
+    Plausible("embedding_dim", None, 65536, "{}-wide embeddings"),
+    Plausible("flops_per_sample", 1e3, None, "{} FLOPs per sample", ("M", "G")),
+    Plausible("nodes", 100, None, "{} nodes", ("M",)),
+    Plausible("edges", 100, None, "{} edges", ("M", "B")),
+    Plausible("dataset_size", 1e6, None, "{} bytes", ("GB", "TB")),
+    Plausible("power_budget", 0.1, 1e8, "{} W"),
+    Plausible("battery", 0.1 * 3600, 1e5 * 3600, "{} Wh", scale=3600.0),
+    Plausible("budget", 100, None, "${}", ("k",), tasks=("train", "finetune")),
+    Plausible("chips", None, 2e5, "{} chips"),
+    Plausible("max_chips", None, 2e5, "{} chips"),
+)
+
+
+def _readable(value: float) -> str:
+    if value >= 1e6:
+        from infra_advisor.units import format_count
+
+        return format_count(value)
+    return f"{value:,.0f}" if value == int(value) and value >= 1000 else f"{value:.3g}"
+
+
+def magnitude_warnings(given: Mapping[str, Any], workload: Workload) -> list[str]:
+    """One line per value the user gave (``given``: the raw values of flags, file and preset)
+    whose magnitude is implausible for its field, naming the flag and its likely meaning."""
+    from infra_advisor.units import has_unit
+
+    lines = []
+    seen: set[str] = set()
+    for rule in PLAUSIBLE:
+        value = getattr(workload, rule.field, None)
+        raw = given.get(rule.field)
+        if rule.field in seen or value is None or raw is None or isinstance(raw, bool):
+            continue
+        if rule.kinds and workload.model_type not in rule.kinds:
+            continue
+        if rule.tasks and workload.task not in rule.tasks:
+            continue
+        seen.add(rule.field)
+        low = rule.low is not None and value < rule.low
+        high = rule.high is not None and value > rule.high
+        if not (low or high):
+            continue
+        shown = rule.shown.format(_readable(value / rule.scale))
+        suffixes = rule.low_suffixes if low else rule.high_suffixes
+        typed = str(raw).strip()
+        if suffixes and not has_unit(raw):
+            guesses = " or ".join(f"{typed}{suffix}" for suffix in suffixes)
+            lines.append(f"{_flag(rule.field)} {typed}: {shown}; did you mean {guesses}?")
+            continue
+        low_text, high_text = (
+            rule.shown.format(_readable(bound / rule.scale)) if bound is not None else None
+            for bound in (rule.low, rule.high)
+        )
+        if low_text and high_text:
+            plausible = f"{low_text} to {high_text}"
+        else:
+            plausible = f"at least {low_text}" if low_text else f"at most {high_text}"
+        check = "check the value" if rule.field in INTEGERS else "check the value and its unit"
+        lines.append(f"{_flag(rule.field)} {typed}: {shown} (plausible: {plausible}); {check}")
+    return lines
+
+
+# --------------------------------------------------------------------------- what applies
+
+# Fields only some model types read (the planners of the others never look at them).
+_KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target"), ("transformer",)),
+    (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
+    (("tensor_parallel", "pipeline_parallel", "expert_parallel"), ("transformer",)),
+    (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
+    (("embedding_rows", "embedding_dim", "lookups_per_sample", "embedding_tables"), ("recsys",)),
+    (("flops_per_sample", "bytes_per_sample"), ("recsys", "vision", "generic")),
+    (("hidden",), ("transformer", "gnn")),
+    (("layers",), ("transformer", "gnn", "vision", "generic")),
+)
+_ONLY_FOR_KINDS = {name: kinds for names, kinds in _KIND_FIELDS for name in names}
+# Fields only serving reads, and those only training (and fine-tuning) reads.
+_SERVING_ONLY = (
+    "prompt_tokens",
+    "output_tokens",
+    "rate",
+    "latency_target",
+    "tpot_target",
+    "kv_precision",
+)
+_TRAINING_ONLY = ("tokens", "epochs", "deadline", "checkpoint_every", "expert_parallel")
+_KIND_NAMES = {
+    "transformer": "a transformer",
+    "gnn": "a GNN",
+    "recsys": "a recommender (recsys)",
+    "vision": "a vision model",
+    "generic": "a generic model",
+}
+
+
+def inapplicable_notes(w: Workload) -> list[str]:
+    """A note for each field given that the task, the model type or another field makes the
+    planner ignore ("--tokens does not apply to inference: ignored"): nothing is dropped silently.
+    ``--batch-size`` applies everywhere but where noted: it is the global batch of training, the
+    batch a served model may use at most, and the seeds per step of a sampled GNN."""
+    reasons: dict[str, str] = {}
+    training = "fine-tuning" if w.task == "finetune" else "training"
+    for name in FIELDS:
+        value = getattr(w, name)
+        if value is None:
+            continue
+        kinds = _ONLY_FOR_KINDS.get(name)
+        if kinds and w.model_type not in kinds:
+            reasons[name] = f"to {_KIND_NAMES[w.model_type]}"
+        elif w.task == "inference" and name in _TRAINING_ONLY:
+            reasons[name] = "to inference"
+        elif w.task != "inference" and name in _SERVING_ONLY:
+            reasons[name] = f"to {training}"
+    if w.finetune_method is not None and w.task != "finetune":
+        reasons["finetune_method"] = (
+            "to inference" if w.task == "inference" else "to training from scratch"
+        )
+    transformer = w.model_type == "transformer"
+    if transformer and w.task == "inference" and w.seq_len is not None:
+        reasons["seq_len"] = "to inference (the context is --prompt-tokens + --output-tokens)"
+    if transformer and w.task != "inference" and w.samples is not None and w.tokens is not None:
+        reasons["samples"] = "when --tokens is given (the tokens are counted directly)"
+    if transformer and w.task != "inference" and w.epochs and not (w.tokens or w.samples):
+        reasons["epochs"] = "without --tokens or --samples (the tokens follow Chinchilla)"
+    if w.model_type == "gnn" and w.batch_size is not None:
+        if w.sampling == "full":
+            reasons["batch_size"] = "to --sampling full (each step is the whole graph)"
+        elif w.task == "inference":
+            reasons["batch_size"] = "to GNN inference (one query per chip per step)"
+    if w.max_chips is not None and w.chips is not None:
+        reasons["max_chips"] = "when --chips pins the count"
+    if w.cloud is not None and w.deploy != "cloud":
+        reasons["cloud"] = f"to --deploy {w.deploy}"
+    return [f"{_flag(name)} does not apply {why}: ignored" for name, why in reasons.items()]
 
 
 def load_workload_file(path: str | Path) -> dict[str, Any]:

@@ -79,6 +79,8 @@ def _summary(report: Report) -> str:
 
 
 def render_report(report: Report, console: Console, view: str = "ranking") -> None:
+    if view in ("explain", "compare"):  # the workload the stacks were evaluated for, as recommend
+        _render_header(report, console)
     if view == "explain":
         for stack in report.stacks:
             render_explain(stack, console)
@@ -91,11 +93,15 @@ def render_report(report: Report, console: Console, view: str = "ranking") -> No
         _render_assumptions(report, console)
 
 
-def render_ranking(report: Report, console: Console) -> None:
+def _render_header(report: Report, console: Console) -> None:
     desc = report.workload.get("description") or ""
     console.print(Text(f"infra-advisor: {_summary(report)}", style="bold"))
     if desc:
         console.print(Text(desc, style="dim"))
+
+
+def render_ranking(report: Report, console: Console) -> None:
+    _render_header(report, console)
     if not report.stacks:
         console.print(Text("No stack satisfies this workload and its limits.", style="bold red"))
         return
