@@ -111,7 +111,7 @@ def _pinned_workload(case: dict[str, Any]) -> Any:
 
 
 def run_engine(case: dict[str, Any], catalog: Any) -> Result:
-    from infra_advisor.engine import recommend
+    from infra_advisor.search.engine import recommend
 
     report = recommend(_pinned_workload(case), catalog, top=1)
     if not report.stacks:
@@ -123,7 +123,7 @@ def run_engine(case: dict[str, Any], catalog: Any) -> Result:
 
 
 def run_memory_fit(case: dict[str, Any], catalog: Any) -> Result:
-    from infra_advisor.engine import recommend
+    from infra_advisor.search.engine import recommend
 
     report = recommend(_pinned_workload(case), catalog, top=1)
     if report.stacks:

@@ -296,7 +296,7 @@ def recommend(
     """
 
     def body() -> int:
-        from infra_advisor.engine import recommend as run
+        from infra_advisor.search.engine import recommend as run
 
         fmt_name = _resolve_format(fmt, as_json)
         catalog = _load_catalog(catalog_dirs)
@@ -334,7 +334,7 @@ def explain(
     """
 
     def body() -> int:
-        from infra_advisor.engine import explain_stack
+        from infra_advisor.search.engine import explain_stack
 
         _require_workload("explain", preset, workload_file, workload)
         fmt_name = _resolve_format(fmt, as_json)
@@ -373,7 +373,7 @@ def compare(
     """
 
     def body() -> int:
-        from infra_advisor.engine import compare_stacks
+        from infra_advisor.search.engine import compare_stacks
 
         if len(stack_ids) < 2:
             fail("compare needs at least two stack ids")

@@ -64,8 +64,8 @@ def recommend_text(
 ) -> int:
     """`recommend` for the JSON and Markdown formats; returns the exit code."""
     from infra_advisor.catalog import load_catalog
-    from infra_advisor.engine import recommend
     from infra_advisor.errors import ExitCode
+    from infra_advisor.search.engine import recommend
 
     catalog = load_catalog(catalog_dirs)
     workload = build_workload_from(preset, workload_file, flags, catalog)

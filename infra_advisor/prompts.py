@@ -388,8 +388,8 @@ def run_guided(
     import questionary
 
     from infra_advisor.catalog import load_catalog
-    from infra_advisor.engine import recommend
     from infra_advisor.render.table import make_console, render_report
+    from infra_advisor.search.engine import recommend
     from infra_advisor.workload import build_workload
 
     console = make_console()
@@ -422,12 +422,12 @@ def run_guided(
             if choice == "quit":
                 return 0 if report.stacks else 1
             if choice == "explain":
-                from infra_advisor.engine import explain_stack
+                from infra_advisor.search.engine import explain_stack
 
                 pick = questionary.select("Which stack?", choices=ids).unsafe_ask()
                 render_report(explain_stack(workload, catalog, pick), console, "explain")
             elif choice == "compare":
-                from infra_advisor.engine import compare_stacks
+                from infra_advisor.search.engine import compare_stacks
 
                 picks = questionary.checkbox(
                     "Which stacks? (space to mark, enter to confirm)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.engine import explain_stack, recommend
+from infra_advisor.search.engine import explain_stack, recommend
 from infra_advisor.workload import build_workload
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.engine import explain_stack
 from infra_advisor.estimators import network, storage, transformer
+from infra_advisor.search.engine import explain_stack
 from infra_advisor.workload import build_workload
 
 LLAMA3_8B = transformer.Shape(layers=32, hidden=4096, heads=32, kv_heads=8, derived=False)

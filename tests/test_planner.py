@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.engine import explain_stack, recommend
 from infra_advisor.job import build_job
 from infra_advisor.plan import training as pt
+from infra_advisor.search.engine import explain_stack, recommend
 from infra_advisor.workload import build_workload
 
 SERVING_ENGINES = {"tensorrt-llm", "vllm", "sglang"}

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra_advisor.catalog import load_catalog
-from infra_advisor.engine import explain_stack, recommend
 from infra_advisor.job import build_job
 from infra_advisor.plan import training as pt
+from infra_advisor.search.engine import explain_stack, recommend
 from infra_advisor.workload import build_workload
 
 CATALOG = load_catalog()

@@ -91,7 +91,7 @@ def test_saved_workload_reproduces_the_same_report(tmp_path: Path, capsys: Any) 
         answers = ask_workload({})
     from infra_advisor.catalog import load_catalog
     from infra_advisor.checks import to_data
-    from infra_advisor.engine import recommend
+    from infra_advisor.search.engine import recommend
 
     direct = to_data(recommend(build_workload(answers), load_catalog()))
     result = CliRunner().invoke(app, ["recommend", "--workload", str(plan), "--json"])

@@ -29,11 +29,11 @@ from typer.testing import CliRunner
 from infra_advisor.catalog import Catalog, load_catalog
 from infra_advisor.checks import to_data
 from infra_advisor.cli import app
-from infra_advisor.engine import Context, evaluate
 from infra_advisor.errors import AdvisorError, CatalogError
-from infra_advisor.evaluate import Outcome, Spec
 from infra_advisor.job import build_job
+from infra_advisor.plan.evaluate import Outcome, Spec
 from infra_advisor.presets import load_preset
+from infra_advisor.search.engine import Context, evaluate
 from infra_advisor.workload import FIELDS, build_workload
 
 CATALOG = load_catalog()
@@ -156,7 +156,7 @@ def test_damaged_catalog_entry_loads_or_names_the_culprit(
         # It loaded: then a recommendation with it runs or fails cleanly.
         wl = build_workload(load_preset("llama-8b-chat") | {"max_chips": 8})
         try:
-            from infra_advisor.engine import recommend
+            from infra_advisor.search.engine import recommend
 
             report = recommend(wl, cat, top=1)
         except AdvisorError:

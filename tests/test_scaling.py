@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from infra_advisor.catalog import load_catalog
-from infra_advisor.engine import recommend
 from infra_advisor.presets import load_preset
+from infra_advisor.search.engine import recommend
 from infra_advisor.workload import build_workload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +46,9 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from infra_advisor import evaluate as ev
     from infra_advisor.estimators import storage as sto
     from infra_advisor.job import build_job
+    from infra_advisor.plan import evaluate as ev
 
     cat = load_catalog()
     job = build_job(build_workload(load_preset("llama-70b-lora")), cat)
@@ -97,7 +97,7 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
 
 
 def test_each_distinct_stack_is_evaluated_once_per_search(monkeypatch: object) -> None:
-    import infra_advisor.engine as engine
+    import infra_advisor.search.engine as engine
 
     seen: list[tuple[int, object]] = []
     original = engine._evaluate

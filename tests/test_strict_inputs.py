@@ -248,7 +248,7 @@ def test_a_stack_id_matches_in_any_case() -> None:
 
 
 def test_the_engine_refuses_a_misspelt_id_from_the_api(catalog: Any) -> None:
-    from infra_advisor.engine import recommend
+    from infra_advisor.search.engine import recommend
     from infra_advisor.workload import Workload, build_workload
 
     with pytest.raises(WorkloadError, match="spelled 'vllm'"):

@@ -18,7 +18,10 @@ from infra_advisor.catalog import Catalog
 from infra_advisor.estimators import data as dt
 from infra_advisor.estimators import network as net
 from infra_advisor.estimators import transformer as tf
-from infra_advisor.evaluate import (
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework
+from infra_advisor.physics.cost import PhaseCost, StepCost
+from infra_advisor.plan.evaluate import (
     GB,
     Outcome,
     Spec,
@@ -35,9 +38,6 @@ from infra_advisor.evaluate import (
     tcp_host_time,
     usable_memory,
 )
-from infra_advisor.job import Job
-from infra_advisor.models import Chip, Framework
-from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration
 

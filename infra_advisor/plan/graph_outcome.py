@@ -16,7 +16,10 @@ from dataclasses import dataclass
 from infra_advisor.catalog import Catalog
 from infra_advisor.estimators import graph as gr
 from infra_advisor.estimators import network as net
-from infra_advisor.evaluate import (
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework, Storage
+from infra_advisor.physics.cost import PhaseCost, StepCost
+from infra_advisor.plan.evaluate import (
     GB,
     Outcome,
     Spec,
@@ -33,9 +36,6 @@ from infra_advisor.evaluate import (
     tcp_host_time,
     usable_memory,
 )
-from infra_advisor.job import Job
-from infra_advisor.models import Chip, Framework, Storage
-from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration
 

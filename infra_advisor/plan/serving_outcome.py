@@ -12,7 +12,10 @@ import math
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.estimators import transformer as tf
-from infra_advisor.evaluate import (
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework
+from infra_advisor.physics.cost import PhaseCost, StepCost
+from infra_advisor.plan.evaluate import (
     Outcome,
     Spec,
     chip_capacity_bytes,
@@ -21,9 +24,6 @@ from infra_advisor.evaluate import (
     finish,
     serving_memory,
 )
-from infra_advisor.job import Job
-from infra_advisor.models import Chip, Framework
-from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan.frameworks import capabilities
 from infra_advisor.plan.serving import (
     QUEUED_PHASE,

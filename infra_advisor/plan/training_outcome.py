@@ -15,7 +15,11 @@ from typing import Any
 from infra_advisor.catalog import Catalog
 from infra_advisor.estimators import storage as st
 from infra_advisor.estimators import transformer as tf
-from infra_advisor.evaluate import (
+from infra_advisor.job import Job
+from infra_advisor.models import Chip, Framework
+from infra_advisor.physics.cost import PhaseCost, StepCost
+from infra_advisor.plan import training as pt
+from infra_advisor.plan.evaluate import (
     GB,
     Outcome,
     Spec,
@@ -28,10 +32,6 @@ from infra_advisor.evaluate import (
     node_size,
     tcp_host_time,
 )
-from infra_advisor.job import Job
-from infra_advisor.models import Chip, Framework
-from infra_advisor.physics.cost import PhaseCost, StepCost
-from infra_advisor.plan import training as pt
 from infra_advisor.plan.frameworks import capabilities
 from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration

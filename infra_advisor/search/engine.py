@@ -11,11 +11,12 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from infra_advisor import rules, scoring
 from infra_advisor.catalog import Catalog
 from infra_advisor.checks import to_data
 from infra_advisor.errors import WorkloadError
-from infra_advisor.evaluate import (
+from infra_advisor.job import Job, build_job
+from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.plan.evaluate import (
     Outcome,
     Spec,
     serving_memory,
@@ -23,8 +24,6 @@ from infra_advisor.evaluate import (
     storage_candidates,
     weight_bytes_per_param,
 )
-from infra_advisor.job import Job, build_job
-from infra_advisor.models import Chip, Framework, Interconnect
 from infra_advisor.report import (
     Bottleneck,
     Breakdown,
@@ -38,6 +37,7 @@ from infra_advisor.report import (
     Report,
     Stack,
 )
+from infra_advisor.search import rules, scoring
 from infra_advisor.units import format_duration, format_money
 from infra_advisor.workload import ID_FIELDS, Workload, canonical_id
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from infra_advisor.evaluate import Outcome
+from infra_advisor.plan.evaluate import Outcome
 
 Scored = Outcome
 

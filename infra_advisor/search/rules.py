@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from infra_advisor.evaluate import Outcome
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.plan.evaluate import Outcome
 from infra_advisor.plan.frameworks import Capabilities, capabilities, dominates, signature
 from infra_advisor.units import format_duration, format_money
 from infra_advisor.workload import FIELDS
