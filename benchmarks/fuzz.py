@@ -162,7 +162,7 @@ def fuzz_workload_files(target: Target, examples: int) -> None:
 def fuzz_cli(target: Target, examples: int) -> None:
     from typer.testing import CliRunner
 
-    from infra_advisor.cli import app
+    from infra_advisor.interface.cli import app
     from infra_advisor.workload import FIELDS
 
     runner = CliRunner()

@@ -61,7 +61,7 @@ def qa_pause_ms() -> float:
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    import infra_advisor.prompts as prompts
+    import infra_advisor.interface.prompts as prompts
 
     stamps: list[float] = []
     original = prompts.check_answer

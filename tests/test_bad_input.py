@@ -1,6 +1,6 @@
 """A corpus of bad input: each gets one clear message naming the culprit, exit 2, no traceback.
 
-Run through the real entry point (``infra_advisor.entry.main``), as a user or CI job would meet it.
+Run through the real entry point (``infra_advisor.interface.entry.main``), as a user or CI job would meet it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra_advisor.entry import main
+from infra_advisor.interface.entry import main
 from tests.test_catalog import CHIP as CATALOG_CHIP
 
 CHIP = CATALOG_CHIP.replace("{id}", "test-chip")  # the same test chip as test_catalog.py

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra_advisor import __version__
-from infra_advisor.cli import app
+from infra_advisor.interface.cli import app
 
 runner = CliRunner()
 

@@ -20,7 +20,7 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
     subprocess.run(
         [
             typer_cli,
-            "infra_advisor.cli",
+            "infra_advisor.interface.cli",
             "utils",
             "docs",
             "--name",
@@ -33,7 +33,7 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
         cwd=ROOT,
     )
     assert out.read_text() == (ROOT / "docs" / "cli.md").read_text(), (
-        "docs/cli.md is stale: run `typer infra_advisor.cli utils docs --name infra-advisor --output docs/cli.md`"
+        "docs/cli.md is stale: run `typer infra_advisor.interface.cli utils docs --name infra-advisor --output docs/cli.md`"
     )
 
 

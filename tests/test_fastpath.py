@@ -8,8 +8,8 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from infra_advisor.cli import app
-from infra_advisor.entry import parse_fast
+from infra_advisor.interface.cli import app
+from infra_advisor.interface.entry import parse_fast
 
 runner = CliRunner()
 

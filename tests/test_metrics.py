@@ -13,12 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from infra_advisor import metrics
-from infra_advisor.cli import app
-from infra_advisor.render.values import FORMATTERS, format_quantity, format_value
+from infra_advisor.interface.cli import app
+from infra_advisor.interface.render.values import FORMATTERS, format_quantity, format_value
 from infra_advisor.report import Breakdown, Metrics
 from infra_advisor.units import format_energy, format_power, format_rate
 
-RENDER = Path(metrics.__file__).parent / "render"
+RENDER = Path(metrics.__file__).parent / "interface" / "render"
 REPORTED = [f.name for cls in (Metrics, Breakdown) for f in dataclasses.fields(cls)]
 
 
@@ -144,7 +144,7 @@ def test_explain_shows_tokens_per_s_as_a_rate() -> None:
 
 def test_the_markdown_path_loads_the_registry_without_rich() -> None:
     code = (
-        "import sys; import infra_advisor.render.markdown; "
+        "import sys; import infra_advisor.interface.render.markdown; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich'))"
     )
     result = subprocess.run(

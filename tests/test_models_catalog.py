@@ -265,7 +265,7 @@ def test_guided_questions_start_with_the_model(capsys: Any) -> None:
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
 
-    from infra_advisor.prompts import ask_workload
+    from infra_advisor.interface.prompts import ask_workload
     from infra_advisor.workload import build_workload
 
     with create_pipe_input() as pipe:

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from infra_advisor.checks import to_data
-from infra_advisor.cli import app
+from infra_advisor.interface.cli import app
 from infra_advisor.presets import list_presets
 
 runner = CliRunner()
@@ -81,7 +81,7 @@ def test_export_svg_and_html_never_overwrite(tmp_path: Path) -> None:
 
 def test_json_path_does_not_import_rich_or_questionary() -> None:
     # STYLE habit 9: the JSON path stays lean; rich and questionary load only where they draw or ask,
-    # the fast path (infra_advisor.entry) answers without typer or click, and the shipped catalog's
+    # the fast path (infra_advisor.interface.entry) answers without typer or click, and the shipped catalog's
     # validated form (infra_advisor/catalog_validated.json) answers without pydantic.
     code = (
         "import sys, runpy; sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json'];\n"

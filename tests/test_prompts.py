@@ -14,8 +14,8 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from typer.testing import CliRunner
 
-from infra_advisor.cli import app
-from infra_advisor.prompts import ask_workload, run_guided
+from infra_advisor.interface.cli import app
+from infra_advisor.interface.prompts import ask_workload, run_guided
 from infra_advisor.workload import build_workload
 
 ENTER, DOWN, CLEAR, CTRL_C = "\r", "\x1b[B", "\x15", "\x03"

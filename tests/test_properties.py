@@ -28,8 +28,8 @@ from typer.testing import CliRunner
 
 from infra_advisor.catalog import Catalog, load_catalog
 from infra_advisor.checks import to_data
-from infra_advisor.cli import app
 from infra_advisor.errors import AdvisorError, CatalogError
+from infra_advisor.interface.cli import app
 from infra_advisor.job import build_job
 from infra_advisor.plan.evaluate import Outcome, Spec
 from infra_advisor.presets import load_preset

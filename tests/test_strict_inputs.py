@@ -2,7 +2,7 @@
 magnitudes, ids in any case with "did you mean", zero and negative limits refused, flags that do
 not apply named, and explain / compare refusing to run without a workload.
 
-Through the real entry point (``infra_advisor.entry.main``, fast path and typer app), a real
+Through the real entry point (``infra_advisor.interface.entry.main``, fast path and typer app), a real
 process for the stdout/stderr split, and typer's CliRunner.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from infra_advisor.cli import app
 from infra_advisor.errors import UnitError, WorkloadError
+from infra_advisor.interface.cli import app
 from infra_advisor.units import (
     parse_bytes,
     parse_count,

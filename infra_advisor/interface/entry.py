@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra_advisor.flags import WORKLOAD_HELP
+from infra_advisor.interface.flags import WORKLOAD_HELP
 
 _VALUE_OPTIONS = {
     "--workload": "workload_file",
@@ -113,12 +113,12 @@ def main() -> None:
     """Entry point: exit codes follow errors.ExitCode."""
     fast = parse_fast(sys.argv[1:])
     if fast is None:
-        from infra_advisor.cli import main as typer_main
+        from infra_advisor.interface.cli import main as typer_main
 
         typer_main()
         return
-    from infra_advisor.commands import recommend_text
     from infra_advisor.errors import AdvisorError, ExitCode, format_error
+    from infra_advisor.interface.commands import recommend_text
 
     try:
         code = recommend_text(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra_advisor.render.values import format_cell, label_of, ranking_metrics
+from infra_advisor.interface.render.values import format_cell, label_of, ranking_metrics
 from infra_advisor.report import Report
 
 

@@ -388,7 +388,7 @@ def run_guided(
     import questionary
 
     from infra_advisor.catalog import load_catalog
-    from infra_advisor.render.table import make_console, render_report
+    from infra_advisor.interface.render.table import make_console, render_report
     from infra_advisor.search.engine import recommend
     from infra_advisor.workload import build_workload
 
@@ -469,7 +469,7 @@ def run_guided(
 
 
 def _save(workload: Any, path: str, overwrite: bool) -> None:
-    from infra_advisor.files import write_text_atomic
+    from infra_advisor.interface.files import write_text_atomic
     from infra_advisor.workload import workload_to_toml
 
     write_text_atomic(path, workload_to_toml(workload), overwrite=overwrite)

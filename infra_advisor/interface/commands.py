@@ -47,7 +47,7 @@ def emit_text(report: Any, fmt: str, view: str = "ranking") -> None:
         data = to_data(report)
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
     else:
-        from infra_advisor.render.markdown import render_markdown
+        from infra_advisor.interface.render.markdown import render_markdown
 
         sys.stdout.write(render_markdown(report, view))
 

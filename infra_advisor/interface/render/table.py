@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infra_advisor.checks import to_data
-from infra_advisor.render.values import (
+from infra_advisor.interface.render.values import (
     format_cell,
     format_quantity,
     format_value,

@@ -15,7 +15,7 @@ import typer
 
 from infra_advisor import __version__
 from infra_advisor.errors import AdvisorError, ExitCode, format_error
-from infra_advisor.flags import WORKLOAD_HELP
+from infra_advisor.interface.flags import WORKLOAD_HELP
 
 app = typer.Typer(
     name="infra-advisor",
@@ -100,7 +100,7 @@ def _load_catalog(dirs: list[str] | None) -> Any:
 def _build_workload(
     preset: str | None, workload_file: str | None, flags: dict[str, Any], catalog: Any = None
 ) -> Any:
-    from infra_advisor.commands import build_workload_from
+    from infra_advisor.interface.commands import build_workload_from
 
     return build_workload_from(preset, workload_file, flags, catalog)
 
@@ -156,8 +156,8 @@ def _export(report: Any, view: str, svg: str | None, html: str | None, force: bo
     if not (svg or html):
         return
 
-    from infra_advisor.files import write_text_atomic
-    from infra_advisor.render.table import make_console, render_report
+    from infra_advisor.interface.files import write_text_atomic
+    from infra_advisor.interface.render.table import make_console, render_report
 
     console = make_console(record=True, file=open(os.devnull, "w"), width=120)  # noqa: SIM115  # closed below
     try:
@@ -174,11 +174,11 @@ def _export(report: Any, view: str, svg: str | None, html: str | None, force: bo
 
 def _emit(report: Any, fmt: str, view: str = "ranking") -> None:
     if fmt in ("json", "markdown"):
-        from infra_advisor.commands import emit_text
+        from infra_advisor.interface.commands import emit_text
 
         emit_text(report, fmt, view)
     else:
-        from infra_advisor.render.table import make_console, render_report
+        from infra_advisor.interface.render.table import make_console, render_report
 
         render_report(report, make_console(), view)
 
@@ -239,7 +239,7 @@ def root(
     if ctx.invoked_subcommand is not None:
         return
     if sys.stdin.isatty() and sys.stdout.isatty():
-        from infra_advisor.prompts import run_guided
+        from infra_advisor.interface.prompts import run_guided
 
         _guard(False, lambda: run_guided())
         raise typer.Exit(0)
@@ -419,7 +419,7 @@ def ask(
             fail(f"--save {save}: already exists; not overwritten", "pass --force to replace it")
 
     def body() -> int:
-        from infra_advisor.prompts import run_guided
+        from infra_advisor.interface.prompts import run_guided
 
         return run_guided(given, save=save, force=force, catalog_dirs=catalog_dirs)
 
@@ -439,7 +439,7 @@ def presets(
         if as_json:
             sys.stdout.write(json.dumps(items, indent=2, sort_keys=True) + "\n")
         else:
-            from infra_advisor.render.table import make_console, render_presets
+            from infra_advisor.interface.render.table import make_console, render_presets
 
             render_presets(items, make_console())
         return 0
@@ -456,13 +456,13 @@ def models(
     """List the named models of the catalog (`--model NAME` takes any id or alias)."""
 
     def body() -> int:
-        from infra_advisor.commands import model_rows
+        from infra_advisor.interface.commands import model_rows
 
         rows = model_rows(_load_catalog(catalog_dirs))
         if as_json:
             sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True) + "\n")
         else:
-            from infra_advisor.render.table import make_console, render_models
+            from infra_advisor.interface.render.table import make_console, render_models
 
             render_models(rows, make_console())
         return 0
@@ -538,7 +538,7 @@ def catalog_list(
             data = {k: [to_data(e) for e in getattr(catalog, k).values()] for k in kinds}
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         else:
-            from infra_advisor.render.table import make_console, render_catalog
+            from infra_advisor.interface.render.table import make_console, render_catalog
 
             render_catalog(catalog, kinds, make_console())
         return 0
@@ -575,7 +575,7 @@ def catalog_show(
             data["kind"] = catalog.kind_of(entry.id)
             sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         else:
-            from infra_advisor.render.table import make_console, render_entry
+            from infra_advisor.interface.render.table import make_console, render_entry
 
             render_entry(entry, catalog.kind_of(entry.id) or "", make_console())
         return 0
