@@ -133,7 +133,7 @@ def run_memory_fit(case: dict[str, Any], catalog: Any) -> Result:
 
 
 def run_collective(case: dict[str, Any], catalog: Any) -> Result:
-    from infra_advisor.estimators import network
+    from infra_advisor.physics import network
 
     stack = case["stack"]
     link = catalog.interconnects[stack["interconnect"]]
@@ -148,7 +148,7 @@ def run_collective(case: dict[str, Any], catalog: Any) -> Result:
 
 
 def run_storage(case: dict[str, Any], catalog: Any) -> Result:
-    from infra_advisor.estimators import storage as st
+    from infra_advisor.physics import storage as st
 
     store = catalog.storage[case["stack"]["storage"]]
     workload = case.get("workload", {})

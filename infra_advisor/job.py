@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra_advisor import shape as tf
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import transformer as tf
 from infra_advisor.workload import Workload, inapplicable_notes, model_values
 
 SCENARIOS = ("central", "optimistic", "pessimistic")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import graph
+from infra_advisor.physics import graph
 from infra_advisor.presets import load_preset
 from infra_advisor.search.engine import explain_stack, recommend
 from infra_advisor.workload import build_workload

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import network, storage, transformer
+from infra_advisor.physics import network, storage, transformer
 from infra_advisor.search.engine import explain_stack
 from infra_advisor.workload import build_workload
 

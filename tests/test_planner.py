@@ -188,7 +188,7 @@ def test_explain_and_recommend_agree_and_the_relief_is_reproduced(
 
 
 def test_halo_counts_distinct_remote_neighbours_not_cut_edges() -> None:
-    from infra_advisor.estimators import graph as gr
+    from infra_advisor.physics import graph as gr
 
     # Few cut edges: each brings its own remote node; many: every remote node once (PowerGraph's
     # occupancy argument, Gonzalez et al. OSDI 2012 §5.2).

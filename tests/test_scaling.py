@@ -46,8 +46,8 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from infra_advisor.estimators import storage as sto
     from infra_advisor.job import build_job
+    from infra_advisor.physics import storage as sto
     from infra_advisor.plan import evaluate as ev
 
     cat = load_catalog()

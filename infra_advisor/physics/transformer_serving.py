@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infra_advisor.estimators import network as net
+from infra_advisor.physics import network as net
 from infra_advisor.physics.cost import PhaseCost, StepCost
 
 ACTIVATION_BYTES = 2.0  # activations exchanged between chips in 16-bit

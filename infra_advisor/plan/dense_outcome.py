@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import data as dt
-from infra_advisor.estimators import network as net
-from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework
+from infra_advisor.physics import data as dt
+from infra_advisor.physics import network as net
+from infra_advisor.physics import transformer as tf
 from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan.evaluate import (
     GB,

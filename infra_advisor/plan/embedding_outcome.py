@@ -13,9 +13,9 @@ import math
 from dataclasses import dataclass
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import network as net
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Storage
+from infra_advisor.physics import network as net
 from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan.evaluate import (
     GB,

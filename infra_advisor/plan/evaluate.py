@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import data as dt
-from infra_advisor.estimators import power as pw
-from infra_advisor.estimators import storage as st
-from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect, Storage
+from infra_advisor.physics import data as dt
+from infra_advisor.physics import power as pw
+from infra_advisor.physics import storage as st
+from infra_advisor.physics import transformer as tf
 from infra_advisor.plan.frameworks import capabilities
 from infra_advisor.report import BottleneckKind, Term
 from infra_advisor.units import format_bytes, format_duration

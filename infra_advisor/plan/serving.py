@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
 from infra_advisor.models import Chip
+from infra_advisor.physics import transformer as tf
 from infra_advisor.physics import transformer_serving as ts
 from infra_advisor.physics.cost import PhaseCost, StepCost, combine
 from infra_advisor.plan.frameworks import Capabilities, kv_precision_choices

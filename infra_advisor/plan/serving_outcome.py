@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework
+from infra_advisor.physics import transformer as tf
 from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan.evaluate import (
     Outcome,

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from infra_advisor.estimators import network as net
-from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
+from infra_advisor.physics import network as net
+from infra_advisor.physics import transformer as tf
 
 GB = 1e9
 DEFAULT_EXPERTS = 8  # Mixtral / GShard-style MoE when the expert count is not given

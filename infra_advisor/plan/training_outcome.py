@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.estimators import storage as st
-from infra_advisor.estimators import transformer as tf
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework
+from infra_advisor.physics import storage as st
+from infra_advisor.physics import transformer as tf
 from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan import training as pt
 from infra_advisor.plan.evaluate import (

@@ -1,1 +1,0 @@
-"""Pure estimator functions: SI in, SI out, each citing its source (docs/methodology.md)."""
