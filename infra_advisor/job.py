@@ -137,63 +137,12 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
     w = workload
     notes: list[str] = []
     task = w.task
-    method = w.finetune_method or ("full" if task != "finetune" else "lora")
-    if task == "finetune" and w.finetune_method is None:
-        notes.append("fine-tuning method not given: LoRA (rank 16 on every linear layer) assumed")
-    if task != "finetune":
-        method = "full"
-    params = w.params
-    if params is None:
-        if w.model_type == "transformer":
-            params = 8e9
-            notes.append("--params not given: an 8B-parameter transformer assumed")
-        else:
-            params = 25e6
-            notes.append("--params not given: 25M parameters assumed (ResNet-50 size)")
-    active = w.active_params or params
-    shape = tf.derive_shape(params, w.layers, w.hidden, w.heads, w.kv_heads)
-    if shape.derived and w.model_type == "transformer":
-        notes.append(
-            f"architecture derived from {params:.3g} parameters (P ≈ 12·L·h², h/L ≈ 128 as in Llama): "
-            f"{shape.layers} layers, hidden {shape.hidden}, {shape.heads} heads, {shape.kv_heads} KV heads"
-        )
-    if w.active_params and w.active_params < params:
-        notes.append(
-            f"mixture of experts: compute follows {active:.3g} active parameters, "
-            f"memory follows {params:.3g} total"
-        )
-    seq_len = w.seq_len or (4096 if task == "train" else 2048)
-    if w.seq_len is None and task != "inference" and w.model_type == "transformer":
-        notes.append(f"--seq-len not given: {seq_len} tokens assumed")
-    batch = w.batch_size or (1024 if task == "train" else 64)
-    if w.batch_size is None and task != "inference" and w.model_type == "transformer":
-        notes.append(f"--batch-size not given: a global batch of {batch} sequences assumed")
-    tokens = w.tokens
-    if tokens is None and w.samples is not None and w.model_type == "transformer":
-        tokens = w.samples * seq_len * (w.epochs or 1)
-    if tokens is None:
-        if task == "train":
-            tokens = 20 * active if not w.active_params else 20 * params
-            notes.append(
-                f"--tokens not given: {tokens:.3g} tokens (≈20 per parameter, Chinchilla) assumed"
-            )
-        else:
-            tokens = 1e8
-            if task == "finetune" and w.model_type == "transformer":
-                notes.append("--tokens not given: 100M fine-tuning tokens assumed")
-    elif w.epochs and w.tokens is not None:
-        tokens = tokens * w.epochs
-    prompt = w.prompt_tokens or 1024
-    output = w.output_tokens or 256
-    if (
-        task == "inference"
-        and w.model_type == "transformer"
-        and (w.prompt_tokens is None or w.output_tokens is None)
-    ):
-        notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
+    method = _method(w, notes)
+    params, active, shape = _size(w, notes)
+    seq_len, batch, tokens = _volume(w, active, params, notes)
+    prompt, output = _requests(w, notes)
     notes[:0] = _model_notes(w, catalog, prompt + output if task == "inference" else seq_len)
     notes.extend(inapplicable_notes(w))  # a flag the task or model type ignores is named
-    eff = efficiency_for(catalog, scenario)
     model = _unchanged_model(w, catalog)
     matmul, read = _matmul_and_read_params(model, active, params)
     return Job(
@@ -208,13 +157,88 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
         tokens=tokens,
         prompt_tokens=prompt,
         output_tokens=output,
-        eff=eff,
+        eff=efficiency_for(catalog, scenario),
         scenario=scenario,
         assumptions=tuple(notes),
         model=model,
         matmul_active_params=matmul,
         read_params=read,
     )
+
+
+def _method(w: Workload, notes: list[str]) -> str:
+    if w.task != "finetune":
+        return "full"
+    if w.finetune_method is None:
+        notes.append("fine-tuning method not given: LoRA (rank 16 on every linear layer) assumed")
+    return w.finetune_method or "lora"
+
+
+DEFAULT_SIZE_NOTES = {
+    "transformer": "--params not given: an 8B-parameter transformer assumed",
+    "vision": "--params not given: 25M parameters assumed (ResNet-50 size)",
+    "recsys": "--params not given: dense layers of 25M parameters assumed beside the tables",
+    "generic": "--params not given: 25M parameters assumed",
+}
+
+
+def _size(w: Workload, notes: list[str]) -> tuple[float, float, tf.Shape]:
+    """Total and active parameters and the architecture (derived where not given).  A graph
+    network's size follows from its layers and widths, so it gets no size note."""
+    params = w.params
+    if params is None:
+        params = 8e9 if w.model_type == "transformer" else 25e6
+        if w.model_type in DEFAULT_SIZE_NOTES:
+            notes.append(DEFAULT_SIZE_NOTES[w.model_type])
+    active = w.active_params or params
+    shape = tf.derive_shape(params, w.layers, w.hidden, w.heads, w.kv_heads)
+    if shape.derived and w.model_type == "transformer":
+        notes.append(
+            f"architecture derived from {params:.3g} parameters (P ≈ 12·L·h², h/L ≈ 128 as in Llama): "
+            f"{shape.layers} layers, hidden {shape.hidden}, {shape.heads} heads, {shape.kv_heads} KV heads"
+        )
+    if w.active_params and w.active_params < params:
+        notes.append(
+            f"mixture of experts: compute follows {active:.3g} active parameters, "
+            f"memory follows {params:.3g} total"
+        )
+    return params, active, shape
+
+
+def _volume(w: Workload, active: float, params: float, notes: list[str]) -> tuple[int, int, float]:
+    """Sequence length, global batch and training tokens, with the defaults said."""
+    task, llm = w.task, w.model_type == "transformer"
+    seq_len = w.seq_len or (4096 if task == "train" else 2048)
+    if w.seq_len is None and task != "inference" and llm:
+        notes.append(f"--seq-len not given: {seq_len} tokens assumed")
+    batch = w.batch_size or (1024 if task == "train" else 64)
+    if w.batch_size is None and task != "inference" and llm:
+        notes.append(f"--batch-size not given: a global batch of {batch} sequences assumed")
+    tokens = w.tokens
+    if tokens is None and w.samples is not None and llm:
+        tokens = w.samples * seq_len * (w.epochs or 1)
+    if tokens is None:
+        if task == "train":
+            tokens = 20 * active if not w.active_params else 20 * params
+            notes.append(
+                f"--tokens not given: {tokens:.3g} tokens (≈20 per parameter, Chinchilla) assumed"
+            )
+        else:
+            tokens = 1e8
+            if task == "finetune" and llm:
+                notes.append("--tokens not given: 100M fine-tuning tokens assumed")
+    elif w.epochs and w.tokens is not None:
+        tokens = tokens * w.epochs
+    return seq_len, batch, tokens
+
+
+def _requests(w: Workload, notes: list[str]) -> tuple[int, int]:
+    prompt = w.prompt_tokens or 1024
+    output = w.output_tokens or 256
+    missing = w.prompt_tokens is None or w.output_tokens is None
+    if w.task == "inference" and w.model_type == "transformer" and missing:
+        notes.append(f"requests assumed to carry {prompt} prompt tokens and {output} output tokens")
+    return prompt, output
 
 
 def _matmul_and_read_params(model: Any, active: float, params: float) -> tuple[float, float]:
