@@ -385,11 +385,9 @@ def run_guided(
     catalog_dirs: list[str] | None = None,
 ) -> int:
     """The whole guided session: questions, optional save, ranked answer, then a small menu."""
-    import questionary
-
     from infra_advisor.catalog import load_catalog
     from infra_advisor.interface.render.table import make_console, render_report
-    from infra_advisor.search.engine import recommend
+    from infra_advisor.search.engine import compare_stacks, explain_stack, recommend
     from infra_advisor.workload import build_workload
 
     console = make_console()
@@ -403,69 +401,101 @@ def run_guided(
         render_report(report, console)
         ids = [s.id for s in report.stacks]
         while True:
-            choice = questionary.select(
-                "What next?",
-                choices=[
-                    questionary.Choice(
-                        "Explain a stack", value="explain", disabled=None if ids else "none"
-                    ),
-                    questionary.Choice(
-                        "Compare two stacks",
-                        value="compare",
-                        disabled=None if len(ids) > 1 else "fewer than two",
-                    ),
-                    questionary.Choice("Change an answer and re-rank", value="change"),
-                    questionary.Choice("Save the workload to a file", value="save"),
-                    questionary.Choice("Quit", value="quit"),
-                ],
-            ).unsafe_ask()
+            choice = _next_step(ids)
             if choice == "quit":
                 return 0 if report.stacks else 1
             if choice == "explain":
-                from infra_advisor.search.engine import explain_stack
-
-                pick = questionary.select("Which stack?", choices=ids).unsafe_ask()
+                pick = _pick_one(ids)
                 render_report(explain_stack(workload, catalog, pick), console, "explain")
             elif choice == "compare":
-                from infra_advisor.search.engine import compare_stacks
-
-                picks = questionary.checkbox(
-                    "Which stacks? (space to mark, enter to confirm)",
-                    choices=ids,
-                    validate=lambda marked: len(marked) >= 2 or "mark at least two",
-                ).unsafe_ask()
-                render_report(compare_stacks(workload, catalog, picks), console, "compare")
+                render_report(compare_stacks(workload, catalog, _pick_two(ids)), console, "compare")
             elif choice == "save":
-                path = questionary.text("File name?", default=save or "workload.toml").unsafe_ask()
-                overwrite = force
-                from pathlib import Path
-
-                if Path(path).exists() and not force:
-                    overwrite = questionary.confirm(
-                        f"{path} exists. Overwrite it?", default=False
-                    ).unsafe_ask()
-                    if not overwrite:
-                        continue
-                _save(workload, path, overwrite)
+                _save_again(workload, save, force)
             else:
-                keys = sorted({q.key for q in QUESTIONS if q.when(answers)} | set(answers))
-                key = questionary.select("Which answer?", choices=keys).unsafe_ask()
-                question = next((q for q in QUESTIONS if q.key == key and q.when(answers)), None)
-                current = str(answers.get(key, question.default if question else ""))
-                new = questionary.text(
-                    f"New value for {key}:",
-                    default=current,
-                    validate=lambda text, k=key: check_answer(k, text.strip()) or True,
-                ).unsafe_ask()
-                answers[key] = new.strip()
-                if key == "model":  # the new model brings its own type and architecture
-                    answers.pop("model_type", None)
-                try:
-                    workload = build_workload(answers, catalog=catalog)
-                except WorkloadError as exc:
-                    console.print(f"[red]{exc.message}[/red]")
-                    continue
-                break
+                changed = _change_answer(answers, catalog, console)
+                if changed is not None:
+                    workload = changed
+                    break
+
+
+def _next_step(ids: list[str]) -> str:
+    import questionary
+
+    choice: str = questionary.select(
+        "What next?",
+        choices=[
+            questionary.Choice(
+                "Explain a stack", value="explain", disabled=None if ids else "none"
+            ),
+            questionary.Choice(
+                "Compare two stacks",
+                value="compare",
+                disabled=None if len(ids) > 1 else "fewer than two",
+            ),
+            questionary.Choice("Change an answer and re-rank", value="change"),
+            questionary.Choice("Save the workload to a file", value="save"),
+            questionary.Choice("Quit", value="quit"),
+        ],
+    ).unsafe_ask()
+    return choice
+
+
+def _pick_one(ids: list[str]) -> str:
+    import questionary
+
+    pick: str = questionary.select("Which stack?", choices=ids).unsafe_ask()
+    return pick
+
+
+def _pick_two(ids: list[str]) -> list[str]:
+    import questionary
+
+    picks: list[str] = questionary.checkbox(
+        "Which stacks? (space to mark, enter to confirm)",
+        choices=ids,
+        validate=lambda marked: len(marked) >= 2 or "mark at least two",
+    ).unsafe_ask()
+    return picks
+
+
+def _save_again(workload: Any, save: str | None, force: bool) -> None:
+    """Save from the menu, asking before an existing file is overwritten."""
+    from pathlib import Path
+
+    import questionary
+
+    path = questionary.text("File name?", default=save or "workload.toml").unsafe_ask()
+    overwrite = force
+    if Path(path).exists() and not force:
+        overwrite = questionary.confirm(f"{path} exists. Overwrite it?", default=False).unsafe_ask()
+        if not overwrite:
+            return
+    _save(workload, path, overwrite)
+
+
+def _change_answer(answers: dict[str, Any], catalog: Any, console: Any) -> Any:
+    """Change one answer; the new workload, or None when it does not validate."""
+    import questionary
+
+    from infra_advisor.workload import build_workload
+
+    keys = sorted({q.key for q in QUESTIONS if q.when(answers)} | set(answers))
+    key = questionary.select("Which answer?", choices=keys).unsafe_ask()
+    question = next((q for q in QUESTIONS if q.key == key and q.when(answers)), None)
+    current = str(answers.get(key, question.default if question else ""))
+    new = questionary.text(
+        f"New value for {key}:",
+        default=current,
+        validate=lambda text, k=key: check_answer(k, text.strip()) or True,
+    ).unsafe_ask()
+    answers[key] = new.strip()
+    if key == "model":  # the new model brings its own type and architecture
+        answers.pop("model_type", None)
+    try:
+        return build_workload(answers, catalog=catalog)
+    except WorkloadError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        return None
 
 
 def _save(workload: Any, path: str, overwrite: bool) -> None:
