@@ -55,7 +55,7 @@ class Served:
     served_rps: float
     ttft_s: float
     tpot_s: float
-    step: StepCost  # one decode step at this batch
+    step_s: float  # one decode step at this batch (its phases: served_step)
     latency_s: float  # TTFT + output tokens × TPOT
     load: float  # busy share of the active chips
 
@@ -305,11 +305,9 @@ def serve(inp: ServingInputs, g: Group, kv: str) -> Served | None:
     saturation, _ = capacity(inp, g, kv, limit)
     rate = job.workload.rate
     batch = 1 if rate is None else batch_for_rate(inp, g, kv, limit, rate)
-    cap, _ = capacity(inp, g, kv, batch)
+    cap, step_s = capacity(inp, g, kv, batch)
     served = cap if rate is None else min(rate, cap)
-    return _with_latency(
-        inp, g, kv, batch, limit, cap, saturation, served, decode_cost(inp, g, kv, batch)
-    )
+    return _with_latency(inp, g, kv, batch, limit, cap, saturation, served, step_s)
 
 
 def first_prefill(inp: ServingInputs, g: Group, kv: str) -> StepCost:
@@ -332,7 +330,7 @@ def _with_latency(
     cap: float,
     saturation: float,
     served: float,
-    step: StepCost,
+    step_s: float,
 ) -> Served:
     """TTFT and TPOT at a load (Little's law: a replica busy on prompts for a share λ·prefill of
     its time stretches every decode step by 1/(1 − λ·prefill))."""
@@ -343,12 +341,17 @@ def _with_latency(
     first = first_prefill(inp, g, kv)
     wait = 0.0
     if inp.caps.batching == "static" and batch > 1:
-        wait = job.output_tokens * step.total_s / 2  # arriving mid-batch: half a batch's run
-    ttft = first.total_s + (step.total_s if batch > 1 else 0.0) + wait
-    tpot = step.total_s * stretch
+        wait = job.output_tokens * step_s / 2  # arriving mid-batch: half a batch's run
+    ttft = first.total_s + (step_s if batch > 1 else 0.0) + wait
+    tpot = step_s * stretch
     load = min(1.0, served / cap) if cap > 0 else 0.0
     latency = ttft + job.output_tokens * tpot
-    return Served(g, kv, batch, limit, cap, saturation, served, ttft, tpot, step, latency, load)
+    return Served(g, kv, batch, limit, cap, saturation, served, ttft, tpot, step_s, latency, load)
+
+
+def served_step(inp: ServingInputs, s: Served) -> StepCost:
+    """The decode step of a served layout, as phases (built only where they are read)."""
+    return decode_cost(inp, s.group, s.kv_precision, s.batch)
 
 
 def request_cost(inp: ServingInputs, s: Served) -> StepCost:
@@ -356,8 +359,8 @@ def request_cost(inp: ServingInputs, s: Served) -> StepCost:
     and steps take between them (so the phases sum to TTFT + output tokens × TPOT)."""
     tokens = inp.job.output_tokens
     first = first_prefill(inp, s.group, s.kv_precision)
-    decode = StepCost(tuple(p.repeated(tokens) for p in s.step.phases))
-    others = tokens * (s.tpot_s - s.step.total_s) + (s.ttft_s - first.total_s)
+    decode = StepCost(tuple(p.repeated(tokens) for p in served_step(inp, s).phases))
+    others = tokens * (s.tpot_s - s.step_s) + (s.ttft_s - first.total_s)
     if others <= 0:
         return combine(first, decode)
     queued = PhaseCost(QUEUED_PHASE, compute_s=others, overlapped=())

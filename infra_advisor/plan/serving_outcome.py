@@ -34,6 +34,7 @@ from infra_advisor.plan.serving import (
     kv_per_chip_token,
     model_for,
     request_cost,
+    served_step,
     smallest_fit_bytes,
 )
 from infra_advisor.report import BottleneckKind
@@ -175,7 +176,7 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
             s.ttft_s, "s", "F11", s=job.prompt_tokens, t=s.group.tp, peak_tflops=peak / 1e12,
             prefill_gemm_s=first.total_s if first else 0.0)  # fmt: skip
     oc.term("decode step", "Σ phases: GEMMs max(2·P·B/(g·F·η), W/(g·BW·η)) + attention "
-            "max(4·L·c·d·B/(g·F·η), B·c·KV/(g·BW·η)) + all-reduces", s.step.total_s, "s", "F11",
+            "max(4·L·c·d·B/(g·F·η), B·c·KV/(g·BW·η)) + all-reduces", s.step_s, "s", "F11",
             B=s.batch, t=s.group.tp, p=s.group.pp, bandwidth_gb_s=chip.memory_bandwidth_gb_s,
             efficiency=job.eff["memory-bandwidth"])  # fmt: skip
     oc.term("capacity", "replicas × occupancy / (prefill + output tokens × step / B)",
@@ -186,14 +187,15 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
 def _storage_and_power(inp: ServingInputs, cat: Catalog, oc: Outcome, s: Served) -> None:
     job, chip, spec = inp.job, inp.chip, oc.spec
     cat_store = choose_storage(
-        job, cat, chip, spec, oc, 0.0, s.step.total_s, 0.0, math.inf, inp.weight_bytes,
+        job, cat, chip, spec, oc, 0.0, s.step_s, 0.0, math.inf, inp.weight_bytes,
         s.group.replicas,
     )  # fmt: skip
     store, _, _, provisioned = cat_store
     window = (
         job.workload.samples / s.served_rps if (job.workload.samples and s.served_rps) else 3600.0
     )
-    c, mem, total = s.step.resource_s("compute"), s.step.resource_s("memory"), s.step.total_s
+    step = served_step(inp, s)
+    c, mem, total = step.resource_s("compute"), step.resource_s("memory"), step.total_s
     busy = min(1.0, max(c / total, 0.3 * mem / total)) if total > 0 else 0.0
     active = s.group.chips * s.group.replicas
     util = s.load * busy * active / spec.count
@@ -205,7 +207,7 @@ def _storage_and_power(inp: ServingInputs, cat: Catalog, oc: Outcome, s: Served)
         + job.eff["runtime-overhead"]
     )
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=window,
-           step_s=s.step.total_s, util=util, memory=memory, capacity=chip.memory_gb * GB)  # fmt: skip
+           step_s=s.step_s, util=util, memory=memory, capacity=chip.memory_gb * GB)  # fmt: skip
 
 
 def _metrics(inp: ServingInputs, oc: Outcome, s: Served) -> None:
@@ -259,7 +261,7 @@ def _attribute(inp: ServingInputs, oc: Outcome, s: Served, request: StepCost) ->
             f"the KV cache fills memory at a batch of {s.max_batch} per replica "
             f"({format_bytes(per)} per request per chip, {s.kv_precision} KV, beside "
             f"{format_bytes(inp.weight_bytes / s.group.chips)} of weights per chip on "
-            f"{s.group.chips} chip(s)); each decode step then takes {format_duration(s.step.total_s)}"
+            f"{s.group.chips} chip(s)); each decode step then takes {format_duration(s.step_s)}"
         )
         return
     phase = _dominant(request)
