@@ -299,3 +299,15 @@ def test_every_family_breakdown_sums_to_its_step(catalog: Catalog, flags: dict, 
     b = top.breakdown
     bars = b.compute_s + b.memory_s + b.network_s + b.storage_s + b.host_s + b.bubble_s
     assert bars - b.overlap_s == pytest.approx(top.metrics.step_time_s, rel=1e-9)
+
+
+def test_a_server_short_of_its_rate_is_relieved_by_the_sized_count(catalog: Catalog) -> None:
+    flags = {**LLAMA70B, "prompt_tokens": 1000, "output_tokens": 1000, "rate": 20}
+    top = explain_stack(
+        build_workload(flags), catalog, "h100-sxm:2/nvlink-4/-/-/tensorrt-llm"
+    ).stacks[0]
+    relief = top.bottleneck.relief_detail
+    assert top.metrics.requests_per_s < 20
+    assert relief is not None and relief.component == "chips" and int(relief.after) > 4
+    assert relief.after_value == pytest.approx(20, rel=1e-3)  # the solver's count meets the rate
+    _reproduce(catalog, flags, top)

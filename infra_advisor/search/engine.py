@@ -240,7 +240,9 @@ def _best(outcomes: Iterable[Outcome], optimize: str, rate: float | None = None)
 class Sizer:
     """The one sizing solver: the fewest chips (in the units a chip comes in) that meet the rate,
     the deadline and the latency targets, or the fastest plan within --max-chips for
-    --optimize time.  recommend, explain, compare and relief all size through it."""
+    --optimize time.  recommend sizes every candidate through it and relief sizes a count
+    change through it; explain and compare evaluate the stack they are given through the same
+    evaluator."""
 
     def __init__(self, ctx: Context, chip: Chip) -> None:
         self.ctx, self.chip = ctx, chip
@@ -257,10 +259,9 @@ class Sizer:
             return self._serving(fw)
         return self._training(fw)
 
-    def _first_fit(self, fw: str) -> tuple[Outcome | None, list[Outcome], list[str]]:
-        """The first count that holds the model, the counts tried, and why smaller ones fail."""
+    def _first_fit(self, fw: str) -> tuple[Outcome | None, list[str]]:
+        """The first count that holds the model, and why smaller ones fail."""
         reasons: list[str] = []
-        tried: list[Outcome] = []
         fallback: Outcome | None = None
         for count in count_ladder(self.chip, self.job):
             oc = self.at(count, fw)
@@ -268,15 +269,14 @@ class Sizer:
                 fallback = fallback or oc  # a graph spilling out of device memory: keep looking
                 continue
             if oc.ok:
-                tried.append(oc)
-                return oc, tried, reasons
+                return oc, reasons
             reasons = reasons or oc.reasons
             if any("power budget" in r or "the budget is" in r for r in oc.reasons):
                 break  # more chips only draw more power and cost more
-        return fallback, tried, reasons
+        return fallback, reasons
 
     def _serving(self, fw: str) -> tuple[list[Outcome], list[str]]:
-        first, _, reasons = self._first_fit(fw)
+        first, reasons = self._first_fit(fw)
         if first is None:
             return [], reasons or ["does not fit"]
         rate = self.job.workload.rate
@@ -489,14 +489,28 @@ def _chip_changes(ctx: Context, oc: Outcome) -> list[Change]:
 
 
 def _count_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    """More chips: for a server short of its rate or targets, the count the sizing solver gives
+    this chip and framework; otherwise twice the chips."""
     user, s = ctx.user, oc.spec
-    if user.chips is not None or s.count * 2 > (user.max_chips or 16384):
+    if user.chips is not None:
         return []
     chip = ctx.catalog.chips[s.chip]
+    count = s.count * 2
+    if ctx.job.inference and user.rate and oc.soft:
+        # Sized for the user's own workload (explain's job has the stack id's count pinned).
+        where = ctx if ctx.pins is None else ctx.sub(("as asked",), user)
+        before = where.evaluated
+        sized, _ = Sizer(where, chip).size(s.framework)
+        if where is not ctx:
+            ctx.evaluated += where.evaluated - before
+        if sized and sized[0].spec.count > s.count:
+            count = sized[0].spec.count
+    if count > (user.max_chips or 16384):
+        return []
     links = scale_out_options(ctx.catalog, chip, user.interconnect)
-    link = s.scale_out or (links[0] if links and s.count * 2 > chip.scale_up_domain_size else None)
-    doubled = dataclasses.replace(s, count=s.count * 2, scale_out=link)
-    return [("count", "chips", str(s.count), str(s.count * 2), doubled)]
+    link = s.scale_out or (links[0] if links and count > chip.scale_up_domain_size else None)
+    more = dataclasses.replace(s, count=count, scale_out=link)
+    return [("count", "chips", str(s.count), str(count), more)]
 
 
 def _offload_changes(ctx: Context, oc: Outcome) -> list[Change]:
