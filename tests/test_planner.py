@@ -311,3 +311,16 @@ def test_a_server_short_of_its_rate_is_relieved_by_the_sized_count(catalog: Cata
     assert relief is not None and relief.component == "chips" and int(relief.after) > 4
     assert relief.after_value == pytest.approx(20, rel=1e-3)  # the solver's count meets the rate
     _reproduce(catalog, flags, top)
+
+
+def test_an_edge_answer_shows_power_and_battery_hours_and_a_readable_size(catalog: Catalog) -> None:
+    from typer.testing import CliRunner
+
+    from infra_advisor.interface.cli import app
+
+    flags = ["recommend", "--task", "inference", "--model", "mobilenetv2", "--deploy", "edge",
+             "--rate", "30", "--battery", "50Wh", "--format", "markdown"]  # fmt: skip
+    out = CliRunner().invoke(app, flags).stdout
+    assert "| power | battery |" in out and " h |" in out
+    table = CliRunner().invoke(app, [*flags[:-2], "--format", "table"]).stdout
+    assert "3.5M params" in table

@@ -17,6 +17,7 @@ from infra_advisor.interface.render.values import (
     ranking_metrics,
 )
 from infra_advisor.report import Report, Stack
+from infra_advisor.units import format_count
 
 PARTS = (
     ("compute_s", "green"),
@@ -71,7 +72,7 @@ def _summary(report: Report) -> str:
     w = report.workload
     parts = [str(w.get("task")), str(w.get("model_type"))]
     if w.get("params"):
-        parts.append(f"{w['params'] / 1e9:.3g}B params")
+        parts.append(f"{format_count(float(w['params']))} params")  # "3.5M", "70.6B"
     if w.get("rate"):
         parts.append(f"{w['rate']:g} req/s")
     parts.append(f"optimize {report.optimize}")

@@ -91,7 +91,10 @@ def ranking_metrics(workload: dict[str, object]) -> tuple[str, ...]:
         speed = ("latency_s", "requests_per_s")
     else:
         speed = ("time_s",)
-    return (*speed, "cost_usd", "energy_kwh")
+    # A battery the user gave shows as hours; a power budget as watts (edge questions).
+    edge = ("power_w",) if workload.get("power_budget") or workload.get("battery") else ()
+    battery = ("battery_hours",) if workload.get("battery") else ()
+    return (*speed, "cost_usd", "energy_kwh", *edge, *battery)
 
 
 def format_cell(name: str, value: float | None) -> str:
