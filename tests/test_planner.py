@@ -324,3 +324,18 @@ def test_an_edge_answer_shows_power_and_battery_hours_and_a_readable_size(catalo
     assert "| power | battery |" in out and " h |" in out
     table = CliRunner().invoke(app, [*flags[:-2], "--format", "table"]).stdout
     assert "3.5M params" in table
+
+
+@pytest.mark.parametrize(
+    ("preset", "headers"),
+    [("llama-8b-chat", ("tokens/s", "TTFT", "per token", "$/M tokens")),
+     ("llama-70b-lora", ("time", "cost", "MFU"))],
+)  # fmt: skip
+def test_the_ranking_shows_what_matters_for_the_task(preset: str, headers: tuple[str, ...]) -> None:
+    from typer.testing import CliRunner
+
+    from infra_advisor.interface.cli import app
+
+    out = CliRunner().invoke(app, ["recommend", "--preset", preset, "--format", "markdown"]).stdout
+    header = next(line for line in out.splitlines() if line.startswith("| # |"))
+    assert all(f"| {h} |" in header for h in ("chips", *headers)), header

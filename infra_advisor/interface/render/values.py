@@ -85,16 +85,17 @@ def label_of(name: str) -> str:
 def ranking_metrics(workload: dict[str, object]) -> tuple[str, ...]:
     """The metrics a ranking table shows for this workload, in column order."""
     inference = workload.get("task") == "inference"
-    if inference and workload.get("model_type") == "transformer":
-        speed: tuple[str, ...] = ("ttft_s", "tpot_s", "requests_per_s")
-    elif inference:
-        speed = ("latency_s", "requests_per_s")
-    else:
-        speed = ("time_s",)
     # A battery the user gave shows as hours; a power budget as watts (edge questions).
     edge = ("power_w",) if workload.get("power_budget") or workload.get("battery") else ()
     battery = ("battery_hours",) if workload.get("battery") else ()
-    return (*speed, "cost_usd", "energy_kwh", *edge, *battery)
+    if inference and workload.get("model_type") == "transformer":
+        # Serving: throughput, latency under load, and what a million tokens cost.
+        return ("tokens_per_s", "ttft_s", "tpot_s", "cost_per_million_tokens_usd", "energy_kwh",
+                *edge, *battery)  # fmt: skip
+    if inference:
+        return ("requests_per_s", "latency_s", "cost_usd", "energy_kwh", *edge, *battery)
+    # Training: job time and cost, and how well the chips are used.
+    return ("time_s", "cost_usd", "mfu", "energy_kwh", *edge, *battery)
 
 
 def format_cell(name: str, value: float | None) -> str:
