@@ -7,6 +7,7 @@ pessimistic), each with the assumption it rests on.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,6 +146,8 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
     notes.extend(inapplicable_notes(w))  # a flag the task or model type ignores is named
     model = _unchanged_model(w, catalog)
     matmul, read = _matmul_and_read_params(model, active, params)
+    if model is not None and model.head_dim:  # e.g. gpt-oss: 64 heads of 64 over hidden 2880
+        shape = dataclasses.replace(shape, named_head_dim=model.head_dim)
     return Job(
         workload=w,
         task=task,

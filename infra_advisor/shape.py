@@ -18,10 +18,16 @@ class Shape:
     heads: int
     kv_heads: int
     derived: bool
+    named_head_dim: int | None = None  # a named model's head width, where not hidden / heads
 
     @property
     def head_dim(self) -> int:
-        return self.hidden // self.heads
+        return self.named_head_dim or self.hidden // self.heads
+
+    @property
+    def attention_width(self) -> int:
+        """heads × head_dim: the width attention's QKᵀ and AV run over."""
+        return self.heads * self.head_dim
 
 
 def derive_shape(

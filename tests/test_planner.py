@@ -339,3 +339,11 @@ def test_the_ranking_shows_what_matters_for_the_task(preset: str, headers: tuple
     out = CliRunner().invoke(app, ["recommend", "--preset", preset, "--format", "markdown"]).stdout
     header = next(line for line in out.splitlines() if line.startswith("| # |"))
     assert all(f"| {h} |" in header for h in ("chips", *headers)), header
+
+
+def test_a_named_models_head_width_sets_attention_flops(catalog: Catalog) -> None:
+    # gpt-oss-20b (config.json): 64 heads of head_dim 64 = 4,096 over a hidden size of 2,880.
+    job = build_job(build_workload(dict(model="gpt-oss-20b", task="train", tokens="1B")), catalog)
+    assert job.shape.attention_width == 64 * 64 and job.shape.hidden == 2880
+    derived = build_job(build_workload(dict(params="7B", task="train", tokens="1B")), catalog)
+    assert derived.shape.attention_width == derived.shape.hidden  # hidden / heads otherwise

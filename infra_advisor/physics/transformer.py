@@ -32,12 +32,13 @@ LORA_RANK = 16
 def training_flops_per_token(
     active_params: float, shape: Shape, seq_len: int, *, recompute: bool, lora: bool
 ) -> float:
-    """FLOPs per trained token (F2): 6·P + 6·L·s·h, attention included (Kaplan et al. 2020).
+    """FLOPs per trained token (F2): 6·P + 6·L·s·d_attn, attention included (Kaplan et al.
+    2020; d_attn = heads × head_dim, the hidden size for most models).
 
     Full recomputation adds one forward pass (2·P + 2·L·s·h).  With LoRA the
     frozen weights need no weight gradients: forward 2 + backward-to-activations 2.
     """
-    forward = 2 * active_params + 2 * shape.layers * seq_len * shape.hidden
+    forward = 2 * active_params + 2 * shape.layers * seq_len * shape.attention_width
     passes = 2.0 if lora else 3.0
     if recompute:
         passes += 1.0
@@ -46,7 +47,7 @@ def training_flops_per_token(
 
 def model_flops_per_token(active_params: float, shape: Shape, seq_len: int) -> float:
     """Useful FLOPs per token for MFU (no recomputation): 6·P + 6·L·s·h."""
-    return 3 * (2 * active_params + 2 * shape.layers * seq_len * shape.hidden)
+    return 3 * (2 * active_params + 2 * shape.layers * seq_len * shape.attention_width)
 
 
 def lora_params(shape: Shape, rank: int = LORA_RANK) -> float:
