@@ -9,13 +9,16 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from infra_advisor import __version__
 from infra_advisor.errors import AdvisorError, ExitCode, format_error
 from infra_advisor.interface.flags import WORKLOAD_HELP
+
+if TYPE_CHECKING:
+    from infra_advisor.report import Report
 
 app = typer.Typer(
     name="infra-advisor",
@@ -336,17 +339,34 @@ def explain(
     def body() -> int:
         from infra_advisor.search.engine import explain_stack
 
-        _require_workload("explain", preset, workload_file, workload)
-        fmt_name = _resolve_format(fmt, as_json)
-        catalog = _load_catalog(catalog_dirs)
-        wl = _build_workload(preset, workload_file, workload, catalog)
-        _check_exports(export_svg, export_html, force)
-        report = explain_stack(wl, catalog, stack_id)
-        _emit(report, fmt_name, "explain")
-        _export(report, "explain", export_svg, export_html, force)
-        return ExitCode.OK if report.stacks else ExitCode.NO_FIT
+        def run(wl: Any, catalog: Any) -> "Report":
+            return explain_stack(wl, catalog, stack_id)
+
+        return _pinned_command("explain", run, (preset, workload_file, workload), catalog_dirs,
+                               (fmt, as_json), (export_svg, export_html, force))  # fmt: skip
 
     _guard(debug, body)
+
+
+def _pinned_command(
+    view: str,
+    run: Any,
+    given: tuple[Any, Any, dict[str, Any]],
+    catalog_dirs: Any,
+    formats: tuple[Any, bool],
+    exports: tuple[Any, Any, bool],
+) -> int:
+    """explain and compare: the workload (refused when none is given), the report, its output."""
+    preset, workload_file, workload = given
+    _require_workload(view, preset, workload_file, workload)
+    fmt_name = _resolve_format(*formats)
+    catalog = _load_catalog(catalog_dirs)
+    wl = _build_workload(preset, workload_file, workload, catalog)
+    _check_exports(*exports)
+    report = run(wl, catalog)
+    _emit(report, fmt_name, view)
+    _export(report, view, *exports)
+    return ExitCode.OK if report.stacks else ExitCode.NO_FIT
 
 
 @app.command()
@@ -377,15 +397,12 @@ def compare(
 
         if len(stack_ids) < 2:
             fail("compare needs at least two stack ids")
-        _require_workload("compare", preset, workload_file, workload)
-        fmt_name = _resolve_format(fmt, as_json)
-        catalog = _load_catalog(catalog_dirs)
-        wl = _build_workload(preset, workload_file, workload, catalog)
-        _check_exports(export_svg, export_html, force)
-        report = compare_stacks(wl, catalog, stack_ids)
-        _emit(report, fmt_name, "compare")
-        _export(report, "compare", export_svg, export_html, force)
-        return ExitCode.OK if report.stacks else ExitCode.NO_FIT
+
+        def run(wl: Any, catalog: Any) -> "Report":
+            return compare_stacks(wl, catalog, stack_ids)
+
+        return _pinned_command("compare", run, (preset, workload_file, workload), catalog_dirs,
+                               (fmt, as_json), (export_svg, export_html, force))  # fmt: skip
 
     _guard(debug, body)
 

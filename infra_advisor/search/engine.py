@@ -891,18 +891,25 @@ def _pinned(workload: Workload, catalog: Catalog, stack: str) -> tuple[Workload,
     return pinned, None if offload is None else str(offload)
 
 
-def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
+def _evaluate_pinned(
+    workload: Workload, catalog: Catalog, stack: str
+) -> tuple[Context, Outcome, Workload, list[str], list[str]]:
+    """A stack id evaluated for the workload: its context, outcome and pinned workload, and the
+    chip rules and framework rule it breaks (explain and compare both go through here)."""
     pinned, offload = _pinned(workload, catalog, stack)
     chip = catalog.chips[str(pinned.chip)]
     fw = catalog.frameworks[str(pinned.framework)]
     job = build_job(pinned, catalog)
-    reasons = [r for r in rules.chip_rejections(job, chip) if "include-legacy" not in r]
+    chip_reasons = [r for r in rules.chip_rejections(job, chip) if "include-legacy" not in r]
     fw_reason = rules.framework_rejection(job, fw, chip)
     ctx = Context(job, catalog, pins=workload)
-    oc = evaluate(
-        ctx, Spec(chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload)
-    )
-    all_reasons = reasons + ([fw_reason] if fw_reason else []) + oc.reasons
+    spec = Spec(chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload)
+    return ctx, evaluate(ctx, spec), pinned, chip_reasons, [fw_reason] if fw_reason else []
+
+
+def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
+    ctx, oc, pinned, chip_reasons, fw_reasons = _evaluate_pinned(workload, catalog, stack)
+    all_reasons = chip_reasons + fw_reasons + oc.reasons
     stacks = []
     rejected = []
     if oc.ok and not all_reasons:
@@ -915,7 +922,7 @@ def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
         optimize=pinned.optimize,
         stacks=stacks,
         rejected=rejected,
-        assumptions=list(job.assumptions),
+        assumptions=list(ctx.job.assumptions),
         evaluated=ctx.evaluated,
     )
 
@@ -926,17 +933,8 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
     rejected: list[Rejection] = []
     jobs: list[Context] = []
     for text in stack_ids:
-        pinned, offload = _pinned(workload, catalog, text)
-        job = build_job(pinned, catalog)
-        ctx = Context(job, catalog, pins=workload)
-        chip = catalog.chips[str(pinned.chip)]
-        fw = catalog.frameworks[str(pinned.framework)]
-        fw_reason = rules.framework_rejection(job, fw, chip)
-        oc = evaluate(
-            ctx,
-            Spec(chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload),
-        )
-        reasons = ([fw_reason] if fw_reason else []) + oc.reasons
+        ctx, oc, _, _, fw_reasons = _evaluate_pinned(workload, catalog, text)
+        reasons = fw_reasons + oc.reasons
         if reasons:
             rejected.append(Rejection(id=text, reasons=reasons))
         else:
