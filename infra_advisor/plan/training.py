@@ -170,8 +170,7 @@ def fitting_forms(
     """For each group of ``forms`` (ZeRO 0-2, then ZeRO 3), the first form whose states and
     activations fit in ``free`` bytes, with its bytes (else None and the smallest need).  The
     same arithmetic as state_bytes + activation_bytes, worked out once per shape."""
-    acts = {r: activation_bytes(job, _with(shape, 0, r)) for r in (False, True)}
-    states = _states_by_zero(job, shape, zeros, trainable)
+    acts, states = _shape_bytes(job, shape, zeros, trainable)
     out: list[tuple[Candidate | None, float]] = []
     for group in ([z for z in zeros if z < 3 and (z == 0 or shape.dp > 1)],
                   [z for z in zeros if z >= 3 and shape.dp > 1]):  # fmt: skip
@@ -187,6 +186,20 @@ def fitting_forms(
                 break
         out.append(best)
     return out
+
+
+def _shape_bytes(
+    job: Job, shape: Candidate, zeros: list[int], trainable: float
+) -> tuple[dict[bool, float], dict[int, float]]:
+    """Activations (without, with recomputation) and states by ZeRO stage of one shape; kept
+    in the job's memo, since every chip with the same count and domain offers the same shapes."""
+    key = ("shape_bytes", shape.tp, shape.pp, shape.dp, shape.ep, shape.virtual,
+           shape.micro_batch, tuple(zeros), trainable)  # fmt: skip
+    if key not in job.cache:
+        acts = {r: activation_bytes(job, _with(shape, 0, r)) for r in (False, True)}
+        job.cache[key] = acts, _states_by_zero(job, shape, zeros, trainable)
+    found: tuple[dict[bool, float], dict[int, float]] = job.cache[key]
+    return found
 
 
 def _states_by_zero(job: Job, c: Candidate, zeros: list[int], trainable: float) -> dict[int, float]:

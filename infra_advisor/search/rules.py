@@ -203,7 +203,10 @@ def _frameworks_for(
     job: Job, frameworks: dict[str, Framework], chip: Chip
 ) -> tuple[list[Framework], list[str]]:
     pinned = job.workload.framework
-    pool = [frameworks[pinned]] if pinned and pinned in frameworks else list(frameworks.values())
+    if pinned and pinned in frameworks:
+        pool = [frameworks[pinned]]
+    else:  # those that reach no chip of this type and vendor are rejected without a reason
+        pool = _reaching(job, frameworks, chip)
     ok: list[Framework] = []
     why: list[str] = []
     for fw in pool:
@@ -215,6 +218,16 @@ def _frameworks_for(
     caps = {fw.id: capabilities(fw, chip) for fw in ok}  # each pair worked out once here
     ok.sort(key=lambda f: _preference(job, f, caps[f.id]))
     return _undominated(job, _distinct(job, ok, caps), caps), why
+
+
+def _reaching(job: Job, frameworks: dict[str, Framework], chip: Chip) -> list[Framework]:
+    """The frameworks with a runs_on row for this chip's type and vendor, worked out once per
+    pair in the job's memo: a large catalog holds many chips of each."""
+    key = ("frameworks_reaching", chip.type, chip.vendor)
+    if key not in job.cache:
+        job.cache[key] = [f for f in frameworks.values() if framework_support(f, chip) is not None]
+    found: list[Framework] = job.cache[key]
+    return found
 
 
 def _distinct(
