@@ -190,9 +190,14 @@ def frameworks_for(
     """Frameworks that can run this job on this chip, best support first, and why others cannot.
 
     Kept in the job's memo (a job is built for one catalog): the search asks for every chip's
-    frameworks again and again, and the answer depends only on the job and the chip.
+    frameworks again and again.  The answer depends on the chip only through its family (type,
+    vendor) and its framework allow-list (plan.frameworks.capabilities), except the reasons a
+    pinned framework is refused, which name the chip.
     """
-    key = ("frameworks_for", chip.id)
+    if job.workload.framework:
+        key: tuple[object, ...] = ("frameworks_for", chip.id)
+    else:
+        key = ("frameworks_for", chip.type, chip.vendor, tuple(chip.runs_frameworks or ()))
     if key not in job.cache:
         job.cache[key] = _frameworks_for(job, frameworks, chip)
     ok, why = job.cache[key]
