@@ -180,10 +180,11 @@ def needs_network(job: Job, chip: Chip | None = None) -> bool:
 
 
 def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]:
-    """Scale-out links for the chip, fastest first, dominated ones dropped (memoised per catalog)."""
+    """Scale-out links for the chip, fastest first, dominated ones dropped (memoised per catalog
+    and per what rules.scale_out_rejection reads of the chip: vendor, type, edge or not)."""
     if pinned is not None:
         return [pinned]
-    key = ("scale_out_options", chip.id)
+    key = ("scale_out_options", chip.vendor, chip.type, chip.segment == "edge")
     if key not in cat.memo:
         cat.memo[key] = _scale_out_options(cat, chip)
     return list(cat.memo[key])
