@@ -271,6 +271,12 @@ def _fanout(value: Any) -> list[int]:
     return fanout
 
 
+def default_fanout(layers: int) -> list[int]:
+    """Neighbours sampled per layer when --fanout is not given: 15, 10, 5 (PyG's ogbn-products
+    GraphSAGE example and the MLPerf R-GAT reference), then 10 for each layer beyond three."""
+    return ([15, 10, 5][:layers] + [10] * max(0, layers - 3))[:layers]
+
+
 def _fraction(value: Any) -> float:
     if isinstance(value, str):
         text = value.strip()
@@ -696,6 +702,19 @@ def workload_to_toml(workload: Workload) -> str:
     for key, value in workload.flag_values().items():
         if key == "battery":  # a bare energy reads as watt-hours; joules need their unit
             value = f"{value!r}J"
+        lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def answers_to_toml(answers: Mapping[str, Any]) -> str:
+    """The answers as they were typed (``params = "70B"``, ``battery = "50Wh"``), in the order
+    of the workload's fields, as a workload file that rebuilds the same workload."""
+    lines = ["# infra-advisor workload: the answers as given (values take the flags' units)"]
+    order = {key: i for i, key in enumerate(FIELDS)}
+    for key in sorted(answers, key=lambda k: order.get(k, len(order))):
+        value = answers[key]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
         lines.append(f"{key} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"
 

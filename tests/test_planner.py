@@ -347,3 +347,17 @@ def test_a_named_models_head_width_sets_attention_flops(catalog: Catalog) -> Non
     assert job.shape.attention_width == 64 * 64 and job.shape.hidden == 2880
     derived = build_job(build_workload(dict(params="7B", task="train", tokens="1B")), catalog)
     assert derived.shape.attention_width == derived.shape.hidden  # hidden / heads otherwise
+
+
+def test_a_rate_a_power_budget_rules_out_leaves_the_largest_count_that_runs(
+    catalog: Catalog,
+) -> None:
+    # 10 requests/s of a 1.5B model is far beyond one 15 W Jetson Orin Nano, and more boards
+    # break the budget: the answer is the board short of the rate, never a rejection without a
+    # reason.
+    w = build_workload(dict(task="inference", params="1.5B", rate=10, deploy="edge",
+                            power_budget="15W", chip="jetson-orin-nano-8gb"))  # fmt: skip
+    report = recommend(w, catalog)
+    assert all(rej.reasons for rej in report.rejected)
+    top = _top(report)
+    assert top.components.chip.count == 1 and top.metrics.requests_per_s < 10

@@ -114,3 +114,63 @@ def test_ask_without_terminal_names_the_alternatives() -> None:
     result = CliRunner().invoke(app, ["ask"])
     assert result.exit_code == 2
     assert "--workload" in result.stderr and "--preset" in result.stderr
+
+
+def _applicable(answers: dict[str, Any]) -> list[Any]:
+    from infra_advisor.interface.prompts import QUESTIONS
+
+    return [q for q in QUESTIONS if q.when(answers)]
+
+
+def test_a_served_gnn_is_not_asked_about_sampling_tokens_or_a_resnet_size() -> None:
+    asked = _applicable({"task": "inference", "model_type": "gnn", "deploy": "edge"})
+    keys_asked = {q.key for q in asked}
+    assert not {"sampling", "fanout", "params", "prompt_tokens"} & keys_asked
+    assert {"layers", "hidden", "nodes", "edges", "latency_target"} <= keys_asked
+    text = " ".join(q.message + " " + q.hint for q in asked)
+    assert "token" not in text and "ResNet" not in text
+    # A GNN being trained is asked how it samples, with one fanout per layer by default.
+    trained = {
+        q.key: q for q in _applicable({"task": "train", "model_type": "gnn", "sampling": "neighbor"})
+    }
+    assert "sampling" in trained and "params" not in trained
+    fanout = trained["fanout"]
+    assert fanout.default_for({"layers": "3", "sampling": "neighbor"}) == "15,10,5"
+
+
+def test_the_edges_default_follows_the_node_count() -> None:
+    # model: another; task: train; type: GNN; samples, dataset, files: defaults; nodes: 1B.
+    with keys(ENTER + DOWN * 2 + ENTER + DOWN + ENTER + ENTER * 3 + CLEAR + "1B" + ENTER + ENTER * 30):
+        answers = ask_workload({})
+    assert answers["nodes"] == "1B" and answers["edges"] == "10B"
+
+
+def test_change_an_answer_lists_questions_in_order_with_their_values() -> None:
+    from infra_advisor.interface.prompts import answer_menu
+
+    answers = {"task": "inference", "model_type": "transformer", "params": "70B", "rate": "20"}
+    menu = answer_menu(answers)
+    labels = [label for label, _ in menu]
+    keys_in_order = [key for _, key in menu]
+    assert keys_in_order[:3] == ["model", "task", "model_type"]
+    assert keys_in_order.index("params") < keys_in_order.index("rate") < keys_in_order.index("deploy")
+    assert "How many parameters does the model have? (70B)" in labels
+    # Questions that apply but were not answered are offered too, with their default.
+    assert any(label.startswith("What power budget") for label in labels) is False
+    assert "How long is a typical prompt, in tokens? (default 1024)" in labels
+    assert all(not label.islower() for label in labels)  # human labels, not internal keys
+
+
+def test_saved_file_holds_what_was_typed(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.toml"
+    quit_menu = DOWN * 4 + ENTER
+    # model: another; task/type defaults; 100M params; MoE: no; 1 request/s; defaults to deploy:
+    # edge; 15W; battery 50Wh.
+    typed = ENTER * 3 + CLEAR + "100M" + ENTER * 2 + CLEAR + "1" + ENTER * 4 + DOWN * 2 + ENTER
+    with keys(typed + ENTER + "50Wh" + ENTER + ENTER * 2 + quit_menu):
+        run_guided({}, save=str(plan))
+    text = plan.read_text()
+    assert 'params = "100M"' in text and 'battery = "50Wh"' in text
+    assert "J" not in text and "100000000" not in text
+    result = CliRunner().invoke(app, ["recommend", "--workload", str(plan), "--json"])
+    assert json.loads(result.stdout)["workload"]["battery"] == 50 * 3600

@@ -19,15 +19,19 @@ from infra_advisor.errors import AdvisorError, WorkloadError
 
 @dataclass(frozen=True)
 class Question:
-    """One question of the guided Q&A and the workload field it answers."""
+    """One question of the guided Q&A and the workload field it answers.  ``default`` may depend
+    on earlier answers (the edges on the node count)."""
 
     key: str
     message: str
     hint: str
-    default: str
+    default: str | Callable[[dict[str, Any]], str]
     choices: tuple[tuple[str, str], ...] = ()  # (label, value)
     when: Callable[[dict[str, Any]], bool] = lambda answers: True
     optional: bool = False
+
+    def default_for(self, answers: dict[str, Any]) -> str:
+        return self.default(answers) if callable(self.default) else self.default
 
 
 def _task(a: dict[str, Any]) -> str:
@@ -36,6 +40,28 @@ def _task(a: dict[str, Any]) -> str:
 
 def _model(a: dict[str, Any]) -> str:
     return str(a.get("model_type", "transformer"))
+
+
+def _edges_default(a: dict[str, Any]) -> str:
+    """The engine's own default: ten edges per node."""
+    from infra_advisor.units import format_count, parse_count
+
+    try:
+        nodes = parse_count(str(a.get("nodes", "10M")), "nodes")
+    except AdvisorError:
+        return "100M"
+    return format_count(10 * nodes)
+
+
+def _fanout_default(a: dict[str, Any]) -> str:
+    """The engine's own default fanouts, one per layer."""
+    from infra_advisor.workload import default_fanout
+
+    try:
+        layers = max(1, int(str(a.get("layers", "2")).strip()))
+    except ValueError:
+        layers = 2
+    return ",".join(str(f) for f in default_fanout(layers))
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -75,7 +101,14 @@ QUESTIONS: tuple[Question, ...] = (
         "How many parameters does the model have?",
         "e.g. 25M for ResNet-50",
         "25M",
-        when=lambda a: _model(a) != "transformer",
+        when=lambda a: _model(a) in ("vision", "generic"),
+    ),
+    Question(
+        "params",
+        "How many parameters in the dense layers beside the embedding tables?",
+        "e.g. 25M; the tables are asked next",
+        "25M",
+        when=lambda a: _model(a) == "recsys",
     ),
     Question(
         "active_params",
@@ -146,11 +179,19 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "latency_target",
-        "How fast must the first token (or result) come back?",
+        "How fast must the first token come back?",
         "e.g. 500ms; blank for no target",
         "500ms",
         optional=True,
-        when=lambda a: _task(a) == "inference",
+        when=lambda a: _task(a) == "inference" and _model(a) == "transformer",
+    ),
+    Question(
+        "latency_target",
+        "How fast must each result come back?",
+        "e.g. 50ms; blank for no target",
+        "100ms",
+        optional=True,
+        when=lambda a: _task(a) == "inference" and _model(a) != "transformer",
     ),
     Question(
         "nodes",
@@ -159,7 +200,13 @@ QUESTIONS: tuple[Question, ...] = (
         "10M",
         when=lambda a: _model(a) == "gnn",
     ),
-    Question("edges", "How many edges?", "e.g. 1.6B", "100M", when=lambda a: _model(a) == "gnn"),
+    Question(
+        "edges",
+        "How many edges?",
+        "e.g. 1.6B; the default is ten per node",
+        _edges_default,
+        when=lambda a: _model(a) == "gnn",
+    ),
     Question(
         "node_features",
         "How many features per node?",
@@ -176,19 +223,35 @@ QUESTIONS: tuple[Question, ...] = (
         when=lambda a: _model(a) == "gnn",
     ),
     Question(
+        "layers",
+        "How many message-passing layers?",
+        "the model's size follows from its layers and widths; e.g. 2 or 3",
+        "2",
+        when=lambda a: _model(a) == "gnn",
+    ),
+    Question(
+        "hidden",
+        "Hidden width of each layer?",
+        "e.g. 256",
+        "256",
+        when=lambda a: _model(a) == "gnn",
+    ),
+    Question(
         "sampling",
         "Train on the full graph or sample neighbours?",
         "sampling fits bigger graphs",
         "neighbor",
         (("Neighbour sampling", "neighbor"), ("Full graph", "full")),
-        when=lambda a: _model(a) == "gnn",
+        when=lambda a: _model(a) == "gnn" and _task(a) != "inference",
     ),
     Question(
         "fanout",
         "Neighbours sampled per layer?",
-        "e.g. 15,10",
-        "15,10",
-        when=lambda a: _model(a) == "gnn" and a.get("sampling") == "neighbor",
+        "one number per layer, e.g. 15,10",
+        _fanout_default,
+        when=lambda a: (
+            _model(a) == "gnn" and _task(a) != "inference" and a.get("sampling") == "neighbor"
+        ),
     ),
     Question(
         "embedding_rows",
@@ -331,7 +394,6 @@ def ask_workload(prefilled: dict[str, Any], catalog: Any = None) -> dict[str, An
     The first question is which model: a model of the catalog answers every question its
     architecture does (a flag still overrides it); "another model" asks them.
     """
-    import questionary
 
     from infra_advisor.workload import model_values, resolve_model
 
@@ -355,27 +417,33 @@ def ask_workload(prefilled: dict[str, Any], catalog: Any = None) -> dict[str, An
         if q.key in prefilled or q.key in filled or q.key in asked or not q.when(answers):
             continue
         asked.add(q.key)
-        if q.choices:
-            choices = [questionary.Choice(label, value=value) for label, value in q.choices]
-            default = next((c for c in choices if c.value == q.default), None)
-            value = questionary.select(
-                q.message, choices=choices, default=default, instruction=f"({q.hint})"
-            ).unsafe_ask()
-        else:
-
-            def validate(text: str, key: str = q.key, optional: bool = q.optional) -> bool | str:
-                if not text.strip():
-                    return True if optional else "an answer is needed (or accept the default)"
-                return check_answer(key, text.strip()) or True
-
-            value = questionary.text(
-                f"{q.message} ({q.hint})", default=q.default, validate=validate
-            ).unsafe_ask()
-            value = value.strip()
-            if not value:
-                continue
-        answers[q.key] = value
+        value = _ask(q, answers, q.default_for(answers))
+        if value:
+            answers[q.key] = value
     return answers
+
+
+def _ask(q: Question, answers: dict[str, Any], default: str) -> str:
+    """One question: a menu for its choices, else a validated line of text ('' when skipped)."""
+    import questionary
+
+    if q.choices:
+        choices = [questionary.Choice(label, value=value) for label, value in q.choices]
+        chosen = next((c for c in choices if c.value == default), None)
+        picked: str = questionary.select(
+            q.message, choices=choices, default=chosen, instruction=f"({q.hint})"
+        ).unsafe_ask()
+        return picked
+
+    def validate(text: str) -> bool | str:
+        if not text.strip():
+            return True if q.optional else "an answer is needed (or accept the default)"
+        return check_answer(q.key, text.strip()) or True
+
+    text: str = questionary.text(
+        f"{q.message} ({q.hint})", default=default, validate=validate
+    ).unsafe_ask()
+    return text.strip()
 
 
 def run_guided(
@@ -395,7 +463,7 @@ def run_guided(
     answers = ask_workload(prefilled or {}, catalog)
     workload = build_workload(answers, catalog=catalog)
     if save:
-        _save(workload, save, force)
+        _save(answers, save, force)
     while True:
         report = recommend(workload, catalog)
         render_report(report, console)
@@ -410,7 +478,7 @@ def run_guided(
             elif choice == "compare":
                 render_report(compare_stacks(workload, catalog, _pick_two(ids)), console, "compare")
             elif choice == "save":
-                _save_again(workload, save, force)
+                _save_again(answers, save, force)
             else:
                 changed = _change_answer(answers, catalog, console)
                 if changed is not None:
@@ -458,7 +526,7 @@ def _pick_two(ids: list[str]) -> list[str]:
     return picks
 
 
-def _save_again(workload: Any, save: str | None, force: bool) -> None:
+def _save_again(answers: dict[str, Any], save: str | None, force: bool) -> None:
     """Save from the menu, asking before an existing file is overwritten."""
     from pathlib import Path
 
@@ -470,7 +538,43 @@ def _save_again(workload: Any, save: str | None, force: bool) -> None:
         overwrite = questionary.confirm(f"{path} exists. Overwrite it?", default=False).unsafe_ask()
         if not overwrite:
             return
-    _save(workload, path, overwrite)
+    _save(answers, path, overwrite)
+
+
+MODEL_LABEL = "Which model?"
+
+
+def _filled(answers: dict[str, Any], catalog: Any) -> frozenset[str]:
+    """The workload fields the answers' catalog model fills."""
+    from infra_advisor.workload import model_values
+
+    model = catalog.find_model(answers["model"]) if answers.get("model") else None
+    return frozenset(model_values(model)) if model is not None else frozenset()
+
+
+def answer_menu(
+    answers: dict[str, Any], filled: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """(label, key) for every answer that can be changed now, in the order the questions come:
+    the model first, then each question that applies to the answers so far, with its value
+    (``filled``: the fields the chosen model answers)."""
+    model = answers.get("model")
+    rows = [(f"{MODEL_LABEL} ({model or DESCRIBE_MODEL})", "model")]
+    seen = {"model"}
+    for q in QUESTIONS:
+        if q.key in seen or not q.when(answers):
+            continue
+        seen.add(q.key)
+        value = answers.get(q.key)
+        if value not in (None, ""):
+            shown = str(value)
+        elif q.key in filled:
+            shown = f"from {model}"
+        else:
+            shown = f"default {q.default_for(answers) or 'none'}"
+        rows.append((f"{q.message} ({shown})", q.key))
+    rows += [(f"--{k.replace('_', '-')} ({answers[k]})", k) for k in answers if k not in seen]
+    return rows
 
 
 def _change_answer(answers: dict[str, Any], catalog: Any, console: Any) -> Any:
@@ -479,18 +583,30 @@ def _change_answer(answers: dict[str, Any], catalog: Any, console: Any) -> Any:
 
     from infra_advisor.workload import build_workload
 
-    keys = sorted({q.key for q in QUESTIONS if q.when(answers)} | set(answers))
-    key = questionary.select("Which answer?", choices=keys).unsafe_ask()
-    question = next((q for q in QUESTIONS if q.key == key and q.when(answers)), None)
-    current = str(answers.get(key, question.default if question else ""))
-    new = questionary.text(
-        f"New value for {key}:",
-        default=current,
-        validate=lambda text, k=key: check_answer(k, text.strip()) or True,
+    menu = answer_menu(answers, _filled(answers, catalog))
+    key = questionary.select(
+        "Which answer?", choices=[questionary.Choice(label, value=k) for label, k in menu]
     ).unsafe_ask()
-    answers[key] = new.strip()
-    if key == "model":  # the new model brings its own type and architecture
-        answers.pop("model_type", None)
+    if key == "model":
+        model = _ask_model(catalog)
+        answers.pop("model_type", None)  # the new model brings its own type and architecture
+        if model is None:
+            answers.pop("model", None)
+        else:
+            for field in _filled({"model": model.id}, catalog):
+                answers.pop(field, None)  # the earlier description gives way to the model's
+            answers["model"] = model.id
+    else:
+        question = next((q for q in QUESTIONS if q.key == key and q.when(answers)), None)
+        current = str(answers.get(key) or (question.default_for(answers) if question else ""))
+        new = questionary.text(
+            f"{question.message if question else key} (now {current or 'not set'}):",
+            default=current,
+            validate=lambda text, k=key: not text.strip() or check_answer(k, text.strip()) or True,
+        ).unsafe_ask()
+        answers[key] = new.strip()
+        if not answers[key]:
+            del answers[key]
     try:
         return build_workload(answers, catalog=catalog)
     except WorkloadError as exc:
@@ -498,11 +614,12 @@ def _change_answer(answers: dict[str, Any], catalog: Any, console: Any) -> Any:
         return None
 
 
-def _save(workload: Any, path: str, overwrite: bool) -> None:
+def _save(answers: dict[str, Any], path: str, overwrite: bool) -> None:
+    """Write the answers as typed; the file rebuilds the same workload."""
     from infra_advisor.interface.files import write_text_atomic
-    from infra_advisor.workload import workload_to_toml
+    from infra_advisor.workload import answers_to_toml
 
-    write_text_atomic(path, workload_to_toml(workload), overwrite=overwrite)
+    write_text_atomic(path, answers_to_toml(answers), overwrite=overwrite)
     import sys
 
     sys.stderr.write(

@@ -38,6 +38,7 @@ from infra_advisor.plan.evaluate import (
 )
 from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration
+from infra_advisor.workload import default_fanout
 
 PCIE_GEN4_X16 = 32e9  # bytes/s per direction: the host link assumed where a chip lists none
 
@@ -103,7 +104,7 @@ def describe_graph(job: Job, chips: int) -> Graph:
     f_v = w.node_features if w.node_features is not None else 128
     f_e, hidden = w.edge_features or 0, w.hidden or 256
     layers = w.layers or (len(w.fanout) if w.fanout else 2)
-    fanout = (w.fanout or [15, 10, 5][:layers] + [10] * max(0, layers - 3))[:layers]
+    fanout = (w.fanout or default_fanout(layers))[:layers]
     sampling = w.sampling or "neighbor"
     params = w.params or (
         sum((f_v if i == 0 else hidden) * hidden + hidden for i in range(layers)) + f_e * f_v * layers

@@ -285,9 +285,22 @@ class Sizer:
             return [first], []
         best = self._per_chip_best(first, fw)
         count = self._count_for_rate(best, rate)
-        oc = best if count <= best.spec.count else self.at(count, fw)
+        oc = best if count <= best.spec.count else self._largest_ok(best, count, fw)
         oc = self._grow_until(oc, fw, rate)
         return [oc], []
+
+    def _largest_ok(self, best: Outcome, count: int, fw: str) -> Outcome:
+        """The count the rate needs, or, where a limit (power, budget) rules it out, the largest
+        count of the ladder between that still runs: short of the rate, ranked by its shortfall."""
+        oc = self.at(count, fw)
+        if oc.ok:
+            return oc
+        between = [c for c in count_ladder(self.chip, self.job) if best.spec.count < c < count]
+        for c in reversed(between):
+            smaller = self.at(c, fw)
+            if smaller.ok:
+                return smaller
+        return best
 
     def _per_chip_best(self, first: Outcome, fw: str) -> Outcome:
         """Among counts up to a node, the one serving most per chip at saturation."""
