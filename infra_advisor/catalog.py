@@ -119,7 +119,38 @@ def _where(label: str, text: str, entry_id: object) -> str:
     return f"{label}:{line}" if line else label
 
 
-def _format_validation(err: ValidationError) -> list[str]:
+def rules_doc() -> str:
+    """Where the catalog rules (fields, units, sources) are: the README shipped in the package
+    beside the catalog, so an installed user has it too."""
+    doc = resources.files("infra_advisor.data").joinpath("README.md")
+    return str(doc) if doc.is_file() else "catalog/README.md"
+
+
+def _field_names(model: type, path: list[str]) -> list[str]:
+    """The field names of ``model`` (a dataclass), or of the nested table at ``path`` in it."""
+    import dataclasses
+    import typing
+
+    current: Any = model
+    for part in path:
+        hints = typing.get_type_hints(current) if dataclasses.is_dataclass(current) else {}
+        inner = [a for a in typing.get_args(hints.get(part)) if dataclasses.is_dataclass(a)]
+        current = inner[0] if inner else hints.get(part)
+    if not dataclasses.is_dataclass(current):
+        return []
+    return [f.name for f in dataclasses.fields(current)]
+
+
+def suggest_field(name: str, known: list[str]) -> str:
+    """' (did you mean memory_gb?)' for a name a known field starts with or resembles; '' else."""
+    import difflib
+
+    prefixed = [k for k in known if k.startswith(name + "_")]
+    close = prefixed[:1] or difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _format_validation(err: ValidationError, model: type | None = None) -> list[str]:
     lines = []
     for item in err.errors():
         loc = ".".join(str(p) for p in item["loc"])
@@ -132,7 +163,10 @@ def _format_validation(err: ValidationError) -> list[str]:
             lines.append(f"field {msg}")
             continue
         if kind in ("extra_forbidden", "unexpected_keyword_argument"):
-            msg = "unknown field (a typo? see catalog/README.md for the field list)"
+            parts = [str(p) for p in item["loc"]]
+            known = _field_names(model, parts[:-1]) if model is not None else []
+            guess = suggest_field(parts[-1], known)
+            msg = f"unknown field{guess or ' (a typo?)'}; the field list is in {rules_doc()}"
         elif kind in ("missing", "missing_keyword_argument"):
             msg = "required field is missing"
         elif kind == "string_pattern_mismatch" and item["ctx"]["pattern"].startswith("^https?"):
@@ -157,7 +191,7 @@ def _entry_problem(entry: Entry) -> str | None:
             return (
                 f"memory_usable_gb: {usable:g} GB exceeds memory_gb {total:g} GB; the usable "
                 "capacity is part of the device memory (is memory_gb a GiB figure stored as GB? "
-                "see 'Memory capacity rule' in catalog/README.md)"
+                f"see 'Memory capacity rule' in {rules_doc()})"
             )
         if usable < USABLE_MEMORY_MIN_SHARE * total:
             return (
@@ -295,7 +329,7 @@ def _parse_file(label: str, name: str, raw: bytes) -> list[Entry]:
         try:
             entry: Entry = validator.validate_python(item)
         except ValidationError as exc:
-            details = "; ".join(_format_validation(exc))
+            details = "; ".join(_format_validation(exc, model))
             raise CatalogError(f"{_where(label, text, entry_id)}: {who}: {details}") from None
         problem = _entry_problem(entry)
         if problem is not None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
-from infra_advisor.catalog import Catalog, _entry_line
+from infra_advisor.catalog import Catalog, _entry_line, rules_doc
 from infra_advisor.errors import CatalogError
 from infra_advisor.models import Chip, Entry, Framework, PeakTflops
 
@@ -287,5 +287,5 @@ def check(cat: Catalog) -> None:
     if found:
         raise CatalogError(
             "\n".join(found),
-            hint="see 'Consistency checks' in catalog/README.md for each rule and its note marker",
+            hint=f"see 'Consistency checks' in {rules_doc()} for each rule and its note marker",
         )

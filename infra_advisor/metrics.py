@@ -3,7 +3,7 @@
 Every field of ``report.Metrics`` and ``report.Breakdown`` (and the serving metrics the
 engine is about to add) has one :class:`Metric` here.  Renderers format values from the
 declared ``unit``, sorting and scoring read ``better``; nobody guesses a unit from a name's
-suffix (DESIGN.md, "Engine architecture").  Floor 1: this module imports nothing from the
+suffix (docs/methodology.md, "The engine: one owner for each decision").  Floor 1: this module imports nothing from the
 project and holds data only; formatting lives in ``render/values.py``.
 """
 

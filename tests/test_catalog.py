@@ -155,6 +155,27 @@ def test_unknown_field_and_enum_are_rejected(tmp_path: Path) -> None:
         load_catalog([tmp_path])
 
 
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("memory = 8", "memory_gb"), ("tdp = 300", "tdp_w"), ("peak_tflops.bf17 = 3", "bf16")],
+)
+def test_unknown_catalog_fields_get_did_you_mean(tmp_path: Path, typo: str, meant: str) -> None:
+    text = CHIP.format(id="c", memory=8)
+    if typo.startswith("peak_tflops"):
+        text = text.replace("{ bf16 = 100 }", "{ bf16 = 100, bf17 = 3 }")
+        assert "bf17" in text, "the fixture's peak table moved"
+    else:
+        text += typo + "\n"
+    write(tmp_path, "chips.toml", text)
+    with pytest.raises(CatalogError) as err:
+        load_catalog([tmp_path])
+    message = str(err.value)
+    assert f"did you mean {meant}?" in message
+    # The rules the message points to are a file an installed user has, not a repository path.
+    where = message.rsplit("the field list is in ", 1)[1].split(";")[0].strip()
+    assert Path(where).is_file() and "Consistency checks" in Path(where).read_text()
+
+
 def test_duplicate_ids_in_one_file_are_rejected(tmp_path: Path) -> None:
     write(
         tmp_path, "chips.toml", CHIP.format(id="twin", memory=8) + CHIP.format(id="twin", memory=8)

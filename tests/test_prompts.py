@@ -131,7 +131,8 @@ def test_a_served_gnn_is_not_asked_about_sampling_tokens_or_a_resnet_size() -> N
     assert "token" not in text and "ResNet" not in text
     # A GNN being trained is asked how it samples, with one fanout per layer by default.
     trained = {
-        q.key: q for q in _applicable({"task": "train", "model_type": "gnn", "sampling": "neighbor"})
+        q.key: q
+        for q in _applicable({"task": "train", "model_type": "gnn", "sampling": "neighbor"})
     }
     assert "sampling" in trained and "params" not in trained
     fanout = trained["fanout"]
@@ -140,7 +141,9 @@ def test_a_served_gnn_is_not_asked_about_sampling_tokens_or_a_resnet_size() -> N
 
 def test_the_edges_default_follows_the_node_count() -> None:
     # model: another; task: train; type: GNN; samples, dataset, files: defaults; nodes: 1B.
-    with keys(ENTER + DOWN * 2 + ENTER + DOWN + ENTER + ENTER * 3 + CLEAR + "1B" + ENTER + ENTER * 30):
+    with keys(
+        ENTER + DOWN * 2 + ENTER + DOWN + ENTER + ENTER * 3 + CLEAR + "1B" + ENTER + ENTER * 30
+    ):
         answers = ask_workload({})
     assert answers["nodes"] == "1B" and answers["edges"] == "10B"
 
@@ -153,7 +156,9 @@ def test_change_an_answer_lists_questions_in_order_with_their_values() -> None:
     labels = [label for label, _ in menu]
     keys_in_order = [key for _, key in menu]
     assert keys_in_order[:3] == ["model", "task", "model_type"]
-    assert keys_in_order.index("params") < keys_in_order.index("rate") < keys_in_order.index("deploy")
+    assert (
+        keys_in_order.index("params") < keys_in_order.index("rate") < keys_in_order.index("deploy")
+    )
     assert "How many parameters does the model have? (70B)" in labels
     # Questions that apply but were not answered are offered too, with their default.
     assert any(label.startswith("What power budget") for label in labels) is False

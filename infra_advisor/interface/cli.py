@@ -86,6 +86,7 @@ Format = Annotated[
     str | None, typer.Option("--format", "-f", help="table, json or markdown", metavar="FORMAT")
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="same as --format json")]
+JsonOnly = Annotated[bool, typer.Option("--json", help="print JSON instead of a table")]
 Debug = Annotated[bool, typer.Option("--debug", help="show tracebacks", hidden=True)]
 
 
@@ -445,7 +446,7 @@ def ask(
 
 @app.command()
 def presets(
-    as_json: JsonFlag = False,
+    as_json: JsonOnly = False,
 ) -> None:
     """List the shipped workload presets."""
 
@@ -466,7 +467,7 @@ def presets(
 
 @app.command()
 def models(
-    as_json: JsonFlag = False,
+    as_json: JsonOnly = False,
     catalog_dirs: CatalogDirs = None,
     debug: Debug = False,
 ) -> None:
@@ -526,7 +527,7 @@ def catalog_list(
             help="chips, interconnects, storage, frameworks or models", metavar="[KIND]"
         ),
     ] = None,
-    as_json: JsonFlag = False,
+    as_json: JsonOnly = False,
     catalog_dirs: CatalogDirs = None,
     debug: Debug = False,
 ) -> None:
@@ -566,7 +567,7 @@ def catalog_list(
 @catalog_app.command("show")
 def catalog_show(
     entry_id: Annotated[str, typer.Argument(help="a catalog id", metavar="ID")],
-    as_json: JsonFlag = False,
+    as_json: JsonOnly = False,
     catalog_dirs: CatalogDirs = None,
     debug: Debug = False,
 ) -> None:

@@ -1,7 +1,7 @@
 """Graph neural network physics (F21): structure, features, sampled subgraphs, messages, halos.
 
-Derived from first principles (no existing tool implements it; see
-../shared/reference/estimators.md F21), with parameters from the MLPerf GNN
+Derived from first principles (no existing tool implements it; F21 in docs/methodology.md),
+with parameters from the MLPerf GNN
 reference (mlcommons/training graph_neural_network) and PyG/DGL layer docs.
 """
 
