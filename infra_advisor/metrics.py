@@ -118,6 +118,18 @@ _DECLARED = (
     ),
     Metric("requests_asked_per_s", "asked req/s", "requests/s", None, "request rate asked for"),
     Metric("served_fraction", "served", "fraction", "higher", "share of the asked rate served"),
+    # The axes of a sweep's frontier (derived from the metrics above, per point)
+    Metric("tokens_per_s_per_chip", "tok/s/chip", "tokens/s", "higher", "throughput per chip"),
+    Metric(
+        "tokens_per_s_per_user",
+        "tok/s/user",
+        "tokens/s",
+        "higher",
+        "speed each user sees: 1 / time per output token",
+    ),
+    Metric(
+        "requests_per_s_per_chip", "req/s/chip", "requests/s", "higher", "requests served per chip"
+    ),
 )
 
 METRICS: dict[str, Metric] = {m.name: m for m in _DECLARED}

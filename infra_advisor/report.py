@@ -201,3 +201,45 @@ class Report(Record):
     rejected: list[Rejection]
     assumptions: list[str]
     evaluated: int = doc("stack candidates evaluated", default=0)
+
+
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class SweepAxis(Record):
+    """One swept workload field and the values it takes, as given."""
+
+    __pydantic_config__ = _FORBID
+
+    field: str
+    values: list[Any]
+
+
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class SweepPoint(Record):
+    """One stack at one point of the sweep: where it sits on the two axes, and whether it is on
+    the front (no other point as good on both axes and better on one)."""
+
+    __pydantic_config__ = _FORBID
+
+    values: dict[str, Any] = doc("the swept fields' values at this point, as given")
+    stack: Stack | None = doc("the stack ranked `rank` for this point; null when none fits")
+    x: float | None = doc("the point's value of the x metric")
+    y: float | None = doc("the point's value of the y metric")
+    front: bool = doc("on the Pareto front over every point of the sweep", default=False)
+    reasons: list[str] = doc("why no stack fits, when none does", default_factory=list)
+
+
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class SweepReport(Record):
+    """What `sweep` found: one recommendation per point, and the front over them."""
+
+    __pydantic_config__ = _FORBID
+
+    schema_version: int = SCHEMA_VERSION
+    workload: dict[str, Any] = doc("the workload before the sweep (normalised, SI units)")
+    catalog: CatalogInfo
+    optimize: str
+    sweep: list[SweepAxis]
+    x_metric: str = doc("metric on the x axis (a registry name)")
+    y_metric: str = doc("metric on the y axis (a registry name)")
+    points: list[SweepPoint]
+    assumptions: list[str]

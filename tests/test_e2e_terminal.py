@@ -52,3 +52,30 @@ def test_ctrl_c_exits_130_without_traceback() -> None:
     child.close()
     assert child.exitstatus == 130
     assert "Traceback" not in (child.before or "")
+
+
+def test_a_sweep_on_a_terminal_shows_its_progress() -> None:
+    env = dict(os.environ, COLUMNS="120", LINES="50", TERM="xterm", NO_COLOR="1")
+    child = pexpect.spawn(
+        sys.executable,
+        [
+            "-m",
+            "infra_advisor",
+            "sweep",
+            "--task",
+            "inference",
+            "--model",
+            "llama-3.1-8b",
+            "--sweep",
+            "rate=1..8",
+        ],  # fmt: skip
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 120),  # fmt: skip
+    )
+    child.expect(r"sweep: 4/4 points")
+    child.expect("on the front")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -207,6 +207,7 @@ Commands:
   recommend  rank stacks for a workload (flags, --workload FILE or --preset NAME)
   explain    the full working for one stack id
   compare    stack ids side by side
+  sweep      vary one or two workload fields and show the frontier
   presets    the shipped workloads
   models     the named models `--model NAME` takes
   schema     JSON Schema of the report or a workload file
@@ -410,6 +411,114 @@ def compare(
 
 @app.command()
 @with_workload_options
+def sweep(
+    specs: Annotated[
+        list[str],
+        typer.Option(
+            "--sweep",
+            help="FIELD=VALUES to vary (once or twice): chips=8..512 (doubling), "
+            "rate=1..1000x10, rate=1,10,100, model=llama-3.1-8b,llama-3.1-70b",
+            metavar="FIELD=VALUES",
+        ),
+    ],
+    workload_file: WorkloadFile = None,
+    preset: Preset = None,
+    top: Annotated[
+        int, typer.Option("--top", "-n", help="stacks kept per point", min=1, max=20)
+    ] = 1,
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="table, json or csv", metavar="FORMAT")
+    ] = None,
+    as_json: JsonFlag = False,
+    catalog_dirs: CatalogDirs = None,
+    export_svg: Annotated[
+        str | None,
+        typer.Option("--export-svg", help="also save the frontier chart as SVG", metavar="FILE"),
+    ] = None,
+    export_html: Annotated[
+        str | None,
+        typer.Option("--export-html", help="also save the chart and table as HTML", metavar="FILE"),
+    ] = None,
+    force: Force = False,
+    debug: Debug = False,
+    **workload: Any,
+) -> None:
+    """Vary one or two workload fields (or the chip count) and show the frontier.
+
+    Each point is answered by the same planner as `recommend`.  Training plots time against
+    cost; LLM serving, speed per user (1 / time per output token) against throughput per chip;
+    other serving, latency against requests per chip.  ★ marks the Pareto front.  At most 200
+    points.
+    """
+
+    def body() -> int:
+        from infra_advisor.interface.commands import merged_values, warn_magnitudes
+        from infra_advisor.search.sweep import parse_axis
+        from infra_advisor.search.sweep import sweep as run
+
+        fmt_name = "json" if as_json else (fmt or "table").lower()
+        if fmt_name not in ("table", "json", "csv"):
+            fail(f"--format: {fmt_name!r} is not one of table, json, csv")
+        axes = [parse_axis(spec) for spec in specs]
+        catalog = _load_catalog(catalog_dirs)
+        values, _ = merged_values(preset, workload_file, workload)
+        _check_exports(export_svg, export_html, force)
+        from infra_advisor.workload import build_workload
+
+        warn_magnitudes(values, build_workload(values, "", catalog))
+        report = run(values, axes, catalog, top=top, progress=_progress_printer())
+        _emit_sweep(report, fmt_name)
+        _export_sweep(report, export_svg, export_html, force)
+        return ExitCode.OK if any(p.stack for p in report.points) else ExitCode.NO_FIT
+
+    _guard(debug, body)
+
+
+def _progress_printer() -> Callable[[int, int], None] | None:
+    """Progress on stderr while a sweep runs, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\rsweep: {done}/{total} points{end}")
+        sys.stderr.flush()
+
+    return show
+
+
+def _emit_sweep(report: Any, fmt: str) -> None:
+    if fmt == "json":
+        from infra_advisor.checks import to_data
+
+        data = to_data(report)
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    elif fmt == "csv":
+        from infra_advisor.interface.render.sweep import to_csv
+
+        sys.stdout.write(to_csv(report))
+    else:
+        from infra_advisor.interface.render.sweep import render_sweep
+        from infra_advisor.interface.render.table import make_console
+
+        render_sweep(report, make_console())
+
+
+def _export_sweep(report: Any, svg: str | None, html: str | None, force: bool) -> None:
+    from infra_advisor.interface.files import write_text_atomic
+
+    if svg:
+        from infra_advisor.interface.render.sweep import to_svg
+
+        write_text_atomic(svg, to_svg(report), overwrite=force)
+    if html:
+        from infra_advisor.interface.render.sweep import to_html
+
+        write_text_atomic(html, to_html(report), overwrite=force)
+
+
+@app.command()
+@with_workload_options
 def ask(
     save: Annotated[
         str | None,
@@ -491,24 +600,29 @@ def models(
 @app.command()
 def schema(
     which: Annotated[
-        str, typer.Argument(help="report or workload", metavar="[report|workload]")
+        str,
+        typer.Argument(help="report, sweep or workload", metavar="[report|sweep|workload]"),
     ] = "report",
 ) -> None:
-    """Print the JSON Schema (draft 2020-12) of the report or of a workload file."""
+    """Print the JSON Schema (draft 2020-12) of the report, the sweep report or a workload file."""
 
     def body() -> int:
+        from infra_advisor.checks import json_schema
+
         if which == "report":
-            from infra_advisor.checks import json_schema
             from infra_advisor.report import Report
 
             data = json_schema(Report)
+        elif which == "sweep":
+            from infra_advisor.report import SweepReport
+
+            data = json_schema(SweepReport)
         elif which == "workload":
-            from infra_advisor.checks import json_schema
             from infra_advisor.workload import Workload
 
             data = json_schema(Workload)
         else:
-            fail(f"schema: {which!r} is not one of report, workload")
+            fail(f"schema: {which!r} is not one of report, sweep, workload")
         data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         return 0
@@ -627,7 +741,8 @@ def catalog_validate(
 def _usage_message(exc: Exception, argv: list[str]) -> str:
     """A click usage error as one line in the house format, with where to read the options."""
     command = next((a for a in argv if not a.startswith("-")), "")
-    known = {"recommend", "explain", "compare", "ask", "presets", "models", "schema", "catalog"}
+    known = {"recommend", "explain", "compare", "sweep", "ask", "presets", "models", "schema",
+             "catalog"}  # fmt: skip
     where = f"infra-advisor {command} --help" if command in known else "infra-advisor --help"
     return format_error(exc.format_message(), f"see `{where}`")  # type: ignore[attr-defined]  # click's UsageError
 

@@ -10,6 +10,26 @@ import sys
 from typing import Any
 
 
+def merged_values(
+    preset: str | None, workload_file: str | None, flags: dict[str, Any]
+) -> tuple[dict[str, Any], str]:
+    """Preset, then workload file, then flags (later ones override), not yet validated; and
+    where an error in them should point (the file, unless flags were given too)."""
+    from infra_advisor.presets import load_preset
+    from infra_advisor.workload import load_workload_file
+
+    values: dict[str, Any] = {}
+    if preset is not None:
+        values.update(load_preset(preset.strip().lower()))  # shipped preset names are lower case
+    where = ""
+    if workload_file is not None:
+        values.update(load_workload_file(workload_file))
+        where = f"{workload_file}: "
+    given = {k: v for k, v in flags.items() if v is not None}
+    values.update(given)
+    return values, where if not given else ""
+
+
 def build_workload_from(
     preset: str | None, workload_file: str | None, flags: dict[str, Any], catalog: Any = None
 ) -> Any:
@@ -19,24 +39,20 @@ def build_workload_from(
     Preset names match in any case.  A value of implausible magnitude (``--params 70``: 70
     parameters) gets one warning line on stderr, and the run goes on.
     """
-    from infra_advisor.errors import format_warning
-    from infra_advisor.presets import load_preset
-    from infra_advisor.workload import build_workload, load_workload_file, magnitude_warnings
+    from infra_advisor.workload import build_workload
 
-    values: dict[str, Any] = {}
-    if preset is not None:
-        values.update(load_preset(preset.strip().lower()))  # shipped preset names are lower case
-    if workload_file is not None:
-        values.update(load_workload_file(workload_file))
-        where = f"{workload_file}: "
-    else:
-        where = ""
-    given = {k: v for k, v in flags.items() if v is not None}
-    values.update(given)
-    workload = build_workload(values, where if not given else "", catalog)
+    values, where = merged_values(preset, workload_file, flags)
+    workload = build_workload(values, where, catalog)
+    warn_magnitudes(values, workload)
+    return workload
+
+
+def warn_magnitudes(values: dict[str, Any], workload: Any) -> None:
+    from infra_advisor.errors import format_warning
+    from infra_advisor.workload import magnitude_warnings
+
     for line in magnitude_warnings(values, workload):
         sys.stderr.write(format_warning(line))
-    return workload
 
 
 def emit_text(report: Any, fmt: str, view: str = "ranking") -> None:

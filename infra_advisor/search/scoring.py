@@ -160,6 +160,28 @@ def pareto_flags(outcomes: Sequence[Scored], rate: float | None = None) -> list[
     return flags
 
 
+def front_flags(
+    points: Sequence[tuple[float, float] | None], better: tuple[str, str]
+) -> list[bool]:
+    """True where no other point is at least as good on both axes and better on one; ``better``
+    is each axis's direction from the metric registry ("lower" or "higher"); None is never on
+    the front."""
+    sign = tuple(1.0 if b == "lower" else -1.0 for b in better)
+    keyed = [None if p is None else (p[0] * sign[0], p[1] * sign[1]) for p in points]
+    flags = []
+    for i, a in enumerate(keyed):
+        if a is None:
+            flags.append(False)
+            continue
+        dominated = any(
+            b is not None and b[0] <= a[0] and b[1] <= a[1] and (b[0] < a[0] or b[1] < a[1])
+            for j, b in enumerate(keyed)
+            if j != i
+        )
+        flags.append(not dominated)
+    return flags
+
+
 def relief_metric(oc: Scored, optimize: str, metric: str | None = None) -> tuple[str, float | None]:
     """The metric a relief should improve, and its value on this stack."""
     if metric is None:
