@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -108,3 +109,25 @@ def test_piped_table_has_no_escape_codes_and_no_color_is_respected() -> None:
     )
     assert result.returncode == 0
     assert "\x1b[" not in result.stdout and "bottleneck" in result.stdout
+
+
+def test_a_narrow_terminal_wraps_stack_ids_instead_of_cutting_them() -> None:
+    from rich.console import Console
+
+    from infra_advisor.catalog import load_catalog
+    from infra_advisor.interface.render.table import render_ranking
+    from infra_advisor.search.engine import recommend
+    from infra_advisor.workload import build_workload
+
+    w = build_workload(dict(task="inference", params="100M", rate=1, deploy="edge",
+                            power_budget="15W", battery="50Wh"))  # fmt: skip
+    report = recommend(w, load_catalog())
+    console = Console(width=80, record=True, file=io.StringIO())
+    render_ranking(report, console)
+    text = console.export_text()
+    table = text.split("★ Pareto")[0]
+    assert "…" not in table and "battery" in table and "power" in table
+    joined = "".join(
+        line.split("│")[2].strip() for line in table.splitlines() if line.count("│") > 3
+    )
+    assert all(s.components.chip.id in joined for s in report.stacks)

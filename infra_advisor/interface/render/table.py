@@ -106,7 +106,7 @@ def render_ranking(report: Report, console: Console) -> None:
     if not report.stacks:
         console.print(Text("No stack satisfies this workload and its limits.", style="bold red"))
         return
-    console.print(_ranking_table(report))
+    console.print(_ranking_table(report, narrow=console.width < NARROW))
     console.print(
         Text(
             "★ Pareto-optimal over time, cost and energy · `infra-advisor explain ID` shows the working",
@@ -127,20 +127,29 @@ def render_ranking(report: Report, console: Console) -> None:
             console.print(Text(f"   note: {note}", style="dim"))
 
 
-def _ranking_table(report: Report) -> Table:
+NARROW = 110  # below this many columns the table leaves out what the lines under it repeat
+
+
+def _ranking_table(report: Report, narrow: bool = False) -> Table:
+    """The ranking.  A narrow terminal drops the bottleneck column (each stack's lines below
+    name it) and, where power is shown (edge questions), the energy; ids wrap, never cut."""
     shown = ranking_metrics(report.workload)
+    if narrow and "power_w" in shown:
+        shown = tuple(k for k in shown if k != "energy_kwh")
     table = Table(show_lines=False, header_style="bold", expand=False)
-    table.add_column("#", justify="right")
-    table.add_column("stack")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("stack", overflow="fold")
     for key in shown:
         table.add_column(label_of(key), justify="right")
-    table.add_column("bottleneck")
+    if not narrow:
+        table.add_column("bottleneck", overflow="fold")
     for s in report.stacks:
         mark = " ★" if s.pareto else ""
         c = s.components
         row = [f"{s.rank}{mark}", f"{c.chip.count} × {c.chip.id}\n{c.framework}"]
         row += [format_cell(key, getattr(s.metrics, key, None)) for key in shown]
-        row.append(s.bottleneck.kind.replace("_", " "))
+        if not narrow:
+            row.append(s.bottleneck.kind.replace("_", " "))
         table.add_row(*row)
     return table
 
