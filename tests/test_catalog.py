@@ -234,3 +234,15 @@ def test_loading_never_modifies_the_overlay(tmp_path: Path) -> None:
     before = (tmp_path / "chips.toml").read_bytes()
     load_catalog([tmp_path])
     assert (tmp_path / "chips.toml").read_bytes() == before
+
+
+def test_catalog_validate_names_the_typo_and_its_fix(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from infra_advisor.interface.cli import app
+
+    write(tmp_path, "chips.toml", CHIP.format(id="c", memory=8).replace("tdp_w", "tdp"))
+    result = CliRunner().invoke(app, ["catalog", "validate", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert "chips.toml:" in result.stderr and "'c'" in result.stderr
+    assert "tdp: unknown field (did you mean tdp_w?)" in result.stderr
