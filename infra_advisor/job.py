@@ -123,7 +123,7 @@ def _model_notes(w: Workload, catalog: Catalog, context: int) -> list[str]:
         f"{_shown(key, implied[key])}"
         for key in overridden
     )
-    if model.kind == "transformer" and not overridden and model.heads:
+    if model.kind == "transformer" and not overridden and model.heads and w.task == "inference":
         from infra_advisor.model_params import kv_bytes_per_token
 
         kv = kv_bytes_per_token(model, 2, context)

@@ -37,7 +37,7 @@ def test_cli_reference_is_current(tmp_path: Path) -> None:
     )
 
 
-def test_readme_usage_commands_run() -> None:
+def test_readme_usage_commands_run(tmp_path: Path) -> None:
     text = (ROOT / "README.md").read_text()
     block = text.split("## Use", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
     for line in block.strip().splitlines():
@@ -53,6 +53,6 @@ def test_readme_usage_commands_run() -> None:
             capture_output=True,
             text=True,
             check=False,
-            cwd=ROOT,
+            cwd=tmp_path,  # what a command writes (an exported chart) lands here
         )
         assert result.returncode in (0, 1), (command, result.stderr[-400:])
