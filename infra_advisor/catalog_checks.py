@@ -118,6 +118,8 @@ def _urls(entry: Entry) -> Iterable[tuple[str, str]]:
         yield "sources", url
     if isinstance(entry, Chip) and entry.price_source:
         yield "price_source", entry.price_source
+    if isinstance(entry, Chip) and entry.purchase_source:
+        yield "purchase_source", entry.purchase_source
     if isinstance(entry, Framework):
         for item in entry.efficiency:
             yield "efficiency.source", item.source

@@ -97,6 +97,23 @@ class PeakTflops(Record):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class PowerMode(Record):
+    """A power mode the part can run in (Jetson nvpmodel modes): its power budget and the clocks
+    it allows.  The mode with the highest budget is the reference the chip's peaks are quoted at;
+    another mode keeps ``gpu_max_mhz × gpu_tpcs`` of its compute and ``emc_max_mhz`` of its
+    memory bandwidth, in proportion."""
+
+    __pydantic_config__ = _FORBID
+
+    name: Name
+    power_w: PositiveFloat
+    gpu_max_mhz: PositiveFloat
+    gpu_tpcs: PositiveInt | None = None
+    emc_max_mhz: PositiveFloat
+    cpu_cores: PositiveInt | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Chip(Entry):
     """A processor: memory, peak throughput per precision, links, power and price."""
 
@@ -114,6 +131,7 @@ class Chip(Entry):
     sparse_peak_tflops: PeakTflops | None = None
     tdp_w: PositiveFloat
     idle_w: NonNegativeFloat | None = None
+    power_modes: list[PowerMode] = field(default_factory=list)
     scale_up_interconnect: Slug | None = None
     scale_up_bandwidth_gb_s: PositiveFloat | None = None
     scale_up_domain_size: PositiveInt = 1
@@ -122,6 +140,8 @@ class Chip(Entry):
     price_usd_per_hour: PositiveFloat | None = None
     price_source: Url | None = None
     price_note: Text = ""
+    purchase_price_usd: PositiveFloat | None = None  # one unit bought, where sold as a device
+    purchase_source: Url | None = None
     clouds: list[Slug] = field(default_factory=list)
     features: list[Slug] = field(default_factory=list)
     runs_frameworks: list[Slug] = field(default_factory=list)  # when set, only these run on it

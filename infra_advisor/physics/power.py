@@ -24,3 +24,28 @@ def battery_hours(battery_j: float, power_w: float) -> float:
 def compute_cost(price_usd_per_chip_hour: float, chips: int, seconds: float) -> float:
     """Cost = $/chip-hour × chips × hours (F17)."""
     return price_usd_per_chip_hour * chips * seconds / 3600.0
+
+
+def amortised_hourly(purchase_usd: float, service_years: float) -> float:
+    """A bought device's cost per hour: its price spread evenly over its service life
+    (straight-line depreciation, F17b)."""
+    return purchase_usd / (service_years * 8766.0)  # 365.25 days × 24 h
+
+
+def mode_shares(
+    gpu_mhz: float,
+    emc_mhz: float,
+    ref_gpu_mhz: float,
+    ref_emc_mhz: float,
+    tpcs: int | None = None,
+    ref_tpcs: int | None = None,
+) -> tuple[float, float]:
+    """Shares of peak compute and memory bandwidth a capped power mode keeps (F22c).
+
+    Peak throughput is clock × units (NVIDIA quotes Jetson TOPS at the MAXN GPU clock with every
+    TPC on), and DRAM bandwidth is the memory (EMC) clock × bus width, so a mode keeps
+    f_gpu/f_gpu,max × TPCs/TPCs_max of the compute and f_emc/f_emc,max of the bandwidth.
+    """
+    units = tpcs / ref_tpcs if tpcs and ref_tpcs else 1.0
+    compute = min(1.0, gpu_mhz / ref_gpu_mhz * units)
+    return compute, min(1.0, emc_mhz / ref_emc_mhz)

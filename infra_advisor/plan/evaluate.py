@@ -528,6 +528,53 @@ def _apply_storage(
     return store, exposed, share, provisioned
 
 
+def _cost(
+    job: Job,
+    chip: Chip,
+    spec: Spec,
+    oc: Outcome,
+    store: Storage | None,
+    provisioned: float,
+    seconds: float,
+) -> float | None:
+    """Rented chips: $/chip-hour × chips × hours (+ storage).  A device that is bought, not
+    rented (edge boards, where the catalog has a purchase price and no hourly one): its price
+    spread over its service life.  None, with a note, when neither price is public."""
+    if chip.price_usd_per_hour is not None:
+        cost = pw.compute_cost(chip.price_usd_per_hour, spec.count, seconds)
+        if store is not None and store.price_usd_per_gb_month is not None and not store.per_node:
+            cost += st.storage_cost(store.price_usd_per_gb_month, provisioned, seconds)
+        oc.term(
+            "cost",
+            "chips × $/chip-hour × hours (+ storage $/GB-month)",
+            cost,
+            "USD",
+            "F17",
+            price_usd_per_hour=chip.price_usd_per_hour,
+            chips=spec.count,
+            hours=seconds / 3600,
+        )
+        return cost
+    if chip.purchase_price_usd is not None:
+        years = job.eff["device-service-life"]
+        hourly = pw.amortised_hourly(chip.purchase_price_usd, years)
+        cost = pw.compute_cost(hourly, spec.count, seconds)
+        oc.term(
+            "cost",
+            "devices × purchase $ / (service life × 8,766 h/y) × hours",
+            cost,
+            "USD",
+            "F17b",
+            purchase_usd=chip.purchase_price_usd,
+            service_years=years,
+            devices=spec.count,
+            hours=seconds / 3600,
+        )
+        return cost
+    oc.notes.append(f"no public price for {chip.name}: cost not estimated")
+    return None
+
+
 def finish(
     job: Job,
     cat: Catalog,
@@ -564,23 +611,7 @@ def finish(
         utilisation=util,
         overhead=overhead,
     )
-    cost: float | None = None
-    if chip.price_usd_per_hour is not None:
-        cost = pw.compute_cost(chip.price_usd_per_hour, spec.count, seconds)
-        if store is not None and store.price_usd_per_gb_month is not None and not store.per_node:
-            cost += st.storage_cost(store.price_usd_per_gb_month, provisioned, seconds)
-        oc.term(
-            "cost",
-            "chips × $/chip-hour × hours (+ storage $/GB-month)",
-            cost,
-            "USD",
-            "F17",
-            price_usd_per_hour=chip.price_usd_per_hour,
-            chips=spec.count,
-            hours=seconds / 3600,
-        )
-    else:
-        oc.notes.append(f"no public price for {chip.name}: cost not estimated")
+    cost = _cost(job, chip, spec, oc, store, provisioned, seconds)
     battery = None
     if job.workload.battery is not None:
         battery = pw.battery_hours(job.workload.battery, power)

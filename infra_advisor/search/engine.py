@@ -97,10 +97,12 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
 def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     ctx.evaluated += 1
     cat, job = ctx.catalog, ctx.job
-    chip = cat.chips[spec.chip]
+    chip, mode_note = rules.operating_point(job, cat.chips[spec.chip])
     fw = cat.frameworks[spec.framework]
     oc = Outcome(spec=spec, scale_up=chip.scale_up_interconnect if spec.count > 1 else None)
-    if power_note := rules.check_power(job, chip):
+    if mode_note:
+        oc.notes.append(f"{chip.name} {mode_note}")
+    elif power_note := rules.check_power(job, chip):
         oc.notes.append(f"{chip.name} {power_note}: it must run in a capped power mode")
     factor, note = rules.bridge_note(fw, chip)
     if note:
@@ -133,6 +135,8 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     ):
         return oc.reject(f"{chip.name} has no scale-up link to join {spec.count} chips")
     family_evaluator(job)(job, cat, chip, fw, spec, oc)
+    if mode_note and (mode := rules.capped_mode(job, cat.chips[spec.chip])) is not None:
+        oc.layout["power_mode"] = mode.name
     if oc.ok:
         for reason in rules.outcome_rejections(job, oc):
             oc.reject(reason)

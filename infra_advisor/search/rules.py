@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from infra_advisor.job import Job
-from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.models import PRECISIONS, Chip, Framework, Interconnect, PeakTflops, PowerMode
 from infra_advisor.plan.evaluate import Outcome
 from infra_advisor.plan.frameworks import Capabilities, capabilities, dominates, signature
 from infra_advisor.units import format_duration, format_money
@@ -127,9 +127,66 @@ def check_task(job: Job, chip: Chip) -> str | None:
 )
 def check_power(job: Job, chip: Chip) -> str | None:
     budget = job.workload.power_budget
-    if budget is not None and chip.tdp_w > budget:
-        return f"draws up to {chip.tdp_w:g} W; the power budget is {budget:g} W"
-    return None
+    if budget is None or chip.tdp_w <= budget or capped_mode(job, chip) is not None:
+        return None
+    if chip.power_modes:
+        lowest = min(m.power_w for m in chip.power_modes)
+        return f"draws up to {chip.tdp_w:g} W, {lowest:g} W in its lowest power mode; the power budget is {budget:g} W"
+    return f"draws up to {chip.tdp_w:g} W; the power budget is {budget:g} W (no power modes in the catalog)"
+
+
+def capped_mode(job: Job, chip: Chip) -> PowerMode | None:
+    """The power mode the chip runs in for this job: the highest-budget one within
+    --power-budget when the full board power exceeds it; None to run at full power."""
+    budget = job.workload.power_budget
+    if budget is None or chip.tdp_w <= budget:
+        return None
+    fitting = [m for m in chip.power_modes if m.power_w <= budget]
+    return max(fitting, key=lambda m: m.power_w) if fitting else None
+
+
+def operating_point(job: Job, chip: Chip) -> tuple[Chip, str | None]:
+    """The chip as it runs for this job, and a note saying so: in a capped power mode its peaks,
+    memory bandwidth and board power are those the mode allows (F22c); otherwise unchanged."""
+    mode = capped_mode(job, chip)
+    if mode is None:
+        return chip, None
+    key = ("operating-point", chip.id, mode.name)
+    known = job.cache.get(key)
+    if known is None:
+        known = job.cache[key] = _in_mode(chip, mode)
+    return known
+
+
+def _in_mode(chip: Chip, mode: PowerMode) -> tuple[Chip, str]:
+    import dataclasses
+
+    from infra_advisor.physics.power import mode_shares
+
+    ref = max(chip.power_modes, key=lambda m: m.power_w)
+    compute, memory = mode_shares(mode.gpu_max_mhz, mode.emc_max_mhz, ref.gpu_max_mhz,
+                                  ref.emc_max_mhz, mode.gpu_tpcs, ref.gpu_tpcs)  # fmt: skip
+
+    def scaled(peaks: PeakTflops | None) -> PeakTflops | None:
+        if peaks is None:
+            return None
+        values = {p: v * compute for p in PRECISIONS if (v := peaks.get(p)) is not None}
+        return PeakTflops(**values)
+
+    capped = dataclasses.replace(
+        chip,
+        peak_tflops=scaled(chip.peak_tflops) or chip.peak_tflops,
+        sparse_peak_tflops=scaled(chip.sparse_peak_tflops),
+        memory_bandwidth_gb_s=chip.memory_bandwidth_gb_s * memory,
+        tdp_w=mode.power_w,
+    )
+    tpcs = f", {mode.gpu_tpcs} of {ref.gpu_tpcs} TPCs" if mode.gpu_tpcs and ref.gpu_tpcs else ""
+    note = (
+        f"runs in its {mode.name} power mode (at most {mode.power_w:g} W; GPU {mode.gpu_max_mhz:g} "
+        f"of {ref.gpu_max_mhz:g} MHz{tpcs}, memory {mode.emc_max_mhz:g} of {ref.emc_max_mhz:g} "
+        f"MHz): {compute:.0%} of peak compute, {memory:.0%} of memory bandwidth"
+    )
+    return capped, note
 
 
 CHIP_RULES: tuple[Callable[[Job, Chip], str | None], ...] = (
