@@ -60,6 +60,10 @@ def vary(entry: dict[str, Any], index: int) -> dict[str, Any]:
             out[key] = round(out[key] * factor, 6)
     if isinstance(out.get("peak_tflops"), dict):
         out["peak_tflops"] = {k: round(v * factor, 6) for k, v in out["peak_tflops"].items()}
+    if "tdp_w" in SCALED and out.get("power_modes"):  # the top mode's budget is the board's
+        out["power_modes"] = [
+            {**mode, "power_w": round(mode["power_w"] * factor, 6)} for mode in out["power_modes"]
+        ]
     return out
 
 

@@ -86,6 +86,7 @@ def _chip(data: dict[str, Any]) -> models.Chip:
     data["peak_tflops"] = models.PeakTflops(**data["peak_tflops"])
     if data.get("sparse_peak_tflops") is not None:
         data["sparse_peak_tflops"] = models.PeakTflops(**data["sparse_peak_tflops"])
+    data["power_modes"] = [models.PowerMode(**mode) for mode in data.get("power_modes", [])]
     return models.Chip(**data)
 
 

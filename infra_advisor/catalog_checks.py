@@ -162,6 +162,26 @@ def price_basis_missing(cat: Catalog) -> list[Problem]:
     return out
 
 
+def power_modes_off_the_board(cat: Catalog) -> list[Problem]:
+    """A chip's peaks and tdp_w are quoted at its top power mode: that mode's budget is tdp_w,
+    and no mode runs a clock above it (F22c scales the peaks by the clock ratios)."""
+    out: list[Problem] = []
+    for chip in cat.chips.values():
+        if not chip.power_modes:
+            continue
+        top = max(chip.power_modes, key=lambda m: (m.power_w, m.gpu_max_mhz, m.emc_max_mhz))
+        if abs(top.power_w - chip.tdp_w) > 1e-9:
+            out.append((chip.id, "power_modes", f"the top mode {top.name!r} has power_w "
+                        f"{top.power_w:g}, but tdp_w is {chip.tdp_w:g}: the peaks are quoted at "
+                        "the top mode, so the two must agree"))  # fmt: skip
+        faster = [m.name for m in chip.power_modes
+                  if m.gpu_max_mhz > top.gpu_max_mhz or m.emc_max_mhz > top.emc_max_mhz]  # fmt: skip
+        if faster:
+            out.append((chip.id, "power_modes", f"mode(s) {', '.join(faster)} run clocks above "
+                        f"the top mode {top.name!r}, where the peaks are quoted"))  # fmt: skip
+    return out
+
+
 def _gib_figures(notes: str) -> list[float]:
     return [float(n.replace(",", "")) for n in re.findall(r"(\d[\d,]*(?:\.\d+)?)\s*GiB\b", notes)]
 
@@ -228,6 +248,7 @@ CHECKS: tuple[Callable[[Catalog], list[Problem]], ...] = (
     price_basis_missing,
     unconverted_memory,
     notes_contradict_fields,
+    power_modes_off_the_board,
 )
 
 

@@ -271,3 +271,27 @@ def test_every_problem_is_reported_at_once(tmp_path: Path, capsys: Any) -> None:
     assert "entry 'test-chip': field scale_up_bandwidth_gb_s" in message
     assert "entry 'test-chip': field runs_frameworks" in message
     assert "entry 'other-chip': field host_interconnect" in message
+
+
+MODES = """power_modes = [
+  {{ name = "15W", power_w = 15, gpu_max_mhz = 600, emc_max_mhz = 2000 }},
+  {{ name = "MAXN", power_w = {top}, gpu_max_mhz = {clock}, emc_max_mhz = 3200 }},
+]
+"""
+
+
+@pytest.mark.parametrize(
+    ("top", "clock", "says"),
+    [(250, 1300, "has power_w 250, but tdp_w is 300"), (300, 500, "run clocks above the top mode")],
+)
+def test_power_modes_must_agree_with_the_board(
+    tmp_path: Path, capsys: Any, top: int, clock: int, says: str
+) -> None:
+    text = chip(MODES.format(top=top, clock=clock))
+    code, message = validate(tmp_path, {"chips.toml": text}, capsys)
+    assert code == 2
+    assert_named(message, f"{tmp_path}/chips.toml:{line_of(text, 'power_modes')}", "test-chip",
+                 "power_modes")  # fmt: skip
+    assert says in message
+    good = chip(MODES.format(top=300, clock=1300))
+    assert validate(tmp_path, {"chips.toml": good}, capsys)[0] == 0

@@ -360,4 +360,50 @@ def test_a_rate_a_power_budget_rules_out_leaves_the_largest_count_that_runs(
     report = recommend(w, catalog)
     assert all(rej.reasons for rej in report.rejected)
     top = _top(report)
-    assert top.components.chip.count == 1 and top.metrics.requests_per_s < 10
+    assert top.metrics.power_w <= 15 and top.metrics.requests_per_s < 10
+
+
+ORIN_LLM = dict(task="inference", params="1.5B", rate=10, deploy="edge",
+                chip="jetson-agx-orin-64gb", chips=1)  # fmt: skip
+
+
+def test_a_power_budget_below_board_power_runs_the_part_in_a_capped_mode(catalog: Catalog) -> None:
+    # NVIDIA's nvpmodel modes for the AGX Orin 64GB: 15 / 30 / 50 W and MAXN (60 W).  A 15 W
+    # budget runs it in MODE_15W (GPU 408 of 1,300 MHz, 3 of 8 TPCs): the stack fits the budget
+    # and serves less than at full power, and says so.
+    capped = _top(recommend(build_workload({**ORIN_LLM, "power_budget": "15W"}), catalog))
+    full = _top(recommend(build_workload(ORIN_LLM), catalog))
+    assert capped.layout["power_mode"] == "15W" and "power_mode" not in full.layout
+    assert capped.metrics.power_w <= 15 < full.metrics.power_w
+    assert capped.metrics.tokens_per_s < full.metrics.tokens_per_s
+    assert any("15W power mode" in n and "3 of 8 TPCs" in n for n in capped.notes)
+    # More budget never serves less: each mode up to MAXN serves at least what the one below does.
+    served = [
+        _top(
+            recommend(build_workload({**ORIN_LLM, "power_budget": b}), catalog)
+        ).metrics.tokens_per_s
+        for b in ("15W", "30W", "50W", "60W")
+    ]
+    assert served == sorted(served) and served[0] < served[-1]
+    # explain of the capped stack gives the same numbers as recommend.
+    w = build_workload({**ORIN_LLM, "power_budget": "15W"})
+    explained = explain_stack(w, catalog, capped.id).stacks[0]
+    assert explained.metrics.tokens_per_s == capped.metrics.tokens_per_s
+
+
+def test_a_budget_under_every_power_mode_is_rejected_with_the_lowest_mode(catalog: Catalog) -> None:
+    report = recommend(build_workload({**ORIN_LLM, "power_budget": "10W"}), catalog)
+    assert not report.stacks
+    reasons = " ".join(r for rej in report.rejected for r in rej.reasons)
+    assert "the power budget is 10 W (its lowest power mode is 15 W)" in reasons
+
+
+def test_an_edge_board_with_a_purchase_price_costs_its_price_over_its_service_life(
+    catalog: Catalog,
+) -> None:
+    # $249 (NVIDIA's Orin Nano Super developer kit) over 5 years: $0.00568 per hour (F17b).
+    w = build_workload(dict(task="inference", params="100M", rate=1, deploy="edge",
+                            chip="jetson-orin-nano-8gb"))  # fmt: skip
+    top = _top(recommend(w, catalog))
+    assert top.metrics.cost_usd == pytest.approx(249 / (5 * 8766), rel=1e-3)
+    assert not any("no public price" in n for n in top.notes)

@@ -138,7 +138,11 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     if mode_note and (mode := rules.capped_mode(job, cat.chips[spec.chip])) is not None:
         oc.layout["power_mode"] = mode.name
     if oc.ok:
+        modes = cat.chips[spec.chip].power_modes
         for reason in rules.outcome_rejections(job, oc):
+            if modes and reason.startswith("draws ") and mode_note is None:
+                lowest = min(m.power_w for m in modes)
+                reason += f" (its lowest power mode is {lowest:g} W)"
             oc.reject(reason)
     return oc
 

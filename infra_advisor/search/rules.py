@@ -142,7 +142,16 @@ def capped_mode(job: Job, chip: Chip) -> PowerMode | None:
     if budget is None or chip.tdp_w <= budget:
         return None
     fitting = [m for m in chip.power_modes if m.power_w <= budget]
-    return max(fitting, key=lambda m: m.power_w) if fitting else None
+    return max(fitting, key=_mode_order) if fitting else None
+
+
+def _mode_order(mode: PowerMode) -> tuple[float, float, float]:
+    return (mode.power_w, mode.gpu_max_mhz, mode.emc_max_mhz)
+
+
+def reference_mode(chip: Chip) -> PowerMode:
+    """The mode the chip's peaks are quoted at: the highest budget, then the highest clocks."""
+    return max(chip.power_modes, key=_mode_order)
 
 
 def operating_point(job: Job, chip: Chip) -> tuple[Chip, str | None]:
@@ -163,7 +172,7 @@ def _in_mode(chip: Chip, mode: PowerMode) -> tuple[Chip, str]:
 
     from infra_advisor.physics.power import mode_shares
 
-    ref = max(chip.power_modes, key=lambda m: m.power_w)
+    ref = reference_mode(chip)
     compute, memory = mode_shares(mode.gpu_max_mhz, mode.emc_max_mhz, ref.gpu_max_mhz,
                                   ref.emc_max_mhz, mode.gpu_tpcs, ref.gpu_tpcs)  # fmt: skip
 
