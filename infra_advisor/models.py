@@ -21,7 +21,7 @@ Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8"
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4")
 
 ChipType = Literal["gpu", "tpu", "cpu", "dpu", "fpga", "ipu", "npu"]
-Segment = Literal["datacenter", "edge", "workstation"]
+Segment = Literal["datacenter", "edge", "workstation", "consumer"]
 Status = Literal["available", "legacy", "discontinued", "announced"]
 Scope = Literal["scale_up", "scale_out"]
 StorageType = Literal["local_nvme", "block", "nfs", "parallel_fs", "object", "cache"]

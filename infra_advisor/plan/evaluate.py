@@ -368,7 +368,7 @@ def storage_candidates(cat: Catalog, chip: Chip, spec: Spec) -> list[Storage]:
         s
         for s in cat.storage.values()
         if chip.segment in s.segments
-        or (chip.segment == "workstation" and "edge" not in s.segments)
+        or (chip.segment in ("workstation", "consumer") and "edge" not in s.segments)
     ]
 
 

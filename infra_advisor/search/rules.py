@@ -74,7 +74,8 @@ def check_status(job: Job, chip: Chip) -> str | None:
 
 @rule(
     "chip-deploy",
-    "Edge deployments use edge chips; cloud and on-prem use datacenter or workstation parts.",
+    "Edge deployments use edge chips; on-prem uses datacenter, workstation or consumer parts; "
+    "the cloud, those a cloud offers.",
     ("deploy",),
 )
 def check_deploy(job: Job, chip: Chip) -> str | None:
@@ -83,6 +84,8 @@ def check_deploy(job: Job, chip: Chip) -> str | None:
         return f"a {chip.segment} part, and --deploy edge asks for an edge device"
     if deploy != "edge" and chip.segment == "edge":
         return "an edge part; pass --deploy edge to consider it"
+    if deploy == "cloud" and chip.segment in ("workstation", "consumer") and not chip.clouds:
+        return f"a {chip.segment} part no cloud in the catalog offers; --deploy onprem to consider it"
     if deploy == "cloud" and job.workload.cloud and job.workload.cloud not in chip.clouds:
         return f"not offered on {job.workload.cloud} (offered on: {', '.join(chip.clouds) or 'no cloud'})"
     return None
