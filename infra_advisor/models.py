@@ -232,6 +232,9 @@ class Framework(Entry):
     parallelism: list[Parallelism] = field(default_factory=list)
     precisions: list[Precision] = field(default_factory=list)
     structured_sparsity: Flag = False
+    # Runs the model as a compiled engine (fused kernels launched as one graph), so a layer
+    # costs a kernel's launch, not an eager framework's per-operator dispatch.
+    compiled: Flag = False
     edge_features: Flag | None = None
     # What it really runs (empty = derived from `precisions`: weights = precisions; activations =
     # the floating-point ones; KV cache = 16-bit).  A family row in `runs_on` may narrow them.

@@ -60,6 +60,7 @@ class DenseModel:
     weights_s: float  # reading the weights once per step
     host_link_bytes_s: float | None
     layers: int
+    dispatch_s: float  # per layer: eager per-operator dispatch, or a compiled engine's launch
 
     @property
     def train(self) -> bool:
@@ -71,7 +72,7 @@ class DenseModel:
         host = self.streamed_bytes / (link or 1e9) if self.streamed_bytes else 0.0
         if self.job.inference and link:
             host += samples * self.bytes_per_sample / link  # inputs cross the chip's host link
-        host += self.layers * self.job.eff["launch-overhead"]  # kernel launches, per layer
+        host += self.layers * self.dispatch_s  # kernel launches, per layer
         work = self.flops_per_sample * (3 if self.train else 1) * samples
         return work / (self.peak * self.efficiency), host
 
@@ -80,8 +81,11 @@ class DenseModel:
         return max(compute, self.weights_s) + host
 
 
-def dense_model(job: Job, chip: Chip, oc: Outcome, peak: float) -> DenseModel | str:
-    """The model's numbers on this chip, or why it cannot run there."""
+def dense_model(
+    job: Job, chip: Chip, oc: Outcome, peak: float, compiled: bool = False
+) -> DenseModel | str:
+    """The model's numbers on this chip, or why it cannot run there.  A compiled engine
+    (``compiled``: TensorRT) pays a kernel launch per layer instead of eager dispatch (F18)."""
     w = job.workload
     fwd = w.flops_per_sample
     if fwd is None:
@@ -126,6 +130,7 @@ def dense_model(job: Job, chip: Chip, oc: Outcome, peak: float) -> DenseModel | 
         efficiency=job.eff["compute-cnn" if w.model_type == "vision" else "compute-small"],
         model_bytes=model_bytes, streamed_bytes=streamed, weights_s=weights_s,
         host_link_bytes_s=link, layers=w.layers or 50,
+        dispatch_s=job.eff["launch-overhead-compiled" if compiled else "launch-overhead"],
     )  # fmt: skip
 
 
@@ -202,7 +207,7 @@ def evaluate_dense(
     precision, peak = compute_peak(job, chip, fw, oc.notes)
     if peak <= 0:
         return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision}")
-    dm = dense_model(job, chip, oc, peak)
+    dm = dense_model(job, chip, oc, peak, fw.compiled)
     if isinstance(dm, str):
         return oc.reject(dm)
     s = _step(dm, cat, spec)
@@ -325,9 +330,7 @@ def _attribute(
         "host": s.host_s,
     }
     oc.kind = dominant_overhead(terms)
-    dispatch = (
-        f"framework dispatch ({dm.layers} layers × {format_duration(job.eff['launch-overhead'])})"
-    )
+    dispatch = f"framework dispatch ({dm.layers} layers × {format_duration(dm.dispatch_s)})"
     reasons: dict[BottleneckKind, str] = {
         "compute": f"{dm.flops_per_sample * (3 if dm.train else 1) * s.batch:.3g} FLOPs per step "
         f"at {dm.peak / 1e12:g} TFLOPS × {dm.efficiency:g}",

@@ -158,7 +158,7 @@ def signature(
                    "tensor" in caps.parallelism, "pipeline" in caps.parallelism)  # fmt: skip
         return (*common, *serving)
     if task == "inference":
-        return (*common, fw.edge_features, tuple(sorted(fw.model_types)))
+        return (*common, fw.compiled, fw.edge_features, tuple(sorted(fw.model_types)))
     return (*common, caps.parallelism, caps.peft, fw.edge_features, tuple(sorted(fw.model_types)))
 
 
@@ -202,6 +202,8 @@ def dominates(
         return False
     if sparse and a.framework.structured_sparsity < b.framework.structured_sparsity:
         return False
+    if b.framework.compiled and not a.framework.compiled and task == "inference":
+        return False  # b's compiled engine dispatches faster
     if task == "inference" and model_type == "transformer":
         return (
             (a.batching == "continuous" or b.batching == "static")

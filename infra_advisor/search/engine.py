@@ -497,10 +497,13 @@ def _chip_changes(ctx: Context, oc: Outcome) -> list[Change]:
     if user.chip is not None:
         return []
     changes: list[Change] = []
+    # What another chip runs is judged for the workload as asked: explain's job has the stack
+    # id's framework pinned, which may not run on the other chip.
+    asked = job if ctx.pins is None else ctx.sub(("as asked",), user).job
     for other in cat.chips.values():
-        if other.id == s.chip or rules.chip_rejections(job, other):
+        if other.id == s.chip or rules.chip_rejections(asked, other):
             continue
-        fws, _ = rules.frameworks_for(job, cat.frameworks, other)
+        fws, _ = rules.frameworks_for(asked, cat.frameworks, other)
         if not fws:
             continue
         fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id

@@ -85,7 +85,9 @@ def check_deploy(job: Job, chip: Chip) -> str | None:
     if deploy != "edge" and chip.segment == "edge":
         return "an edge part; pass --deploy edge to consider it"
     if deploy == "cloud" and chip.segment in ("workstation", "consumer") and not chip.clouds:
-        return f"a {chip.segment} part no cloud in the catalog offers; --deploy onprem to consider it"
+        return (
+            f"a {chip.segment} part no cloud in the catalog offers; --deploy onprem to consider it"
+        )
     if deploy == "cloud" and job.workload.cloud and job.workload.cloud not in chip.clouds:
         return f"not offered on {job.workload.cloud} (offered on: {', '.join(chip.clouds) or 'no cloud'})"
     return None
