@@ -407,3 +407,12 @@ def test_an_edge_board_with_a_purchase_price_costs_its_price_over_its_service_li
     top = _top(recommend(w, catalog))
     assert top.metrics.cost_usd == pytest.approx(249 / (5 * 8766), rel=1e-3)
     assert not any("no public price" in n for n in top.notes)
+
+
+def test_consumer_cards_are_never_joined_over_an_rdma_fabric(catalog: Catalog) -> None:
+    # NVIDIA's GPUDirect RDMA is for data-center and professional GPUs: eight RTX 4090s in two
+    # boxes talk over Ethernet without RDMA, never InfiniBand XDR.
+    w = build_workload(dict(model="llama-3.1-70b", task="inference", rate=1, chip="rtx-4090"))
+    top = _top(recommend(w, catalog))
+    link = top.components.scale_out
+    assert link is None or not catalog.interconnects[link].rdma

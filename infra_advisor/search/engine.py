@@ -189,10 +189,10 @@ def needs_network(job: Job, chip: Chip | None = None) -> bool:
 
 def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]:
     """Scale-out links for the chip, fastest first, dominated ones dropped (memoised per catalog
-    and per what rules.scale_out_rejection reads of the chip: vendor, type, edge or not)."""
+    and per what rules.scale_out_rejection reads of the chip: vendor, type, segment)."""
     if pinned is not None:
         return [pinned]
-    key = ("scale_out_options", chip.vendor, chip.type, chip.segment == "edge")
+    key = ("scale_out_options", chip.vendor, chip.type, chip.segment)
     if key not in cat.memo:
         cat.memo[key] = _scale_out_options(cat, chip)
     return list(cat.memo[key])

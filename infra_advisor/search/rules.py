@@ -398,6 +398,10 @@ def scale_out_rejection(link: Interconnect, chip: Chip) -> str | None:
     edge_link = link.bandwidth_gb_s < 1.0
     if (chip.segment == "edge") != edge_link:
         return f"{link.name} is not a {chip.segment} network"
+    if chip.segment == "consumer" and link.rdma:
+        # NVIDIA's GPUDirect RDMA documentation lists data-center and professional GPUs only:
+        # boxes of consumer cards are joined over plain Ethernet, not an RDMA fabric.
+        return f"{link.name} is an RDMA fabric; consumer cards have no GPUDirect RDMA"
     return None
 
 
