@@ -188,3 +188,23 @@ def test_capability_entries_are_dated(frameworks: dict[str, Framework]) -> None:
     for framework in frameworks.values():
         if framework.weight_precisions or framework.batching or framework.peft:
             assert framework.as_of >= dt.date(2026, 12, 1), framework.id
+
+
+def test_a_native_16_bit_engine_dominates_one_that_falls_back_to_the_other() -> None:
+    # MLC-LLM loads fp16, not bf16 (its docs list q0f16/q4f16 formats); for bf16 serving on an
+    # H100 it would run fp16, the same bytes and FLOPs, with no more KV room or parallelism than
+    # vLLM: it can never be the better stack, so it is not sized.  TensorRT (static batching, no
+    # paged KV) is dominated by TensorRT-LLM for LLM serving.  For a CNN, TensorRT's compiled
+    # engine is never dropped in favour of an eager runtime.
+    from infra_advisor.job import build_job
+    from infra_advisor.search import rules
+    from infra_advisor.workload import build_workload
+
+    catalog = load_catalog()
+    chip = catalog.chips["h100-sxm"]
+    llm = build_job(build_workload(dict(model="llama-3.1-8b", task="inference", rate=5)), catalog)
+    served = [f.id for f in rules.frameworks_for(llm, catalog.frameworks, chip)[0]]
+    assert "vllm" in served and "tensorrt-llm" in served
+    assert "mlc-llm" not in served and "tensorrt" not in served
+    cnn = build_job(build_workload(dict(model="resnet-50", task="inference", rate=100)), catalog)
+    assert "tensorrt" in [f.id for f in rules.frameworks_for(cnn, catalog.frameworks, chip)[0]]

@@ -176,6 +176,33 @@ def _kv_space_at_least(a: Capabilities, b: Capabilities, default_fraction: float
     return f_a >= f_b and (of_a == of_b or (of_a == "free" and of_b == "total"))
 
 
+WIDTH = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "fp4": 0.5, "int4": 0.5}
+
+
+def _precision_at_least(
+    a: Capabilities, b: Capabilities, task: str, model_type: str, precision: str, kv: str | None
+) -> bool:
+    """a computes this job's precision at least as fast as b: the same path, or a runs it
+    natively where b falls back to a 16-bit or wider format (bf16 and fp16 cost the same bytes
+    and FLOPs; a fallback is never narrower than an asked precision of 16 bits or fewer)."""
+    sig_a, sig_b = (
+        signature(a, task, model_type, precision, kv),
+        signature(b, task, model_type, precision, kv),
+    )
+    if sig_a[3:6] == sig_b[3:6]:
+        return not (precision in b.weights and precision not in a.weights)
+    native = precision in a.weights and precision in a.activations
+    return native and WIDTH.get(precision, 4) <= 2 and bool(sig_a[5]) >= bool(sig_b[5])
+
+
+def _kv_width_at_most(a: Capabilities, b: Capabilities, kv: str | None, weights: str) -> bool:
+    """a's KV cache is no wider than b's: it holds at least as many tokens."""
+    ka, kb = kv_precision_choices(a, kv, weights), kv_precision_choices(b, kv, weights)
+    if not ka or not kb:
+        return ka == kb
+    return WIDTH.get(ka[0], 2) <= WIDTH.get(kb[0], 2)
+
+
 def dominates(
     a: Capabilities,
     b: Capabilities,
@@ -194,22 +221,19 @@ def dominates(
     factors_a, factors_b = dict(a.phase_factors), dict(b.phase_factors)
     if any(factors_a.get(k, 1.0) < factors_b.get(k, 1.0) for k in set(factors_a) | set(factors_b)):
         return False
-    same = (
-        signature(a, task, model_type, precision, kv)[3:6]
-        == signature(b, task, model_type, precision, kv)[3:6]
-    )
-    if not same or (precision in b.weights and precision not in a.weights):
+    if not _precision_at_least(a, b, task, model_type, precision, kv):
         return False
     if sparse and a.framework.structured_sparsity < b.framework.structured_sparsity:
         return False
-    if b.framework.compiled and not a.framework.compiled and task == "inference":
-        return False  # b's compiled engine dispatches faster
+    dense = task == "inference" and model_type != "transformer"
+    if dense and b.framework.compiled > a.framework.compiled:
+        return False  # b's compiled engine dispatches faster (dense models; F18)
     if task == "inference" and model_type == "transformer":
         return (
             (a.batching == "continuous" or b.batching == "static")
             and a.paged_kv >= b.paged_kv
             and a.chunked_prefill >= b.chunked_prefill
-            and kv_precision_choices(a, kv, precision) == kv_precision_choices(b, kv, precision)
+            and _kv_width_at_most(a, b, kv, precision)
             and _kv_space_at_least(a, b, default_fraction)
             and a.parallelism & SERVING_PARALLELISM >= b.parallelism & SERVING_PARALLELISM
         )
