@@ -197,6 +197,9 @@ class RunsOn(Record):
     type: ChipType
     vendor: Slug | None = None
     support: Support
+    # Chip features the row needs (all of them), where type and vendor alone match parts it does
+    # not run on: Vitis AI 6.x runs on AMD's AI Engine-ML devices, not on every AMD FPGA.
+    requires_features: list[Slug] = field(default_factory=list)
     # How proven the framework is on this family (ties between frameworks go to it):
     # "reference" = the vendor's own or recommended stack there, "production" = widely deployed,
     # "community" = works, little published at scale.  Absent: production when native, else community.

@@ -53,10 +53,25 @@ class Capabilities:
         return MATURITY_RANK[self.maturity], SUPPORT_RANK[self.support]
 
 
+def row_matches(row: RunsOn, chip: Chip) -> bool:
+    """Whether a ``runs_on`` row covers this chip: its type, its vendor (or any), and every
+    feature the row requires."""
+    return (
+        row.type == chip.type
+        and row.vendor in (None, chip.vendor)
+        and all(f in chip.features for f in row.requires_features)
+    )
+
+
+def gating_features(fw: Framework, chip: Chip) -> tuple[str, ...]:
+    """The chip features that decide which of the framework's rows match (part of a memo key)."""
+    return tuple(f for r in fw.runs_on for f in r.requires_features if f in chip.features)
+
+
 def family_row(fw: Framework, chip: Chip) -> RunsOn | None:
     """The ``runs_on`` row for this chip: a vendor-specific row before a generic one, then the
     best support."""
-    rows = [r for r in fw.runs_on if r.type == chip.type and r.vendor in (None, chip.vendor)]
+    rows = [r for r in fw.runs_on if row_matches(r, chip)]
     if not rows:
         return None
     return min(rows, key=lambda r: (r.vendor is None, SUPPORT_RANK[r.support]))
@@ -71,7 +86,7 @@ def _phase_factors(fw: Framework, chip: Chip) -> tuple[tuple[str, float], ...]:
     return tuple(sorted(factors.items()))
 
 
-_MEMO: dict[tuple[int, str, str, bool], tuple[Framework, Capabilities | None]] = {}
+_MEMO: dict[tuple[object, ...], tuple[Framework, Capabilities | None]] = {}
 MEMO_LIMIT = 50000
 
 
@@ -81,7 +96,7 @@ def capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
     memoised per framework and family (by identity: catalog entries are frozen, and the memo
     holds them, so an identity is never reused)."""
     barred = bool(chip.runs_frameworks) and fw.id not in chip.runs_frameworks
-    key = (id(fw), chip.type, chip.vendor, barred)
+    key = (id(fw), chip.type, chip.vendor, barred, gating_features(fw, chip))
     hit = _MEMO.get(key)
     if hit is not None and hit[0] is fw:
         return hit[1]

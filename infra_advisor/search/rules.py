@@ -15,7 +15,13 @@ from typing import Any, TypeVar
 from infra_advisor.job import Job
 from infra_advisor.models import PRECISIONS, Chip, Framework, Interconnect, PeakTflops, PowerMode
 from infra_advisor.plan.evaluate import Outcome
-from infra_advisor.plan.frameworks import Capabilities, capabilities, dominates, signature
+from infra_advisor.plan.frameworks import (
+    Capabilities,
+    capabilities,
+    dominates,
+    row_matches,
+    signature,
+)
 from infra_advisor.units import format_duration, format_money
 from infra_advisor.workload import FIELDS
 
@@ -223,8 +229,9 @@ def framework_support(fw: Framework, chip: Chip) -> str | None:
     """How the framework reaches this chip (native, bridge, experimental), or None."""
     best: str | None = None
     for row in fw.runs_on:
-        matches = row.type == chip.type and row.vendor in (None, chip.vendor)
-        if matches and (best is None or SUPPORT_RANK[row.support] < SUPPORT_RANK[best]):
+        if row_matches(row, chip) and (
+            best is None or SUPPORT_RANK[row.support] < SUPPORT_RANK[best]
+        ):
             best = row.support
     return best
 
@@ -268,7 +275,8 @@ def frameworks_for(
     if job.workload.framework:
         key: tuple[object, ...] = ("frameworks_for", chip.id)
     else:
-        key = ("frameworks_for", chip.type, chip.vendor, tuple(chip.runs_frameworks or ()))
+        key = ("frameworks_for", chip.type, chip.vendor, tuple(chip.runs_frameworks or ()),
+               _gates(job, frameworks, chip))  # fmt: skip
     if key not in job.cache:
         job.cache[key] = _frameworks_for(job, frameworks, chip)
     ok, why = job.cache[key]
@@ -296,10 +304,21 @@ def _frameworks_for(
     return _undominated(job, _distinct(job, ok, caps), caps), why
 
 
+def _gates(job: Job, frameworks: dict[str, Framework], chip: Chip) -> tuple[str, ...]:
+    """The chip's features that some framework row requires (memo keys must tell them apart)."""
+    key = ("gating-features",)
+    if key not in job.cache:
+        job.cache[key] = frozenset(
+            f for fw in frameworks.values() for r in fw.runs_on for f in r.requires_features
+        )
+    gating: frozenset[str] = job.cache[key]
+    return tuple(sorted(f for f in chip.features if f in gating))
+
+
 def _reaching(job: Job, frameworks: dict[str, Framework], chip: Chip) -> list[Framework]:
     """The frameworks with a runs_on row for this chip's type and vendor, worked out once per
     pair in the job's memo: a large catalog holds many chips of each."""
-    key = ("frameworks_reaching", chip.type, chip.vendor)
+    key = ("frameworks_reaching", chip.type, chip.vendor, _gates(job, frameworks, chip))
     if key not in job.cache:
         job.cache[key] = [f for f in frameworks.values() if framework_support(f, chip) is not None]
     found: list[Framework] = job.cache[key]
