@@ -208,3 +208,27 @@ def test_a_native_16_bit_engine_dominates_one_that_falls_back_to_the_other() -> 
     assert "mlc-llm" not in served and "tensorrt" not in served
     cnn = build_job(build_workload(dict(model="resnet-50", task="inference", rate=100)), catalog)
     assert "tensorrt" in [f.id for f in rules.frameworks_for(cnn, catalog.frameworks, chip)[0]]
+
+
+def test_a_row_that_requires_a_feature_matches_only_chips_that_have_it() -> None:
+    # Vitis AI 6.x runs on AMD's AI Engine-ML devices, not on every AMD FPGA: a runs_on row can
+    # say so, and the search (framework lists, capabilities, their memo keys) follows it.
+    import dataclasses
+
+    from infra_advisor.job import build_job
+    from infra_advisor.plan.frameworks import capabilities, row_matches
+    from infra_advisor.search import rules
+    from infra_advisor.workload import build_workload
+
+    catalog = load_catalog()
+    alveo = catalog.chips["alveo-v80"]
+    versal = dataclasses.replace(alveo, id="versal-test", features=[*alveo.features, "aie-ml"])
+    row = RunsOn(type="fpga", vendor="amd", support="native", requires_features=["aie-ml"])
+    base = catalog.frameworks["onnxruntime"]
+    fw = dataclasses.replace(base, id="vitis-test", runs_on=[row], model_types=["vision"])
+    assert row_matches(row, versal) and not row_matches(row, alveo)
+    assert capabilities(fw, versal) is not None and capabilities(fw, alveo) is None
+    job = build_job(build_workload(dict(model="resnet-50", task="inference", rate=10)), catalog)
+    frameworks = {**catalog.frameworks, fw.id: fw}
+    assert [f.id for f in rules.frameworks_for(job, frameworks, versal)[0]] == ["vitis-test"]
+    assert "vitis-test" not in [f.id for f in rules.frameworks_for(job, frameworks, alveo)[0]]
