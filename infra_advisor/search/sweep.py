@@ -127,6 +127,22 @@ def points_of(axes: list[SweepAxis]) -> list[dict[str, Any]]:
     return grid
 
 
+def _planning_reasons(workload: Workload, catalog: Catalog, rejected: list[Any]) -> list[str]:
+    """Why no stack fits this point: the reasons of chips that passed the chip rules (the
+    deadline, budget or memory at this point), not of parts that never apply (a DPU, an edge
+    board); those only when nothing else was rejected."""
+    from infra_advisor.job import build_job
+    from infra_advisor.search import rules
+
+    job = build_job(workload, catalog)
+    planned = [
+        rej for rej in rejected
+        if rej.id in catalog.chips and not rules.chip_rejections(job, catalog.chips[rej.id])
+    ]  # fmt: skip
+    chosen = planned or rejected
+    return [f"{rej.id}: {'; '.join(rej.reasons)}" for rej in chosen[:2]]
+
+
 def sweep(
     base: Mapping[str, Any],
     axes: list[SweepAxis],
@@ -148,7 +164,7 @@ def sweep(
         first = first or report
         assumptions += [a for a in report.assumptions if a not in assumptions]
         if not report.stacks:
-            why = sorted({r for rej in report.rejected for r in rej.reasons})[:3]
+            why = _planning_reasons(workload, catalog, report.rejected)
             points.append(SweepPoint(values=point, stack=None, x=None, y=None, reasons=why))
         for stack in report.stacks:
             x, y = axis_value(stack, chosen.x), axis_value(stack, chosen.y)

@@ -73,7 +73,7 @@ def table_rows(
             p.y,
             *[getattr(p.stack.metrics, m, None) if p.stack else None for m in shown],
         ]
-        row += [format_cell(m, v) for m, v in zip(names, values, strict=True)]
+        row += [format_cell(m, v) if p.stack else "—" for m, v in zip(names, values, strict=True)]
         if wide:
             row.append(p.stack.bottleneck.kind.replace("_", " ") if p.stack else "—")
         rows.append(row)
