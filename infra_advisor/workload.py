@@ -432,7 +432,16 @@ def _with_model(values: Mapping[str, Any], catalog: Catalog | None, where: str) 
         given.pop("model", None)
         return given
     model = resolve_model(name, catalog, where)
-    return {**model_values(model), **given, "model": model.id}
+    merged = {**model_values(model), **given, "model": model.id}
+    if model.kind == "diffusion" and merged.get("flops_per_sample") is None:
+        # A UNet or DiT does far more than 2 FLOPs per parameter per image (every latent
+        # position, every denoising step): guessing would be off by orders of magnitude.
+        raise WorkloadError(
+            f"{where}--model {model.id}: the catalog has no published FLOPs per denoising step "
+            f"for it ({model.steps or 'unknown'} steps); give --flops-per-sample, the FLOPs of "
+            "one image over all its steps"
+        )
+    return merged
 
 
 def build_workload(

@@ -276,3 +276,18 @@ def test_guided_questions_start_with_the_model(capsys: Any) -> None:
     assert "params" not in answers and "active_params" not in answers  # the model answered them
     workload = build_workload(answers)
     assert workload.experts == 8 and workload.layers == 32
+
+
+def test_a_diffusion_model_without_published_step_flops_asks_for_them() -> None:
+    # SDXL's UNet runs every latent position at every denoising step: 2 FLOPs per parameter
+    # would be off by orders of magnitude (MLPerf Inference v5.0 measures about 6 SDXL images/s
+    # on four TPU v6e), so the tool asks instead of guessing.
+    from typer.testing import CliRunner
+
+    from infra_advisor.interface.cli import app
+
+    result = CliRunner().invoke(app, ["recommend", "--model", "sdxl", "--task", "inference"])
+    assert result.exit_code == 2 and "--flops-per-sample" in result.stderr
+    given = CliRunner().invoke(app, ["recommend", "--model", "sdxl", "--task", "inference",
+                                     "--flops-per-sample", "300T", "--json"])  # fmt: skip
+    assert given.exit_code == 0
