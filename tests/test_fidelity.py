@@ -31,7 +31,10 @@ def _harness() -> ModuleType:
 F = _harness()
 CASES = F.load_cases()
 # The set the guards below were written for; the llm-serving category has guards of its own.
-OLD_CASES = [c for c in CASES if c["category"] != F.LLM_SERVING]
+# Round 2 (2026-12-01, 89 cases) widened the set; the guards hold the first round at its
+# documented level, and the benchmark reports every case.
+FIRST = [c for c in CASES if c.get("round", 1) == 1]
+OLD_CASES = [c for c in FIRST if c["category"] != F.LLM_SERVING]
 SERVING_CASES = [c for c in CASES if c["category"] == F.LLM_SERVING]
 # llm-serving cases within ×1.5 of the measurement, as measured on 2026-12-01 (a floor, not the
 # target: the engine's rewrite is expected to raise it).
@@ -43,10 +46,10 @@ def results() -> list:  # type: ignore[type-arg]
     return F.run_all(CASES)
 
 
-def test_at_least_thirty_sourced_cases_across_every_category() -> None:
-    assert len(CASES) >= 30
+def test_at_least_150_sourced_cases_across_every_category() -> None:
+    assert len(CASES) >= 150  # issue 17
     needed = {"pretraining", "mlperf-training", "inference", "memory-fit", "gnn", "storage",
-              "collective", "edge", "llm-serving"}  # fmt: skip
+              "collective", "edge", "llm-serving", "moe", "recsys"}  # fmt: skip
     assert needed <= {c["category"] for c in CASES}
     for case in CASES:
         assert case["source"].startswith(("https://", "http://")), case["id"]
@@ -57,7 +60,9 @@ def test_at_least_thirty_sourced_cases_across_every_category() -> None:
 
 
 def _old(results: list) -> list:  # type: ignore[type-arg]
-    return [r for r in results if r.case["category"] != F.LLM_SERVING]
+    return [
+        r for r in results if r.case["category"] != F.LLM_SERVING and r.case.get("round", 1) == 1
+    ]
 
 
 def _serving(results: list) -> list:  # type: ignore[type-arg]
@@ -110,13 +115,17 @@ def test_split_rule_holds_in_every_category() -> None:
     # Within each category, cases sorted by sha256(id): the first 40% (rounded) calibrate.
     import hashlib
 
-    for category in {c["category"] for c in CASES}:
-        chosen = sorted(
-            (c for c in CASES if c["category"] == category),
-            key=lambda c: hashlib.sha256(c["id"].encode()).hexdigest(),
-        )
-        k = round(0.4 * len(chosen))
-        assert [c["split"] for c in chosen] == ["calibrate"] * k + ["holdout"] * (len(chosen) - k)
+    # Each round applies the rule to its own cases, so no earlier split ever moves.
+    for round_ in {c.get("round", 1) for c in CASES}:
+        cases = [c for c in CASES if c.get("round", 1) == round_]
+        for category in {c["category"] for c in cases}:
+            chosen = sorted(
+                (c for c in cases if c["category"] == category),
+                key=lambda c: hashlib.sha256(c["id"].encode()).hexdigest(),
+            )
+            k = round(0.4 * len(chosen))
+            splits = [c["split"] for c in chosen]
+            assert splits == ["calibrate"] * k + ["holdout"] * (len(chosen) - k), (round_, category)
 
 
 def test_llm_serving_cases_pin_the_chip_but_not_the_framework() -> None:
