@@ -220,3 +220,15 @@ def test_new_presets_rank_explained_stacks(catalog: Catalog, preset: str) -> Non
         assert stack.bottleneck.explanation and stack.bottleneck.relief
     if preset.startswith("edge"):
         assert all(catalog.chips[s.components.chip.id].segment == "edge" for s in report.stacks)
+
+
+def test_a_host_resident_graph_still_pays_the_dispatch(catalog: Catalog) -> None:
+    # A 1B-node graph (344 GB) outgrows an MI350X, so features cross the host link; the
+    # per-layer dispatch is paid all the same, and the explanation's figures add up to the step.
+    w = build_workload(dict(task="inference", model_type="gnn", rate=10, nodes="1B",
+                            edges="10B"))  # fmt: skip
+    stack = explain_stack(w, catalog, "mi350x:1/-/-/gcs/pyg").stacks[0]
+    assert stack.layout["graph"] == "host"
+    dispatch = 2 * 50e-6  # two layers × launch-overhead (catalog/efficiency.toml)
+    assert stack.metrics.step_time_s >= dispatch
+    assert stack.breakdown.host_s >= dispatch

@@ -204,8 +204,8 @@ def _work(job: Job, chip: Chip, g: Graph, p: _Placement, peak: float) -> _Work:
     if p.where == "device":
         gather_s = g.sampled_bytes / (hbm * eff_gather)
         memory_s += gather_s
-    elif p.where == "host":
-        host_s = g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
+    elif p.where == "host":  # the gather crosses the host link, after the dispatch
+        host_s += g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
     compute = flops / (peak * job.eff["compute-small"])
     return _Work(flops, compute, memory_s, gather_s, aggregate, launch, host_s)
 
