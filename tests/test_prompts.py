@@ -179,3 +179,13 @@ def test_saved_file_holds_what_was_typed(tmp_path: Path) -> None:
     assert "J" not in text and "100000000" not in text
     result = CliRunner().invoke(app, ["recommend", "--workload", str(plan), "--json"])
     assert json.loads(result.stdout)["workload"]["battery"] == 50 * 3600
+
+
+def test_a_diffusion_model_needs_its_flops_answered() -> None:
+    # SDXL has no published per-step FLOPs in the catalog: the FLOPs question cannot be skipped
+    # (a blank answer is refused in place), so the answers always build a workload.
+    # model sdxl; task, rate and latency: defaults; FLOPs: a blank answer, refused; then 300T.
+    with keys("sdxl" + ENTER + ENTER * 3 + CLEAR + ENTER + "300T" + ENTER + ENTER * 20):
+        answers = ask_workload({})
+    assert answers["model"] == "sdxl" and answers["flops_per_sample"] == "300T"
+    assert build_workload(answers).flops_per_sample == 300e12

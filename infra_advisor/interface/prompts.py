@@ -10,6 +10,7 @@ tests drive it with a pipe input.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -417,6 +418,11 @@ def ask_workload(prefilled: dict[str, Any], catalog: Any = None) -> dict[str, An
         if q.key in prefilled or q.key in filled or q.key in asked or not q.when(answers):
             continue
         asked.add(q.key)
+        if q.key == "flops_per_sample" and model is not None and model.kind == "diffusion":
+            # No published per-step FLOPs for this model: the answer cannot be left blank.
+            q = dataclasses.replace(
+                q, hint=f"the FLOPs of one image over its {model.steps or ''} steps", optional=False
+            )
         value = _ask(q, answers, q.default_for(answers))
         if value:
             answers[q.key] = value
