@@ -160,3 +160,21 @@ def test_benchmark_prints_categories_and_the_serving_target(
     assert "LLM serving at saturation, framework not pinned:" in out
     assert "(target ≥ 90%)" in out and "median abs(ln r)" in out
     assert status == 0  # the new target does not decide the exit status yet
+
+
+def test_the_methodology_table_is_the_one_the_benchmark_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # docs/methodology.md holds `python benchmarks/fidelity.py --markdown` as it prints today;
+    # regenerate the block (from "| case | split |" to "## Assumptions") when this fails.
+    old = sys.argv
+    sys.argv = ["fidelity.py", "--markdown"]
+    try:
+        F.main()
+    finally:
+        sys.argv = old
+    printed = capsys.readouterr().out.strip()
+    doc = (ROOT / "docs" / "methodology.md").read_text(encoding="utf-8")
+    start = doc.index("| case | split | metric | estimate | measured | ratio |")
+    block = doc[start : doc.index("## Assumptions the report states")].strip()
+    assert block == printed, "docs/methodology.md's fidelity table is stale"
