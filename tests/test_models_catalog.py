@@ -291,3 +291,13 @@ def test_a_diffusion_model_without_published_step_flops_asks_for_them() -> None:
     given = CliRunner().invoke(app, ["recommend", "--model", "sdxl", "--task", "inference",
                                      "--flops-per-sample", "300T", "--json"])  # fmt: skip
     assert given.exit_code == 0
+
+
+def test_flux_costs_its_published_step_flops_times_its_steps() -> None:
+    # cache-dit's benchmark README: FLUX.1-dev at 1024x1024, 50 steps, 3,726.87 TFLOPs
+    # (calflops) = 74.5 TFLOPs a step; diffusers runs 28 steps by default.
+    from infra_advisor.workload import build_workload
+
+    w = build_workload(dict(model="flux.1-dev", task="inference", rate=1))
+    assert w.flops_per_sample == pytest.approx(28 * 74.5e12)
+    assert 3726.87e12 / 50 == pytest.approx(74.5e12, rel=1e-3)
