@@ -252,6 +252,10 @@ class Framework(Entry):
     # (TensorRT-LLM's free_gpu_memory_fraction).  Absent: the catalog's memory-usable share.
     memory_fraction: Annotated[float, Check(strict=True, gt=0, le=1)] | None = None
     memory_fraction_of: Literal["total", "free"] | None = None
+    # Fixed device memory the runtime itself holds beside weights and KV cache (its CUDA context
+    # and buffers), in decimal GB.  Absent: the catalog's runtime-overhead (which includes NCCL
+    # buffers a single-process runtime does not have).
+    memory_overhead_gb: Annotated[float, Check(strict=True, ge=0)] | None = None
     serving_features: list[ServingFeature] = field(default_factory=list)
     peft: list[PeftMethod] = field(default_factory=list)
     efficiency: list[PhaseEfficiency] = field(default_factory=list)

@@ -37,6 +37,7 @@ class Capabilities:
     phase_factors: tuple[tuple[str, float], ...]
     memory_fraction: float | None = None
     memory_fraction_of: str = "total"
+    memory_overhead_bytes: float | None = None
 
     @property
     def id(self) -> str:
@@ -134,6 +135,9 @@ def _capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
         phase_factors=_phase_factors(fw, chip),
         memory_fraction=fw.memory_fraction,
         memory_fraction_of=fw.memory_fraction_of or "total",
+        memory_overhead_bytes=None
+        if fw.memory_overhead_gb is None
+        else fw.memory_overhead_gb * 1e9,
     )
 
 
@@ -168,7 +172,7 @@ def signature(
               sparse and fw.structured_sparsity)  # fmt: skip
     if task == "inference" and model_type == "transformer":
         serving = (caps.batching, caps.paged_kv, caps.chunked_prefill, caps.memory_fraction,
-                   caps.memory_fraction_of,
+                   caps.memory_fraction_of, caps.memory_overhead_bytes,
                    tuple(kv_precision_choices(caps, kv, precision)),
                    "tensor" in caps.parallelism, "pipeline" in caps.parallelism)  # fmt: skip
         return (*common, *serving)
@@ -188,7 +192,11 @@ def _kv_space_at_least(a: Capabilities, b: Capabilities, default_fraction: float
         _kv_space_rank(a, default_fraction),
         _kv_space_rank(b, default_fraction),
     )
-    return f_a >= f_b and (of_a == of_b or (of_a == "free" and of_b == "total"))
+    overhead_a, overhead_b = a.memory_overhead_bytes, b.memory_overhead_bytes
+    lighter = overhead_a == overhead_b or (
+        overhead_a is not None and (overhead_b is None or overhead_a <= overhead_b)
+    )  # a stated overhead is never above the catalog's default one
+    return lighter and f_a >= f_b and (of_a == of_b or (of_a == "free" and of_b == "total"))
 
 
 WIDTH = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "fp4": 0.5, "int4": 0.5}

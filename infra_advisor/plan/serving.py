@@ -191,13 +191,20 @@ def kv_per_chip_token(inp: ServingInputs, group: Group, kv_token: float) -> floa
     return kv_token / split
 
 
+def runtime_overhead(inp: ServingInputs) -> float:
+    """Device bytes the runtime holds for itself: what the framework states, else the catalog's
+    runtime-overhead."""
+    stated = inp.caps.memory_overhead_bytes
+    return inp.job.eff["runtime-overhead"] if stated is None else stated
+
+
 def kv_space_bytes(inp: ServingInputs, group: Group) -> float:
     """Bytes per chip left for the KV cache once the weights are loaded: the framework's share of
     the total, or of what is free after the weights and the runtime's own memory; the catalog's
     usable share where the framework states none."""
     weights = inp.weight_bytes / group.chips
     fraction, of = inp.caps.memory_fraction, inp.caps.memory_fraction_of
-    overhead = inp.job.eff["runtime-overhead"]
+    overhead = runtime_overhead(inp)
     if fraction is None:
         return inp.usable_bytes - weights
     if of == "free":

@@ -34,6 +34,7 @@ from infra_advisor.plan.serving import (
     kv_per_chip_token,
     model_for,
     request_cost,
+    runtime_overhead,
     served_step,
     smallest_fit_bytes,
 )
@@ -204,7 +205,7 @@ def _storage_and_power(inp: ServingInputs, cat: Catalog, oc: Outcome, s: Served)
         + s.batch
         * kv_per_chip_token(inp, s.group, model_for(inp, s.kv_precision).kv_bytes_per_token)
         * (job.prompt_tokens + job.output_tokens)
-        + job.eff["runtime-overhead"]
+        + runtime_overhead(inp)
     )
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=window,
            step_s=s.step_s, util=util, memory=memory, capacity=chip.memory_gb * GB)  # fmt: skip
