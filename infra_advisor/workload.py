@@ -79,6 +79,7 @@ INTEGERS: dict[str, float] = {
     "pipeline_parallel": 1024,
     "expert_parallel": 4096,
     "experts": 1e5,
+    "steps": 1e4,
 }
 ZERO_ALLOWED = {"node_features", "edge_features"}  # a graph may carry no edge features
 UNITS = {
@@ -116,6 +117,9 @@ class Workload(Record):
     tokens: float | None = doc("training tokens (count)", default=None)
     samples: float | None = doc("training samples or served requests (count)", default=None)
     epochs: float | None = None
+    steps: int | None = doc(
+        "denoising steps of a diffusion model (default: its pipeline's)", default=None
+    )
     seq_len: int | None = None
     batch_size: int | None = doc("global batch (sequences or samples)", default=None)
     prompt_tokens: int | None = None
@@ -433,13 +437,17 @@ def _with_model(values: Mapping[str, Any], catalog: Catalog | None, where: str) 
         return given
     model = resolve_model(name, catalog, where)
     merged = {**model_values(model), **given, "model": model.id}
+    steps = given.get("steps")
+    per_step = model.flops_per_step if model.kind == "diffusion" else None
+    if per_step is not None and steps is not None and "flops_per_sample" not in given:
+        merged["flops_per_sample"] = per_step * _integer("steps", steps)  # re-counted per step
     if model.kind == "diffusion" and merged.get("flops_per_sample") is None:
         # A UNet or DiT does far more than 2 FLOPs per parameter per image (every latent
         # position, every denoising step): guessing would be off by orders of magnitude.
         raise WorkloadError(
             f"{where}--model {model.id}: the catalog has no published FLOPs per denoising step "
-            f"for it ({model.steps or 'unknown'} steps); give --flops-per-sample, the FLOPs of "
-            "one image over all its steps"
+            f"for it ({given.get('steps') or model.steps or 'unknown'} steps); give "
+            "--flops-per-sample, the FLOPs of one image over all its steps"
         )
     return merged
 
@@ -602,6 +610,7 @@ _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
     (("embedding_rows", "embedding_dim", "lookups_per_sample", "embedding_tables"), ("recsys",)),
     (("flops_per_sample", "bytes_per_sample"), ("recsys", "vision", "generic")),
+    (("steps",), ("generic",)),
     (("hidden",), ("transformer", "gnn")),
     (("layers",), ("transformer", "gnn", "vision", "generic")),
 )
@@ -661,6 +670,8 @@ def inapplicable_notes(w: Workload) -> list[str]:
             reasons["batch_size"] = "to GNN inference (one query per chip per step)"
     if w.max_chips is not None and w.chips is not None:
         reasons["max_chips"] = "when --chips pins the count"
+    if w.steps is not None and w.model_type == "generic" and w.model is None:
+        reasons["steps"] = "without a --model that names a diffusion model"
     if w.cloud is not None and w.deploy != "cloud":
         reasons["cloud"] = f"to --deploy {w.deploy}"
     return [f"{_flag(name)} does not apply {why}: ignored" for name, why in reasons.items()]

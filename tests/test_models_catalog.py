@@ -301,3 +301,16 @@ def test_flux_costs_its_published_step_flops_times_its_steps() -> None:
     w = build_workload(dict(model="flux.1-dev", task="inference", rate=1))
     per_step = 3726.87e12 / 50
     assert w.flops_per_sample == pytest.approx(28 * per_step, rel=1e-3)
+
+
+def test_steps_recount_a_diffusion_models_flops() -> None:
+    # FLUX.1-schnell-style 4-step runs or MLPerf's 20 steps: the per-step figure times the steps.
+    from infra_advisor.workload import build_workload, inapplicable_notes
+
+    w = build_workload(dict(model="flux.1-dev", task="inference", rate=1, steps=4))
+    assert w.flops_per_sample == pytest.approx(4 * 3726.87e12 / 50, rel=1e-3) and w.steps == 4
+    given = build_workload(dict(model="flux.1-dev", task="inference", steps=4,
+                                flops_per_sample="1P"))  # fmt: skip
+    assert given.flops_per_sample == 1e15  # an explicit figure wins
+    bare = build_workload(dict(model_type="generic", task="inference", steps=4))
+    assert any(n.startswith("--steps does not apply") for n in inapplicable_notes(bare))

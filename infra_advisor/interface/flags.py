@@ -18,6 +18,7 @@ WORKLOAD_HELP: dict[str, str] = {
     "tokens": "training tokens, e.g. 15T (training only)",
     "samples": "training samples, or requests to serve",
     "epochs": "passes over the data",
+    "steps": "denoising steps of a diffusion model (--model flux.1-dev: 28 by default); its FLOPs follow",
     "seq_len": "training sequence length in tokens, e.g. 4096 or 8k",
     "batch_size": "global batch (sequences or samples); for serving, the most requests batched together",
     "prompt_tokens": "prompt tokens per request",
