@@ -429,3 +429,17 @@ def test_llama_cpp_fits_what_it_runs_on_a_16_gb_card(catalog: Catalog) -> None:
     assert fits.stacks and fits.stacks[0].metrics.tokens_per_s > 0
     refused = recommend(build_workload({**base, "framework": "vllm"}), catalog)
     assert not refused.stacks
+
+
+def test_compare_applies_the_chip_rules_explain_does(catalog: Catalog) -> None:
+    # A Jetson for a cloud workload breaks the deploy rule: explain refuses it, and so does
+    # compare (one pinned-stack evaluation, one set of rules), while the H100 stack is ranked.
+    from infra_advisor.search.engine import compare_stacks
+
+    w = build_workload(dict(model="llama-3.1-8b", task="inference", rate=1))
+    edge = "jetson-agx-orin-64gb:1/-/-/edge-nvme/tensorrt-llm"
+    cloud = "h100-sxm:1/-/-/local-nvme-gen5/tensorrt-llm"
+    assert not explain_stack(w, catalog, edge).stacks
+    report = compare_stacks(w, catalog, [edge, cloud])
+    assert [s.components.chip.id for s in report.stacks] == ["h100-sxm"]
+    assert any("edge part" in r for rej in report.rejected for r in rej.reasons)

@@ -958,8 +958,8 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
     rejected: list[Rejection] = []
     jobs: list[Context] = []
     for text in stack_ids:
-        ctx, oc, _, _, fw_reasons = _evaluate_pinned(workload, catalog, text)
-        reasons = fw_reasons + oc.reasons
+        ctx, oc, _, chip_reasons, fw_reasons = _evaluate_pinned(workload, catalog, text)
+        reasons = chip_reasons + fw_reasons + oc.reasons  # the same rules as explain
         if reasons:
             rejected.append(Rejection(id=text, reasons=reasons))
         else:
