@@ -275,6 +275,15 @@ def _fanout(value: Any) -> list[int]:
     return fanout
 
 
+EDGES_PER_NODE = 10  # the mean degree assumed when --edges is not given
+
+
+def default_edges(nodes: float) -> float:
+    """Graph edges when --edges is not given: ten per node (ogbn-products: 62M edges over
+    2.4M nodes, about 25; citation graphs fewer)."""
+    return EDGES_PER_NODE * nodes
+
+
 def default_fanout(layers: int) -> list[int]:
     """Neighbours sampled per layer when --fanout is not given: 15, 10, 5 (PyG's ogbn-products
     GraphSAGE example and the MLPerf R-GAT reference), then 10 for each layer beyond three."""

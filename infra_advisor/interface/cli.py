@@ -489,10 +489,9 @@ def _progress_printer() -> Callable[[int, int], None] | None:
 
 def _emit_sweep(report: Any, fmt: str) -> None:
     if fmt == "json":
-        from infra_advisor.checks import to_data
+        from infra_advisor.interface.commands import emit_text
 
-        data = to_data(report)
-        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+        emit_text(report, "json")  # the same JSON writer as recommend
     elif fmt == "csv":
         from infra_advisor.interface.render.sweep import to_csv
 

@@ -44,14 +44,15 @@ def _model(a: dict[str, Any]) -> str:
 
 
 def _edges_default(a: dict[str, Any]) -> str:
-    """The engine's own default: ten edges per node."""
+    """The engine's own default (workload.default_edges) for the node count answered."""
     from infra_advisor.units import format_count, parse_count
+    from infra_advisor.workload import default_edges
 
     try:
         nodes = parse_count(str(a.get("nodes", "10M")), "nodes")
     except AdvisorError:
-        return "100M"
-    return format_count(10 * nodes)
+        nodes = 10e6
+    return format_count(default_edges(nodes))
 
 
 def _fanout_default(a: dict[str, Any]) -> str:

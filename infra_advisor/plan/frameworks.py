@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra_advisor.models import Chip, Framework, RunsOn
+from infra_advisor.physics.transformer import BYTES_PER_WEIGHT
 
 SUPPORT_RANK = {"native": 0, "bridge": 1, "experimental": 2}
 MATURITY_RANK = {"reference": 0, "production": 1, "community": 2}
@@ -199,9 +200,6 @@ def _kv_space_at_least(a: Capabilities, b: Capabilities, default_fraction: float
     return lighter and f_a >= f_b and (of_a == of_b or (of_a == "free" and of_b == "total"))
 
 
-WIDTH = {"fp32": 4, "tf32": 4, "bf16": 2, "fp16": 2, "fp8": 1, "int8": 1, "fp4": 0.5, "int4": 0.5}
-
-
 def _precision_at_least(
     a: Capabilities, b: Capabilities, task: str, model_type: str, precision: str, kv: str | None
 ) -> bool:
@@ -215,7 +213,7 @@ def _precision_at_least(
     if sig_a[3:6] == sig_b[3:6]:
         return not (precision in b.weights and precision not in a.weights)
     native = precision in a.weights and precision in a.activations
-    return native and WIDTH.get(precision, 4) <= 2 and bool(sig_a[5]) >= bool(sig_b[5])
+    return native and BYTES_PER_WEIGHT.get(precision, 4.0) <= 2 and bool(sig_a[5]) >= bool(sig_b[5])
 
 
 def _kv_width_at_most(a: Capabilities, b: Capabilities, kv: str | None, weights: str) -> bool:
@@ -223,7 +221,7 @@ def _kv_width_at_most(a: Capabilities, b: Capabilities, kv: str | None, weights:
     ka, kb = kv_precision_choices(a, kv, weights), kv_precision_choices(b, kv, weights)
     if not ka or not kb:
         return ka == kb
-    return WIDTH.get(ka[0], 2) <= WIDTH.get(kb[0], 2)
+    return BYTES_PER_WEIGHT.get(ka[0], 2.0) <= BYTES_PER_WEIGHT.get(kb[0], 2.0)
 
 
 def dominates(

@@ -38,7 +38,7 @@ from infra_advisor.plan.evaluate import (
 )
 from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration
-from infra_advisor.workload import default_fanout
+from infra_advisor.workload import default_edges, default_fanout
 
 PCIE_GEN4_X16 = 32e9  # bytes/s per direction: the host link assumed where a chip lists none
 
@@ -100,7 +100,7 @@ def describe_graph(job: Job, chips: int) -> Graph:
     """The workload's graph, with defaults, and one chip's share of a step."""
     w = job.workload
     nodes = w.nodes or 10e6
-    edges = w.edges or 10 * nodes
+    edges = w.edges or default_edges(nodes)
     f_v = w.node_features if w.node_features is not None else 128
     f_e, hidden = w.edge_features or 0, w.hidden or 256
     layers = w.layers or (len(w.fanout) if w.fanout else 2)

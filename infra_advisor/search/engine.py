@@ -97,11 +97,12 @@ def evaluate(ctx: Context, spec: Spec) -> Outcome:
 def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     ctx.evaluated += 1
     cat, job = ctx.catalog, ctx.job
-    chip, mode_note = rules.operating_point(job, cat.chips[spec.chip])
+    point = rules.operating_point(job, cat.chips[spec.chip])
+    chip = point.chip
     fw = cat.frameworks[spec.framework]
     oc = Outcome(spec=spec, scale_up=chip.scale_up_interconnect if spec.count > 1 else None)
-    if mode_note:
-        oc.notes.append(f"{chip.name} {mode_note}")
+    if point.note:
+        oc.notes.append(f"{chip.name} {point.note}")
     elif power_note := rules.check_power(job, chip):
         oc.notes.append(f"{chip.name} {power_note}: it must run in a capped power mode")
     factor, note = rules.bridge_note(fw, chip)
@@ -135,13 +136,12 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     ):
         return oc.reject(f"{chip.name} has no scale-up link to join {spec.count} chips")
     family_evaluator(job)(job, cat, chip, fw, spec, oc)
-    if mode_note and (mode := rules.capped_mode(job, cat.chips[spec.chip])) is not None:
-        oc.layout["power_mode"] = mode.name
+    if point.mode is not None:
+        oc.layout["power_mode"] = point.mode.name
     if oc.ok:
-        modes = cat.chips[spec.chip].power_modes
+        lowest = None if point.mode else rules.lowest_mode_w(chip)
         for reason in rules.outcome_rejections(job, oc):
-            if modes and reason.startswith("draws ") and mode_note is None:
-                lowest = min(m.power_w for m in modes)
+            if lowest is not None and reason.startswith("draws "):
                 reason += f" (its lowest power mode is {lowest:g} W)"
             oc.reject(reason)
     return oc
@@ -932,6 +932,26 @@ def _evaluate_pinned(
     return ctx, evaluate(ctx, spec), pinned, chip_reasons, [fw_reason] if fw_reason else []
 
 
+def _pinned_report(
+    workload: Workload,
+    catalog: Catalog,
+    stacks: list[Stack],
+    rejected: list[Rejection],
+    assumptions: Iterable[str],
+    evaluated: int,
+) -> Report:
+    """The report of explain and compare: the stacks asked about, for the workload used."""
+    return Report(
+        workload=to_data(workload),
+        catalog=CatalogInfo(files=list(catalog.files), counts={"chips": len(catalog.chips)}),
+        optimize=workload.optimize,
+        stacks=stacks,
+        rejected=rejected,
+        assumptions=list(assumptions),
+        evaluated=evaluated,
+    )
+
+
 def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
     ctx, oc, pinned, chip_reasons, fw_reasons = _evaluate_pinned(workload, catalog, stack)
     all_reasons = chip_reasons + fw_reasons + oc.reasons
@@ -941,15 +961,7 @@ def explain_stack(workload: Workload, catalog: Catalog, stack: str) -> Report:
         stacks.append(build_stack(ctx, oc, 1, 1.0, True))
     else:
         rejected.append(Rejection(id=stack, reasons=all_reasons))
-    return Report(
-        workload=to_data(pinned),
-        catalog=CatalogInfo(files=list(catalog.files), counts={"chips": len(catalog.chips)}),
-        optimize=pinned.optimize,
-        stacks=stacks,
-        rejected=rejected,
-        assumptions=list(ctx.job.assumptions),
-        evaluated=ctx.evaluated,
-    )
+    return _pinned_report(pinned, catalog, stacks, rejected, ctx.job.assumptions, ctx.evaluated)
 
 
 def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -> Report:
@@ -974,12 +986,5 @@ def compare_stacks(workload: Workload, catalog: Catalog, stack_ids: list[str]) -
         for rank, i in enumerate(order, start=1)
     ]
     job0 = build_job(workload, catalog)
-    return Report(
-        workload=to_data(workload),
-        catalog=CatalogInfo(files=list(catalog.files), counts={"chips": len(catalog.chips)}),
-        optimize=workload.optimize,
-        stacks=stacks,
-        rejected=rejected,
-        assumptions=list(job0.assumptions),
-        evaluated=sum(c.evaluated for c in jobs),
-    )
+    evaluated = sum(c.evaluated for c in jobs)
+    return _pinned_report(workload, catalog, stacks, rejected, job0.assumptions, evaluated)

@@ -140,10 +140,15 @@ def check_power(job: Job, chip: Chip) -> str | None:
     budget = job.workload.power_budget
     if budget is None or chip.tdp_w <= budget or capped_mode(job, chip) is not None:
         return None
-    if chip.power_modes:
-        lowest = min(m.power_w for m in chip.power_modes)
+    lowest = lowest_mode_w(chip)
+    if lowest is not None:
         return f"draws up to {chip.tdp_w:g} W, {lowest:g} W in its lowest power mode; the power budget is {budget:g} W"
     return f"draws up to {chip.tdp_w:g} W; the power budget is {budget:g} W (no power modes in the catalog)"
+
+
+def lowest_mode_w(chip: Chip) -> float | None:
+    """The budget of the chip's lowest power mode; None for a part with no modes."""
+    return min(m.power_w for m in chip.power_modes) if chip.power_modes else None
 
 
 def capped_mode(job: Job, chip: Chip) -> PowerMode | None:
@@ -165,16 +170,26 @@ def reference_mode(chip: Chip) -> PowerMode:
     return max(chip.power_modes, key=_mode_order)
 
 
-def operating_point(job: Job, chip: Chip) -> tuple[Chip, str | None]:
+@dataclass(frozen=True)
+class OperatingPoint:
+    """A chip as it runs for a job: itself, or derived for the power mode it is capped to."""
+
+    chip: Chip
+    mode: PowerMode | None = None
+    note: str | None = None
+
+
+def operating_point(job: Job, chip: Chip) -> OperatingPoint:
     """The chip as it runs for this job, and a note saying so: in a capped power mode its peaks,
     memory bandwidth and board power are those the mode allows (F22c); otherwise unchanged."""
     mode = capped_mode(job, chip)
     if mode is None:
-        return chip, None
+        return OperatingPoint(chip)
     key = ("operating-point", chip.id, mode.name)
-    known = job.cache.get(key)
+    known: OperatingPoint | None = job.cache.get(key)
     if known is None:
-        known = job.cache[key] = _in_mode(chip, mode)
+        capped, note = _in_mode(chip, mode)
+        known = job.cache[key] = OperatingPoint(capped, mode, note)
     return known
 
 
