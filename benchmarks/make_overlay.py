@@ -22,6 +22,7 @@ FILES = {
     "interconnects.toml": "interconnect",
     "storage.toml": "storage",
     "frameworks.toml": "framework",
+    "offerings.toml": "offering",
 }
 SCALED = (
     "memory_bandwidth_gb_s",
@@ -31,6 +32,7 @@ SCALED = (
     "read_gb_s_per_tib",
     "price_usd_per_hour",
     "price_usd_per_gb_month",
+    "purchase_usd",
     "read_iops",
     "tdp_w",
 )
@@ -60,6 +62,12 @@ def vary(entry: dict[str, Any], index: int) -> dict[str, Any]:
             out[key] = round(out[key] * factor, 6)
     if isinstance(out.get("peak_tflops"), dict):
         out["peak_tflops"] = {k: round(v * factor, 6) for k, v in out["peak_tflops"].items()}
+    if "chips_per_unit" in out:  # an offering: of the chip variant with the same index
+        out["chip"] = f"{entry['chip']}-v{index}"
+        out["price"] = [
+            {k: round(v * factor, 6) if k.startswith("usd_per") else v for k, v in p.items()}
+            for p in out.get("price", [])
+        ]
     if "tdp_w" in SCALED and out.get("power_modes"):  # the top mode's budget is the board's
         out["power_modes"] = [
             {**mode, "power_w": round(mode["power_w"] * factor, 6)} for mode in out["power_modes"]

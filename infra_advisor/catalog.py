@@ -27,6 +27,7 @@ from infra_advisor.models import (
     Framework,
     Interconnect,
     Model,
+    Offering,
     Storage,
 )
 
@@ -42,9 +43,10 @@ KINDS: dict[str, tuple[str, type[Entry], str]] = {
     "storage.toml": ("storage", Storage, "storage"),
     "frameworks.toml": ("framework", Framework, "frameworks"),
     "models.toml": ("model", Model, "models"),
+    "offerings.toml": ("offering", Offering, "offerings"),
     "efficiency.toml": ("efficiency", Efficiency, "efficiency"),
 }
-LIST_KINDS = ("chips", "interconnects", "storage", "frameworks", "models")
+LIST_KINDS = ("chips", "interconnects", "storage", "frameworks", "models", "offerings")
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Catalog:
     storage: dict[str, Storage] = field(default_factory=dict)
     frameworks: dict[str, Framework] = field(default_factory=dict)
     models: dict[str, Model] = field(default_factory=dict)
+    offerings: dict[str, Offering] = field(default_factory=dict)
     efficiency: dict[str, Efficiency] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)  # entry id -> the file that last set it
@@ -150,6 +153,10 @@ def suggest_field(name: str, known: list[str]) -> str:
     return f" (did you mean {close[0]}?)" if close else ""
 
 
+# Chip fields that moved to offerings.toml: an overlay that still writes them is told where.
+MOVED_FIELDS = dict.fromkeys(("price_usd_per_hour", "price_source", "price_note", "purchase_price_usd", "purchase_source", "clouds"), "prices and where a chip is offered now live on offerings ([[offering]] in " "offerings.toml: provider, chip, chips_per_unit, [[offering.price]] per unit or per chip, or " "purchase_usd on-prem)")  # fmt: skip
+
+
 def _format_validation(err: ValidationError, model: type | None = None) -> list[str]:
     lines = []
     for item in err.errors():
@@ -166,6 +173,9 @@ def _format_validation(err: ValidationError, model: type | None = None) -> list[
             parts = [str(p) for p in item["loc"]]
             known = _field_names(model, parts[:-1]) if model is not None else []
             guess = suggest_field(parts[-1], known)
+            if model is Chip and len(parts) == 1 and parts[0] in MOVED_FIELDS:
+                lines.append(f"field {loc}: {MOVED_FIELDS[parts[0]]}")
+                continue
             msg = f"unknown field{guess or ' (a typo?)'}; the field list is in {rules_doc()}"
         elif kind in ("missing", "missing_keyword_argument"):
             msg = "required field is missing"

@@ -106,6 +106,17 @@ def _model(data: dict[str, Any]) -> models.Model:
     return models.Model(**data)
 
 
+def _offering(data: dict[str, Any]) -> models.Offering:
+    data["as_of"] = _date(data["as_of"])
+    if data.get("purchase_as_of") is not None:
+        data["purchase_as_of"] = _date(data["purchase_as_of"])
+    data["price"] = [
+        models.OfferingPrice(**{**item, "as_of": _date(item["as_of"])})
+        for item in data.get("price", [])
+    ]
+    return models.Offering(**data)
+
+
 def _plain(cls: type[models.Entry]) -> Any:
     def build(data: dict[str, Any]) -> models.Entry:
         data["as_of"] = _date(data["as_of"])
@@ -120,6 +131,7 @@ _BUILDERS: dict[str, Any] = {
     "storage": _plain(models.Storage),
     "frameworks": _framework,
     "models": _model,
+    "offerings": _offering,
     "efficiency": _plain(models.Efficiency),
 }
 

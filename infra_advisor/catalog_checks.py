@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 
-from infra_advisor.catalog import Catalog, _entry_line, rules_doc
+from infra_advisor.catalog import LIST_KINDS, Catalog, _entry_line, rules_doc
 from infra_advisor.errors import CatalogError
-from infra_advisor.models import Chip, Entry, Framework, PeakTflops
+from infra_advisor.models import Entry, Framework, Offering, PeakTflops
 
 Problem = tuple[str, str, str]  # (entry id, field, reason)
 
@@ -29,13 +29,6 @@ LINK_TOLERANCE = 0.01
 DIFFERS_MARKER = "differs"
 # An entry that can only cite a plain-http page says so in its notes with these words.
 NO_HTTPS_MARKER = "no https"
-# How a price_note shows that a per-instance price was turned into a per-chip one: a division
-# ("/ 8 GPUs", "divided by 16") or an explicit per-chip unit ("per chip-hour", "$/GPU-h").
-PER_CHIP_BASIS = re.compile(
-    r"/\s*\d|\bdivided\b|\bper[- ](?:chip|gpu|socket|device|card)\b"
-    r"|\b(?:gpu|chip|socket)[- ]h(?:our)?\b",
-    re.IGNORECASE,
-)
 GIB = 1.073741824  # GB per GiB
 # Phrases that say a field holds nothing ("peak_tflops is empty", "... is left empty").
 EMPTY_WORDS = re.compile(r"\bleft empty\b|\bis empty\b|\bnot set\b|\bunset\b", re.IGNORECASE)
@@ -116,10 +109,11 @@ def _urls(entry: Entry) -> Iterable[tuple[str, str]]:
     """(field, URL) for every URL an entry cites."""
     for url in entry.sources:
         yield "sources", url
-    if isinstance(entry, Chip) and entry.price_source:
-        yield "price_source", entry.price_source
-    if isinstance(entry, Chip) and entry.purchase_source:
-        yield "purchase_source", entry.purchase_source
+    if isinstance(entry, Offering):
+        for price in entry.price:
+            yield "price.source", price.source
+        if entry.purchase_source:
+            yield "purchase_source", entry.purchase_source
     if isinstance(entry, Framework):
         for item in entry.efficiency:
             yield "efficiency.source", item.source
@@ -144,22 +138,34 @@ def insecure_sources(cat: Catalog) -> list[Problem]:
     return out
 
 
-def price_basis_missing(cat: Catalog) -> list[Problem]:
-    """A per-chip price says how it was obtained, so a per-instance price is never stored per chip."""
+def offering_references(cat: Catalog) -> list[Problem]:
+    """An offering's chip, fabric and storage exist, and the fabric and storage are its
+    provider's (so no stack mixes clouds)."""
     out: list[Problem] = []
-    for chip in cat.chips.values():
-        if chip.price_usd_per_hour is None or PER_CHIP_BASIS.search(chip.price_note):
-            continue
-        out.append(
-            (
-                chip.id,
-                "price_note",
-                f"price_usd_per_hour is {chip.price_usd_per_hour:g} but price_note does not say how "
-                "an instance price became a per-chip one (e.g. '$55.04/h / 8 GPUs = $6.88/GPU-h', "
-                "or 'billed per chip-hour'); a per-instance price must be divided by its chips",
-            )
-        )
+    for off in cat.offerings.values():
+        if off.chip not in cat.chips:
+            out.append((off.id, "chip", f"unknown chip id {off.chip!r}"))
+        link = cat.interconnects.get(off.scale_out or "")
+        if off.scale_out is not None and link is None:
+            out.append((off.id, "scale_out", f"unknown interconnect id {off.scale_out!r}"))
+        elif link is not None and link.scope != "scale_out":
+            out.append((off.id, "scale_out", f"{link.id!r} is a scale_up link"))
+        elif link is not None and link.providers and off.provider not in link.providers:
+            out.append((off.id, "scale_out", _not_theirs(link.id, off.provider, link.providers)))
+        for ref in off.storage:
+            store = cat.storage.get(ref)
+            if store is None:
+                out.append((off.id, "storage", f"unknown storage id {ref!r}"))
+            elif store.providers and off.provider not in store.providers:
+                out.append((off.id, "storage", _not_theirs(ref, off.provider, store.providers)))
     return out
+
+
+def _not_theirs(ref: str, provider: str, providers: list[str]) -> str:
+    return (
+        f"{ref!r} is offered by {', '.join(providers)}, not {provider}; add {provider!r} to its "
+        "providers if it does offer it"
+    )
 
 
 def power_modes_off_the_board(cat: Catalog) -> list[Problem]:
@@ -219,12 +225,10 @@ def _is_set(value: object) -> bool:
 
 
 def notes_contradict_fields(cat: Catalog) -> list[Problem]:
-    """Notes do not call a set field empty, nor point at a price_note that is not there."""
+    """Notes do not call a set field empty."""
     out: list[Problem] = []
     for chip in cat.chips.values():
         notes = chip.notes.replace("\n", " ")
-        if re.search(r"\bsee price_note\b", notes) and not chip.price_note:
-            out.append((chip.id, "notes", "say 'see price_note', but price_note is empty"))
         fields = [f for f in type(chip).__dataclass_fields__ if "_" in f]
         said_empty = {
             fld
@@ -245,7 +249,7 @@ CHECKS: tuple[Callable[[Catalog], list[Problem]], ...] = (
     unknown_references,
     link_bandwidth_mismatches,
     insecure_sources,
-    price_basis_missing,
+    offering_references,
     unconverted_memory,
     notes_contradict_fields,
     power_modes_off_the_board,
@@ -256,7 +260,7 @@ CHECKS: tuple[Callable[[Catalog], list[Problem]], ...] = (
 
 
 def _entries(cat: Catalog) -> Iterable[Entry]:
-    for kind in ("chips", "interconnects", "storage", "frameworks", "models", "efficiency"):
+    for kind in (*LIST_KINDS, "efficiency"):
         yield from getattr(cat, kind).values()
 
 

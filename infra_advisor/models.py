@@ -137,12 +137,6 @@ class Chip(Entry):
     scale_up_domain_size: PositiveInt = 1
     host_interconnect: Slug | None = None
     host_bandwidth_gb_s: PositiveFloat | None = None
-    price_usd_per_hour: PositiveFloat | None = None
-    price_source: Url | None = None
-    price_note: Text = ""
-    purchase_price_usd: PositiveFloat | None = None  # one unit bought, where sold as a device
-    purchase_source: Url | None = None
-    clouds: list[Slug] = field(default_factory=list)
     features: list[Slug] = field(default_factory=list)
     runs_frameworks: list[Slug] = field(default_factory=list)  # when set, only these run on it
 
@@ -160,6 +154,9 @@ class Interconnect(Entry):
     max_domain_size: PositiveInt | None = None
     multi_node: Flag = False
     price_usd_per_chip_hour: NonNegativeFloat | None = None
+    # Where the fabric can be had: clouds, GPU clouds, "onprem".  Empty: anywhere (a link inside
+    # the chip or its board, such as NVLink or PCIe).
+    providers: list[Slug] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
@@ -182,10 +179,98 @@ class Storage(Entry):
     tiering: Text = ""
     price_usd_per_gb_month: NonNegativeFloat | None = None
     segments: list[Segment] = field(default_factory=lambda: ["datacenter"])
+    # Who offers it: a cloud's own service, or "onprem" for a system one buys.  Empty: anywhere
+    # (local NVMe in the node, storage on the device).
+    providers: list[Slug] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.read_gb_s is None and self.read_gb_s_per_tib is None:
             raise ValueError("read_gb_s: give read_gb_s or read_gb_s_per_tib")
+
+
+PriceKind = Literal["on_demand", "spot", "commit_1y", "commit_3y"]
+PRICE_KINDS: tuple[str, ...] = ("on_demand", "spot", "commit_1y", "commit_3y")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class OfferingPrice(Record):
+    """One public price of an offering: per unit (the whole instance) or per chip, per hour."""
+
+    __pydantic_config__ = _FORBID
+
+    kind: PriceKind = "on_demand"
+    usd_per_unit_hour: PositiveFloat | None = None
+    usd_per_chip_hour: PositiveFloat | None = None
+    region: Text = ""
+    as_of: Date
+    source: Url
+
+    def __post_init__(self) -> None:
+        if (self.usd_per_unit_hour is None) == (self.usd_per_chip_hour is None):
+            raise ValueError(
+                "usd_per_unit_hour: give exactly one of usd_per_unit_hour (the whole unit) and "
+                "usd_per_chip_hour (one chip)"
+            )
+
+    def unit_hour(self, chips_per_unit: int) -> float:
+        """USD for one unit for one hour, whichever basis the price was published on."""
+        if self.usd_per_unit_hour is not None:
+            return self.usd_per_unit_hour
+        assert self.usd_per_chip_hour is not None
+        return self.usd_per_chip_hour * chips_per_unit
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+class Offering(Entry):
+    """What one rents or buys: a cloud instance type, a TPU slice family, a GPU cloud's node or an
+    on-prem system (a server, a rack, a workstation, a developer kit), with its prices."""
+
+    provider: Slug
+    chip: Slug
+    chips_per_unit: PositiveInt
+    # Slices (TPU): the chip counts of the shapes offered, smallest first.  Absent: whole units.
+    unit_chips: list[PositiveInt] = field(default_factory=list)
+    # Chips sharing one scale-up domain, where it is not min(the chip's domain, chips per unit):
+    # a 4-GPU GB200 VM in a 72-GPU NVLink domain.
+    scale_up_domain: PositiveInt | None = None
+    scale_out: Slug | None = None  # the network between units
+    nics_per_unit: PositiveInt | None = None
+    nic_gbps: PositiveFloat | None = None  # per NIC, per direction
+    host_vcpus: PositiveInt | None = None
+    host_memory_gb: PositiveFloat | None = None
+    local_nvme_tb: PositiveFloat | None = None
+    storage: list[Slug] = field(
+        default_factory=list
+    )  # storage ids it mounts (empty: its provider's)
+    price: list[OfferingPrice] = field(default_factory=list)
+    # On-prem: bought, not rented.
+    purchase_usd: PositiveFloat | None = None
+    purchase_source: Url | None = None
+    purchase_as_of: Date | None = None
+    power_per_unit_w: PositiveFloat | None = None
+
+    def __post_init__(self) -> None:
+        if self.unit_chips and self.unit_chips != sorted(set(self.unit_chips)):
+            raise ValueError("unit_chips: give the slice sizes once each, smallest first")
+        if self.unit_chips and self.unit_chips[0] != self.chips_per_unit:
+            raise ValueError(
+                f"unit_chips: the smallest slice ({self.unit_chips[0]} chips) must equal "
+                f"chips_per_unit ({self.chips_per_unit})"
+            )
+        if self.provider == "onprem" and self.price:
+            raise ValueError("price: an on-prem system is bought (purchase_usd), not rented")
+        if self.provider != "onprem" and self.purchase_usd is not None:
+            raise ValueError(
+                f"purchase_usd: only an on-prem system has one (provider is {self.provider!r})"
+            )
+        if (self.purchase_usd is None) != (self.purchase_source is None):
+            raise ValueError("purchase_source: give purchase_usd and purchase_source together")
+        kinds = [p.kind for p in self.price]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("price: one price per kind (on_demand, spot, commit_1y, commit_3y)")
+
+    def price_of(self, kind: str) -> OfferingPrice | None:
+        return next((p for p in self.price if p.kind == kind), None)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)

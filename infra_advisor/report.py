@@ -33,12 +33,27 @@ class ChipCount(Record):
 
 
 @dataclass(slots=True, kw_only=True, eq=False, repr=False)
+class OfferingUnits(Record):
+    """The offering the chips are rented or bought in, and how many of its units."""
+
+    __pydantic_config__ = _FORBID
+
+    id: str
+    units: int
+    provider: str = doc("the cloud, GPU cloud or onprem", default="")
+    label: str = doc("e.g. '4 × p5.48xlarge (32 × H100 SXM)'", default="")
+
+
+@dataclass(slots=True, kw_only=True, eq=False, repr=False)
 class Components(Record):
     """What a stack is built from: chip, links, storage, framework (ids from the catalog)."""
 
     __pydantic_config__ = _FORBID
 
     chip: ChipCount
+    offering: OfferingUnits | None = doc(
+        "the rentable or bought unit; null for a chip no offering prices", default=None
+    )
     scale_up: str | None = doc("scale-up interconnect id; null on one chip")
     scale_out: str | None = doc("scale-out interconnect id; null within one domain")
     storage: str | None

@@ -30,6 +30,7 @@ ModelType = Literal["transformer", "gnn", "recsys", "vision", "generic"]
 WorkloadPrecision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"]
 KvPrecision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
 Deploy = Literal["cloud", "onprem", "edge"]
+Pricing = Literal["on_demand", "spot", "commit_1y", "commit_3y"]
 Optimize = Literal["time", "cost", "energy", "balanced"]
 Sampling = Literal["full", "neighbor"]
 SparsityPattern = Literal["unstructured", "2:4"]
@@ -163,6 +164,8 @@ class Workload(Record):
     deadline: float | None = doc("seconds", default=None)
     vendor: str | None = None
     cloud: str | None = None
+    offering: str | None = doc("pin the rentable unit (an offering id)", default=None)
+    pricing: Pricing = "on_demand"
     framework: str | None = None
     chip: str | None = None
     chips: int | None = None
@@ -173,6 +176,7 @@ class Workload(Record):
     expert_parallel: int | None = doc("pin the expert-parallel degree (MoE)", default=None)
     optimize: Optimize = "balanced"
     include_legacy: bool = False
+    include_unpriced: bool = False
 
     def flag_values(self) -> dict[str, Any]:
         """The fields that differ from the defaults, as a TOML-ready dict."""
@@ -194,21 +198,34 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sparsity_pattern": get_args(SparsityPattern),
     "sampling": get_args(Sampling),
     "deploy": get_args(Deploy),
+    "pricing": get_args(Pricing),
     "optimize": get_args(Optimize),
 }
-TEXT = ("description", "model", "vendor", "cloud", "framework", "chip", "interconnect", "storage")
+TEXT = (
+    "description",
+    "model",
+    "vendor",
+    "cloud",
+    "offering",
+    "framework",
+    "chip",
+    "interconnect",
+    "storage",
+)
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 # Every quantity must be greater than zero: zero would be an empty model or job, a limit nothing
 # meets (a 0 W power budget, a $0 budget, a 0 s deadline), or -- where the planners read a value
 # with ``or`` -- would silently fall back to the default.  Integers must be at least 1 but for
 # ZERO_ALLOWED.  The bounds in QUANTITIES and INTEGERS refuse (exit 2); PLAUSIBLE only warns.
-ID_FIELDS = ("chip", "interconnect", "storage", "framework", "vendor", "cloud")
+ID_FIELDS = ("chip", "interconnect", "storage", "framework", "vendor", "cloud", "offering")
+FLAG_FIELDS = ("include_legacy", "include_unpriced")  # true/false switches, not values
 ID_KINDS = {
     "chip": "chips",
     "interconnect": "interconnects",
     "storage": "storage",
     "framework": "frameworks",
+    "offering": "offerings",
 }
 ANY = "any"  # --vendor any, --cloud any: no restriction (the same as leaving the flag out)
 
@@ -326,7 +343,7 @@ def _field(name: str, value: Any) -> tuple[Any, str | None]:
         return None, f"{value!r} is not one of: {_choice_text(options)}"
     if name in TEXT:
         return (value, None) if isinstance(value, str) else (None, "must be text (a string)")
-    if name == "include_legacy":
+    if name in FLAG_FIELDS:
         if isinstance(value, bool):
             return value, None
         text = str(value).strip().lower()
@@ -372,12 +389,18 @@ def resolve_model(name: Any, catalog: Catalog | None = None, where: str = "") ->
 
 
 def known_ids(name: str, catalog: Catalog) -> list[str]:
-    """The values an id-valued field takes: catalog ids, or the vendors and clouds of its chips."""
+    """The values an id-valued field takes: catalog ids, the vendors of its chips, or the clouds
+    its offerings come from."""
     if name == "vendor":
         return sorted({chip.vendor for chip in catalog.chips.values()})
     if name == "cloud":
-        return sorted({cloud for chip in catalog.chips.values() for cloud in chip.clouds})
+        return clouds(catalog)
     return list(getattr(catalog, ID_KINDS[name]))
+
+
+def clouds(catalog: Catalog) -> list[str]:
+    """The providers one rents from (every offering's provider but on-prem)."""
+    return sorted({o.provider for o in catalog.offerings.values() if o.provider != "onprem"})
 
 
 def canonical_id(name: str, value: str, catalog: Catalog, where: str = "") -> str | None:
@@ -402,7 +425,8 @@ def canonical_id(name: str, value: str, catalog: Catalog, where: str = "") -> st
     noun = "vendor" if name == "vendor" else "cloud"
     raise WorkloadError(
         f"{where}{_flag(name)}: unknown {noun} {value!r}{suggestion}",
-        hint=f"the catalog's chips come from these {noun}s: {', '.join(known)}; or {ANY}",
+        hint=f"the catalog's {'chips' if noun == 'vendor' else 'offerings'} come from these "
+        f"{noun}s: {', '.join(known)}; or {ANY}",
     )
 
 

@@ -85,8 +85,22 @@ def test_shipped_catalog_validates_and_meets_coverage(catalog: Catalog) -> None:
         assert needed in catalog.chips, needed
     segments = {c.segment for c in catalog.chips.values()}
     assert {"datacenter", "edge", "workstation", "consumer"} <= segments
-    consumer = [c for c in catalog.chips.values() if c.segment == "consumer"]
-    assert consumer and all(c.purchase_price_usd and c.purchase_source for c in consumer)
+    # Offerings (issue 15): the three clouds' accelerators, GPU clouds and on-prem systems.
+    offered = {(o.provider, o.chip) for o in catalog.offerings.values()}
+    for provider, chip in (
+        ("aws", "h100-sxm"), ("aws", "h200-sxm"), ("aws", "b200"), ("aws", "gb200"),
+        ("aws", "a100-40gb-sxm"), ("aws", "a10g"), ("aws", "l4"), ("aws", "l40s"),
+        ("aws", "trainium1"), ("aws", "trainium2"), ("aws", "inferentia2"),
+        ("gcp", "h100-sxm"), ("gcp", "tpu-v5e"), ("gcp", "tpu-v5p"), ("gcp", "tpu-v6e"),
+        ("gcp", "tpu-v7"), ("gcp", "l4"), ("azure", "h100-sxm"), ("azure", "mi300x"),
+        ("azure", "gb200"), ("oci", "mi300x"), ("coreweave", "h100-sxm"), ("lambda", "h100-sxm"),
+        ("ibm-cloud", "gaudi3"), ("onprem", "h100-sxm"), ("onprem", "h200-sxm"),
+        ("onprem", "b200"), ("onprem", "gb200"), ("onprem", "mi300x"),
+    ):  # fmt: skip
+        assert (provider, chip) in offered, (provider, chip)
+    for off in catalog.offerings.values():
+        assert all(p.source.startswith("https://") for p in off.price), off.id
+        assert (off.purchase_usd is None) == (off.purchase_source is None), off.id
     for needed in (
         "nvlink-4",
         "nvlink-5-nvl72",

@@ -167,16 +167,18 @@ def test_http_sources_are_checked_in_every_kind(tmp_path: Path, capsys: Any) -> 
     assert_named(message, where, "test-link", "sources")
 
 
+OFFERING = (Path(__file__).parent / "data" / "offering.toml").read_text(encoding="utf-8")
+
+
 def test_an_http_price_source_is_rejected(tmp_path: Path, capsys: Any) -> None:
-    text = chip(
-        "price_usd_per_hour = 2.0\n"
-        'price_source = "http://example.com/prices"\n'
-        'price_note = "billed per chip-hour"\n'
+    text = OFFERING.replace(
+        'source = "https://aws.amazon.com/ec2/pricing/on-demand/"',
+        'source = "http://aws.amazon.com/ec2/pricing/on-demand/"',
     )
-    code, message = validate(tmp_path, {"chips.toml": text}, capsys)
+    code, message = validate(tmp_path, {"offerings.toml": text}, capsys)
     assert code == 2
-    where = f"{tmp_path}/chips.toml:{line_of(text, 'price_source')}"
-    assert_named(message, where, "test-chip", "price_source")
+    assert "offerings.toml" in message and "'test-p5'" in message
+    assert "field price.source" in message and "not an https:// URL" in message
 
 
 def test_a_note_saying_there_is_no_https_page_allows_http(tmp_path: Path, capsys: Any) -> None:
@@ -193,38 +195,34 @@ def test_a_note_saying_there_is_no_https_page_allows_http(tmp_path: Path, capsys
 # --------------------------------------------------------------------------- prices
 
 
-def test_a_per_instance_price_stored_per_chip_is_rejected(tmp_path: Path, capsys: Any) -> None:
-    text = chip(
-        "price_usd_per_hour = 55.04\n"
-        'price_source = "https://aws.amazon.com/ec2/pricing/on-demand/"\n'
-        'price_note = "p5.48xlarge on-demand price per instance, us-east-1"\n'
-    )
-    code, message = validate(tmp_path, {"chips.toml": text}, capsys)
-    assert code == 2
-    where = f"{tmp_path}/chips.toml:{line_of(text, 'price_note')}"
-    assert_named(message, where, "test-chip", "price_note")
-    assert "per-chip" in message
-
-
 @pytest.mark.parametrize(
-    "note",
+    ("price", "says"),
     [
-        "p5.48xlarge $55.04/h / 8 GPUs = $6.88/GPU-h",
-        "GCP list price, billed per chip-hour",
-        "one whole socket: $4.31 per socket-hour",
-        "instance price divided by its 16 chips",
+        ("usd_per_unit_hour = 55.04\nusd_per_chip_hour = 6.88", "exactly one of"),
+        ('region = "us-east-1"', "exactly one of"),
     ],
 )
-def test_a_price_note_that_shows_the_per_chip_basis_passes(
-    note: str, tmp_path: Path, capsys: Any
-) -> None:
-    text = chip(
-        "price_usd_per_hour = 6.88\n"
-        'price_source = "https://aws.amazon.com/ec2/pricing/on-demand/"\n'
-        f'price_note = "{note}"\n'
+def test_a_price_gives_its_basis_once(price: str, says: str, tmp_path: Path, capsys: Any) -> None:
+    """A price is per unit or per chip, named in the field: never both, never neither."""
+    text = OFFERING.replace('usd_per_unit_hour = 55.04\nregion = "us-east-1"', price)
+    code, message = validate(tmp_path, {"offerings.toml": text}, capsys)
+    assert code == 2 and "'test-p5'" in message and says in message
+
+
+def test_an_offering_of_an_unknown_chip_or_storage_is_named(tmp_path: Path, capsys: Any) -> None:
+    text = OFFERING.replace('chip = "h100-sxm"', 'chip = "h900"').replace(
+        'storage = ["aws-s3"]', 'storage = ["gcs"]'
     )
-    code, message = validate(tmp_path, {"chips.toml": text}, capsys)
-    assert code == 0, message
+    code, message = validate(tmp_path, {"offerings.toml": text}, capsys)
+    assert code == 2
+    assert "field chip: unknown chip id 'h900'" in message
+    assert "field storage: 'gcs' is offered by gcp, not aws" in message
+
+
+def test_an_on_prem_system_is_bought_not_rented(tmp_path: Path, capsys: Any) -> None:
+    text = OFFERING.replace('provider = "aws"', 'provider = "onprem"')
+    code, message = validate(tmp_path, {"offerings.toml": text}, capsys)
+    assert code == 2 and "bought (purchase_usd), not rented" in message
 
 
 # --------------------------------------------------------------------------- memory and notes
@@ -252,13 +250,6 @@ def test_notes_that_call_a_set_field_empty_are_rejected(tmp_path: Path, capsys: 
     where = f"{tmp_path}/chips.toml:{line_of(text, 'notes')}"
     assert_named(message, where, "test-chip", "notes")
     assert "scale_up_bandwidth_gb_s" in message
-
-
-def test_notes_that_point_at_a_missing_price_note_are_rejected(tmp_path: Path, capsys: Any) -> None:
-    text = chip('notes = "Price: see price_note (secondary source)."\n')
-    code, message = validate(tmp_path, {"chips.toml": text}, capsys)
-    assert code == 2
-    assert_named(message, f"{tmp_path}/chips.toml:{line_of(text, 'notes')}", "test-chip", "notes")
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path, capsys: Any) -> None:

@@ -28,7 +28,7 @@ def test_catalog_list_json_has_every_kind_with_full_entries() -> None:
     code, out, _ = run("catalog", "list", "--json")
     assert code == 0
     data = json.loads(out)
-    assert set(data) == {"chips", "interconnects", "storage", "frameworks", "models"}
+    assert set(data) == {"chips", "interconnects", "storage", "frameworks", "models", "offerings"}
     h100 = next(c for c in data["chips"] if c["id"] == "h100-sxm")
     assert h100["peak_tflops"]["bf16"] > 900 and h100["sources"] and h100["as_of"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -24,16 +25,26 @@ def spawn() -> pexpect.spawn:
     )
 
 
+# A question as questionary draws it: a styled "?", then the message.
+QUESTION = r"\?\x1b\[0;1m ([^\x1b]+)"
+
+
 def test_pressing_enter_through_every_question_gives_a_ranked_table() -> None:
     child = spawn()
     child.expect("Which model")  # the first question; Enter = another model, described below
     child.send("\r")
     child.expect("What are you doing")
-    for _ in range(40):
-        index = child.expect([r"\? ", "What next"])
-        if index == 1:
+    child.send("\r")
+    asked = {"What are you doing?"}
+    for _ in range(80):  # each question once: prompt_toolkit redraws a prompt as it is answered
+        index = child.expect([QUESTION, "What next"])
+        text = child.match.group(1).strip() if index == 0 else "What next?"
+        if text.startswith("What next"):
             break
-        child.send("\r")
+        if text not in asked:
+            asked.add(text)
+            time.sleep(0.3)  # let the prompt finish drawing (keys typed ahead may be dropped)
+            child.send("\r")
     else:
         pytest.fail("never reached the results")
     out = child.before

@@ -82,12 +82,12 @@ def test_ctrl_c_interrupts() -> None:
 def test_saved_workload_reproduces_the_same_report(tmp_path: Path, capsys: Any) -> None:
     plan = tmp_path / "plan.toml"
     quit_menu = DOWN * 4 + ENTER
-    with keys(ENTER * 13 + quit_menu):
+    with keys(ENTER * 14 + quit_menu):
         code = run_guided({}, save=str(plan))
     assert code == 0 and plan.exists()
     shown = capsys.readouterr().out
     assert "bottleneck" in shown
-    with keys(ENTER * 13 + quit_menu):
+    with keys(ENTER * 14 + quit_menu):
         answers = ask_workload({})
     from infra_advisor.catalog import load_catalog
     from infra_advisor.checks import to_data
@@ -105,7 +105,7 @@ def test_save_never_overwrites(tmp_path: Path) -> None:
     plan.write_text("keep me")
     from infra_advisor.errors import FileWriteError
 
-    with keys(ENTER * 13), pytest.raises(FileWriteError):
+    with keys(ENTER * 14), pytest.raises(FileWriteError):
         run_guided({}, save=str(plan))
     assert plan.read_text() == "keep me"
 

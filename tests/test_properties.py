@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -31,6 +31,8 @@ from infra_advisor.checks import to_data
 from infra_advisor.errors import AdvisorError, CatalogError
 from infra_advisor.interface.cli import app
 from infra_advisor.job import build_job
+from infra_advisor.models import Offering
+from infra_advisor.plan import offer
 from infra_advisor.plan.evaluate import Outcome, Spec
 from infra_advisor.presets import load_preset
 from infra_advisor.search.engine import Context, evaluate
@@ -278,14 +280,38 @@ def test_more_chips_never_reduce_aggregate_memory(case: tuple[Any, ...], extra: 
     assert total_b >= total_a
 
 
+def _dearer(off: Offering, factor: float) -> Offering:
+    """The offering with every price (per unit, per chip or to buy) times ``factor``."""
+    prices = [
+        dataclasses.replace(
+            p,
+            usd_per_unit_hour=p.usd_per_unit_hour * factor if p.usd_per_unit_hour else None,
+            usd_per_chip_hour=p.usd_per_chip_hour * factor if p.usd_per_chip_hour else None,
+        )
+        for p in off.price
+    ]
+    bought = off.purchase_usd * factor if off.purchase_usd else None
+    return dataclasses.replace(off, price=prices, purchase_usd=bought)
+
+
 @SETTINGS
 @given(case=st.sampled_from(CASES), factor=st.floats(1.0, 100.0))
 def test_a_higher_price_never_makes_a_stack_cheaper(case: tuple[Any, ...], factor: float) -> None:
-    chip = CATALOG.chips[case[2]]
-    price = chip.price_usd_per_hour or 1.0
-    cheap = _with(CATALOG, "chips", chip.id, price_usd_per_hour=price)
-    dear = _with(CATALOG, "chips", chip.id, price_usd_per_hour=price * factor)
-    a, b = _run(case, cheap), _run(case, dear)
+    units = [
+        o for o in CATALOG.offerings.values() if o.chip == case[2] and (o.price or o.purchase_usd)
+    ]
+    assume(units)
+    off = units[0]
+    dear = dataclasses.replace(
+        CATALOG, offerings={**CATALOG.offerings, off.id: _dearer(off, factor)}
+    )
+    preset, extra, chip, count, _, _, fw = case
+    wl = build_workload(
+        load_preset(preset) | extra | {"optimize": "time", "include_unpriced": True}
+    )
+    spec = Spec(chip, offer.round_up(off, count), off.scale_out, None, fw, offering=off.id)
+    a = evaluate(Context(build_job(wl, CATALOG), CATALOG), spec)
+    b = evaluate(Context(build_job(wl, dear), dear), spec)
     if a.ok and b.ok and a.metrics.get("cost_usd") is not None:
         assert b.metrics["cost_usd"] >= a.metrics["cost_usd"] * (1 - 1e-9)
 

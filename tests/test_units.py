@@ -89,6 +89,7 @@ def test_every_workload_field_has_a_parser() -> None:
         *CHOICES,
         *TEXT,
         "include_legacy",
+        "include_unpriced",
         "fanout",
         "weight_sparsity",
     ]

@@ -16,6 +16,7 @@ import typer
 from infra_advisor import __version__
 from infra_advisor.errors import AdvisorError, ExitCode, format_error
 from infra_advisor.interface.flags import WORKLOAD_HELP
+from infra_advisor.workload import FLAG_FIELDS
 
 if TYPE_CHECKING:
     from infra_advisor.report import Report
@@ -39,7 +40,7 @@ def _workload_parameters() -> list[inspect.Parameter]:
     params = []
     for name, help_text in WORKLOAD_HELP.items():
         flag = "--" + name.replace("_", "-")
-        if name == "include_legacy":
+        if name in FLAG_FIELDS:
             annotation: Any = Annotated[
                 bool | None,
                 typer.Option(flag, help=help_text, rich_help_panel="Workload", show_default=False),
@@ -637,7 +638,7 @@ def catalog_list(
     kind: Annotated[
         str | None,
         typer.Argument(
-            help="chips, interconnects, storage, frameworks or models", metavar="[KIND]"
+            help="chips, interconnects, storage, frameworks, models or offerings", metavar="[KIND]"
         ),
     ] = None,
     as_json: JsonOnly = False,
@@ -657,6 +658,7 @@ def catalog_list(
                 "interconnect": "interconnects",
                 "framework": "frameworks",
                 "model": "models",
+                "offering": "offerings",
             }
             wanted = aliases.get(wanted, wanted)
             if wanted not in LIST_KINDS:
@@ -724,13 +726,10 @@ def catalog_validate(
     """Validate the shipped catalog plus the given overlays; exit 0 when valid."""
 
     def body() -> int:
-        from infra_advisor.catalog import load_catalog
+        from infra_advisor.catalog import LIST_KINDS, load_catalog
 
         catalog = load_catalog(dirs or [], fresh=True)  # validate every file, keep nothing
-        counts = ", ".join(
-            f"{len(getattr(catalog, k))} {k}"
-            for k in ("chips", "interconnects", "storage", "frameworks", "models", "efficiency")
-        )
+        counts = ", ".join(f"{len(getattr(catalog, k))} {k}" for k in (*LIST_KINDS, "efficiency"))
         sys.stdout.write(f"catalog valid: {counts} ({len(catalog.files)} files)\n")
         return 0
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra_advisor.interface.flags import WORKLOAD_HELP
+from infra_advisor.workload import FLAG_FIELDS
 
 _VALUE_OPTIONS = {
     "--workload": "workload_file",
@@ -27,8 +28,9 @@ _VALUE_OPTIONS = {
     "-f": "fmt",
 }
 _WORKLOAD_FLAGS = {
-    "--" + name.replace("_", "-"): name for name in WORKLOAD_HELP if name != "include_legacy"
+    "--" + name.replace("_", "-"): name for name in WORKLOAD_HELP if name not in FLAG_FIELDS
 }
+_SWITCHES = {"--" + name.replace("_", "-"): name for name in FLAG_FIELDS}
 
 
 @dataclass
@@ -58,7 +60,7 @@ def parse_fast(argv: list[str]) -> FastRecommend | None:
         if not token.startswith("-") or token == "--":
             return None
         name, eq, inline = token.partition("=")
-        if name in ("--json", "--require-fit", "--include-legacy"):
+        if name in ("--json", "--require-fit") or name in _SWITCHES:
             if eq or name in seen:
                 return None
             seen.add(name)
@@ -67,7 +69,7 @@ def parse_fast(argv: list[str]) -> FastRecommend | None:
             elif name == "--require-fit":
                 out.require_fit = True
             else:
-                out.flags["include_legacy"] = True
+                out.flags[_SWITCHES[name]] = True
             i += 1
             continue
         if name == "--catalog" or name in _VALUE_OPTIONS or name in _WORKLOAD_FLAGS:

@@ -50,7 +50,9 @@ WORKLOAD_HELP: dict[str, str] = {
     "budget": "most the job may cost, e.g. $20k or $1.5m (k, M, B in any case)",
     "deadline": "latest the job may finish, e.g. 30d, 12h or 90m (s, m or min, h, d, w, y in any case but M; a bare number is seconds)",
     "vendor": "only chips from this vendor (nvidia, amd, google, aws, intel, ...; any case; any for no limit)",
-    "cloud": "only chips offered on this cloud (aws, gcp, azure, ...; any case; any for no limit; --deploy cloud only)",
+    "cloud": "only this provider's offerings: its instances, fabric and storage (aws, gcp, azure, oci, coreweave, lambda, ...; any case; any for no limit; --deploy cloud only)",
+    "offering": "pin the unit rented or bought: an instance type, TPU slice or on-prem system (an offering id, see `catalog list offerings`)",
+    "pricing": "the price to cost with: on_demand, spot, commit_1y or commit_3y (an offering without it is costed on demand, and says so)",
     "framework": "pin the framework (a catalog id, any case: vllm or vLLM)",
     "chip": "pin the chip (a catalog id, any case)",
     "chips": "pin the chip count",
@@ -61,4 +63,5 @@ WORKLOAD_HELP: dict[str, str] = {
     "expert_parallel": "pin the expert-parallel degree (mixture of experts)",
     "optimize": "time, cost, energy or balanced",
     "include_legacy": "also consider legacy and discontinued parts",
+    "include_unpriced": "also rank chips no offering in the catalog prices (their cost is unknown)",
 }

@@ -303,6 +303,14 @@ QUESTIONS: tuple[Question, ...] = (
         ),
     ),
     Question(
+        "cloud",
+        "Which cloud?",
+        "its instances, fabric and storage; the providers come from the catalog's offerings",
+        "any",
+        (("Any of them", "any"),),  # the catalog's providers follow (provider_choices)
+        when=lambda a: a.get("deploy", "cloud") == "cloud",
+    ),
+    Question(
         "power_budget",
         "What power budget does the device have?",
         "e.g. 15W",
@@ -424,10 +432,28 @@ def ask_workload(prefilled: dict[str, Any], catalog: Any = None) -> dict[str, An
             q = dataclasses.replace(
                 q, hint=f"the FLOPs of one image over its {model.steps or ''} steps", optional=False
             )
+        if q.key == "cloud":
+            q = dataclasses.replace(q, choices=provider_choices(catalog))
         value = _ask(q, answers, q.default_for(answers))
-        if value:
+        if value and not (q.key == "cloud" and value == "any"):
             answers[q.key] = value
     return answers
+
+
+# How people name the providers (ids not listed here are shown as written).
+PROVIDER_NAMES = {
+    "aws": "AWS", "gcp": "Google Cloud", "azure": "Microsoft Azure", "oci": "Oracle Cloud (OCI)",
+    "coreweave": "CoreWeave", "lambda": "Lambda", "vultr": "Vultr", "tensorwave": "TensorWave",
+    "ibm-cloud": "IBM Cloud",
+}  # fmt: skip
+
+
+def provider_choices(catalog: Any) -> tuple[tuple[str, str], ...]:
+    """'Any of them', then each provider the catalog's offerings come from."""
+    from infra_advisor.workload import clouds
+
+    listed = tuple((PROVIDER_NAMES.get(p, p), p) for p in clouds(catalog))
+    return (("Any of them", "any"), *listed)
 
 
 def _ask(q: Question, answers: dict[str, Any], default: str) -> str:

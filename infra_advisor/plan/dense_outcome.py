@@ -231,7 +231,7 @@ def evaluate_dense(
     oc.layout = {"data_parallel": spec.count, "batch": s.batch, "precision": precision}
     oc.breakdown = cost.breakdown() | {"bubble_s": 0.0}
     _power_and_metrics(dm, cat, spec, oc, s, step, store, provisioned)
-    _attribute(dm, spec, oc, s, step, storage_s, read_step, opens, store.id)
+    _attribute(dm, spec, oc, s, step, storage_s, read_step, opens, store.id if store else None)
     return oc
 
 
@@ -252,7 +252,7 @@ def _storage(
         w.checkpoint_every or job.eff["checkpoint-interval"], dataset,
         math.ceil(n / node_size(dm.chip)), opens=opens if dm.train else 0.0,
     )  # fmt: skip
-    if store is None:
+    if store is None and not oc.ok:
         return None
     return store, storage_s, provisioned, read_step, opens
 
@@ -318,7 +318,7 @@ def _attribute(
     storage_s: float,
     read_step: float,
     opens: float,
-    store_id: str,
+    store_id: str | None,
 ) -> None:
     """The bottleneck (F24) and its explanation in numbers."""
     job, chip, w, n = dm.job, dm.chip, dm.job.workload, spec.count

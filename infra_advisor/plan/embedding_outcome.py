@@ -165,13 +165,13 @@ def evaluate_embedding(
     }
     oc.breakdown = cost.breakdown() | {"bubble_s": 0.0}
     _power_and_metrics(job, cat, chip, spec, t, oc, work, cost.total_s, store, provisioned)
-    _attribute(chip, t, oc, work, cost.total_s, storage_s, store.id)
+    _attribute(chip, t, oc, work, cost.total_s, storage_s, store.id if store else None)
     return oc
 
 
 def _storage(
     job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, oc: Outcome, work: _Work
-) -> tuple[Storage, float, float] | None:
+) -> tuple[Storage | None, float, float] | None:
     w, train = job.workload, not job.inference
     samples = (w.samples or 4e9) * (w.epochs or 1)
     store, storage_s, _, provisioned = choose_storage(
@@ -180,7 +180,7 @@ def _storage(
         w.checkpoint_every or job.eff["checkpoint-interval"],
         w.dataset_size or samples * SAMPLE_BYTES, math.ceil(spec.count / node_size(chip)),
     )  # fmt: skip
-    if store is None:
+    if store is None and not oc.ok:
         return None
     return store, storage_s, provisioned
 
@@ -205,7 +205,7 @@ def _power_and_metrics(
     oc: Outcome,
     work: _Work,
     step: float,
-    store: Storage,
+    store: Storage | None,
     provisioned: float,
 ) -> None:
     w, n, train = job.workload, spec.count, not job.inference
@@ -233,7 +233,13 @@ def _power_and_metrics(
 
 
 def _attribute(
-    chip: Chip, t: Tables, oc: Outcome, work: _Work, step: float, storage_s: float, store_id: str
+    chip: Chip,
+    t: Tables,
+    oc: Outcome,
+    work: _Work,
+    step: float,
+    storage_s: float,
+    store_id: str | None,
 ) -> None:
     """The bottleneck (F24), in numbers."""
     terms: dict[BottleneckKind, float] = {"compute": work.compute_s, "memory_bandwidth": work.memory_s,

@@ -15,11 +15,12 @@ from typing import Any
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.job import Job
-from infra_advisor.models import Chip, Framework, Interconnect, Storage
+from infra_advisor.models import Chip, Framework, Interconnect, Offering, Storage
 from infra_advisor.physics import data as dt
 from infra_advisor.physics import power as pw
 from infra_advisor.physics import storage as st
 from infra_advisor.physics import transformer as tf
+from infra_advisor.plan import offer
 from infra_advisor.plan.frameworks import capabilities
 from infra_advisor.report import BottleneckKind, Term
 from infra_advisor.units import format_bytes, format_duration
@@ -37,6 +38,7 @@ class Spec:
     storage: str | None
     framework: str
     offload: str | None = None  # a DPU taking network processing off the host CPUs
+    offering: str | None = None  # the unit rented or bought (None: a bare chip, unpriced)
 
 
 @dataclass
@@ -96,10 +98,15 @@ class Outcome:
         return self
 
 
+def unit_part(spec: Spec) -> str:
+    """'aws-p5-48xlarge:32' names the offering and the chips the stack uses of it."""
+    return f"{spec.offering}:{spec.count}"
+
+
 def stack_id(spec: Spec, scale_up: str | None) -> str:
     """A readable id that ``explain`` and ``compare`` accept back."""
     parts = [
-        f"{spec.chip}:{spec.count}",
+        f"{spec.chip}:{spec.count}" if spec.offering is None else unit_part(spec),
         scale_up or "-",
         spec.scale_out or "-",
         spec.storage or "-",
@@ -223,6 +230,8 @@ def links_for(
 ) -> tuple[Interconnect | None, Interconnect | None]:
     up = cat.interconnects.get(chip.scale_up_interconnect or "") if spec.count > 1 else None
     out = cat.interconnects.get(spec.scale_out) if spec.scale_out else None
+    if out is not None and spec.offering is not None:
+        out = offer.fabric(cat.offerings[spec.offering], out)
     return up, out
 
 
@@ -360,15 +369,25 @@ def dominant_overhead(terms: dict[BottleneckKind, float]) -> BottleneckKind:
 # --------------------------------------------------------------------------- storage and totals
 
 
-def storage_candidates(cat: Catalog, chip: Chip, spec: Spec) -> list[Storage]:
+def storage_candidates(
+    cat: Catalog, chip: Chip, spec: Spec, provider: str | None = None
+) -> list[Storage]:
+    """The storage a stack can use: a pinned one, else its provider's services (the ones its
+    offering mounts) that serve the chip's segment."""
     if spec.storage is not None:
         store = cat.storage.get(spec.storage)
         return [store] if store is not None else []
+    off = cat.offerings.get(spec.offering or "")
+    if off is not None:
+        provider = off.provider
     return [
         s
         for s in cat.storage.values()
-        if chip.segment in s.segments
-        or (chip.segment in ("workstation", "consumer") and "edge" not in s.segments)
+        if (
+            chip.segment in s.segments
+            or (chip.segment in ("workstation", "consumer") and "edge" not in s.segments)
+        )
+        and offer.storage_allowed(off, provider, s)
     ]
 
 
@@ -395,8 +414,22 @@ def choose_storage(
     front = _storage_front(
         job, cat, chip, spec, read_step, ckpt_bytes, interval_s, dataset, nodes, random_rows, opens
     )
+    if not front and _no_storage_known(job, cat, chip, spec):
+        off = cat.offerings[str(spec.offering)]
+        oc.notes.append(
+            f"the catalog has no storage {off.name} mounts ({off.provider}'s services or its own "
+            "drives): data reads and checkpoints are not modelled"
+        )
+        return None, 0.0, 0.0, 0.0
     best = _best_storage(front, compute_s)
     return _apply_storage(job, chip, spec, oc, best, dataset, ckpt_bytes, interval_s)
+
+
+def _no_storage_known(job: Job, cat: Catalog, chip: Chip, spec: Spec) -> bool:
+    """An offering (not a pinned storage) for which the catalog holds no storage at all."""
+    if spec.offering is None or spec.storage is not None or job.workload.storage is not None:
+        return False
+    return not storage_candidates(cat, chip, spec)
 
 
 def _best_storage(
@@ -438,10 +471,14 @@ def _storage_front(
     share × compute, can then never be lower, nor its cost.  What is left is small, and each
     candidate only weighs that against its compute time (F19, F20).
     """
+    w = job.workload
+    provider = offer.provider_of(cat, spec.offering, w.cloud, w.deploy)
     key = (
         "storage-front",
         chip.segment,
         spec.storage,
+        spec.offering,
+        provider,
         nodes,
         read_step,
         ckpt_bytes,
@@ -455,13 +492,12 @@ def _storage_front(
     if cached is not None:
         return cached
     figures: list[StoreFigures] = []
-    for store in storage_candidates(cat, chip, spec):
+    for store in storage_candidates(cat, chip, spec, provider):
         if store.status in ("legacy", "discontinued") and not job.workload.include_legacy:
             continue
         need = dataset + 2 * ckpt_bytes
-        if store.capacity_max_tb is not None and need > store.capacity_max_tb * 1e12 * (
-            nodes if store.per_node else 1
-        ):
+        capacity_tb = offer.capacity_tb(cat, spec.offering, store)
+        if capacity_tb is not None and need > capacity_tb * 1e12 * (nodes if store.per_node else 1):
             continue
         provisioned = st.provisioned_bytes(store, need)
         read_bw = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
@@ -530,49 +566,76 @@ def _apply_storage(
 
 def _cost(
     job: Job,
-    chip: Chip,
+    cat: Catalog,
     spec: Spec,
     oc: Outcome,
     store: Storage | None,
     provisioned: float,
     seconds: float,
+    energy: float,
 ) -> float | None:
-    """Rented chips: $/chip-hour × chips × hours (+ storage).  A device that is bought, not
-    rented (edge boards, where the catalog has a purchase price and no hourly one): its price
-    spread over its service life.  None, with a note, when neither price is public."""
-    if chip.price_usd_per_hour is not None:
-        cost = pw.compute_cost(chip.price_usd_per_hour, spec.count, seconds)
-        if store is not None and store.price_usd_per_gb_month is not None and not store.per_node:
-            cost += st.storage_cost(store.price_usd_per_gb_month, provisioned, seconds)
-        oc.term(
-            "cost",
-            "chips × $/chip-hour × hours (+ storage $/GB-month)",
-            cost,
-            "USD",
-            "F17",
-            price_usd_per_hour=chip.price_usd_per_hour,
-            chips=spec.count,
-            hours=seconds / 3600,
+    """Rented units: $/unit-hour × units × hours (+ storage); bought ones: ownership per hour ×
+    units × hours + facility energy.  None, with a note, for a chip no offering prices."""
+    off = cat.offerings.get(spec.offering or "")
+    if off is None:
+        oc.notes.append(f"{spec.chip}: no offering in the catalog prices it: cost not estimated")
+        return None
+    count = offer.units(off, spec.count)
+    extra = 0.0
+    if store is not None and store.price_usd_per_gb_month is not None and not store.per_node:
+        extra = st.storage_cost(store.price_usd_per_gb_month, provisioned, seconds)
+    if off.purchase_usd is not None:
+        return _owned_cost(job, cat, spec, oc, off, count, seconds, energy) + extra
+    price = offer.price(off, job.workload.pricing)
+    if price is None:
+        oc.notes.append(
+            f"{off.name} has no public {job.workload.pricing} or on-demand price: cost not estimated"
         )
-        return cost
-    if chip.purchase_price_usd is not None:
-        years = job.eff["device-service-life"]
-        hourly = pw.amortised_hourly(chip.purchase_price_usd, years)
-        cost = pw.compute_cost(hourly, spec.count, seconds)
-        oc.term(
-            "cost",
-            "devices × purchase $ / (service life × 8,766 h/y) × hours",
-            cost,
-            "USD",
-            "F17b",
-            purchase_usd=chip.purchase_price_usd,
-            service_years=years,
-            devices=spec.count,
-            hours=seconds / 3600,
-        )
-        return cost
-    oc.notes.append(f"no public price for {chip.name}: cost not estimated")
-    return None
+        return None
+    if price.kind != job.workload.pricing:
+        asked = job.workload.pricing.replace("_", "-")
+        oc.notes.append(f"{off.name} has no public {asked} price: costed at its on-demand price")
+    hourly = price.unit_hour(off.chips_per_unit)
+    cost = pw.rental_cost(hourly, count, seconds) + extra
+    oc.term(
+        "cost", "units × $/unit-hour × hours (+ storage $/GB-month)", cost, "USD", "F17",
+        offering=off.id, units=count, usd_per_unit_hour=hourly, price_kind=price.kind,
+        hours=seconds / 3600,
+    )  # fmt: skip
+    return cost
+
+
+def _owned_cost(
+    job: Job,
+    cat: Catalog,
+    spec: Spec,
+    oc: Outcome,
+    off: Offering,
+    count: int,
+    seconds: float,
+    energy: float,
+) -> float:
+    """Total cost of ownership (F17c): each unit's price over its service life plus operations,
+    and the electricity the stack draws (× PUE in a data centre).  A device (edge board,
+    workstation, desk computer) pays no facility overhead: PUE 1, no operations share."""
+    years = job.eff["device-service-life"]
+    datacenter = cat.chips[spec.chip].segment == "datacenter"
+    ops = job.eff["onprem-operations"] if datacenter else 0.0
+    pue = job.eff["datacenter-pue"] if datacenter else 1.0
+    usd_kwh = job.eff["electricity-price"]
+    assert off.purchase_usd is not None
+    hourly = pw.ownership_hourly(off.purchase_usd, years, ops)
+    cost = hourly * count * seconds / 3600 + pw.facility_energy_cost(energy, pue, usd_kwh)
+    oc.term(
+        "cost",
+        "units × purchase $ × (1 / (service years × 8,766 h) + operations share / 8,766 h) × hours"
+        " + energy kWh × PUE × $/kWh",
+        cost, "USD", "F17c",
+        offering=off.id, units=count, purchase_usd=off.purchase_usd, service_years=years,
+        operations_per_year=ops, pue=pue, usd_per_kwh=usd_kwh, energy_kwh=energy,
+        hours=seconds / 3600,
+    )  # fmt: skip
+    return cost
 
 
 def finish(
@@ -611,7 +674,7 @@ def finish(
         utilisation=util,
         overhead=overhead,
     )
-    cost = _cost(job, chip, spec, oc, store, provisioned, seconds)
+    cost = _cost(job, cat, spec, oc, store, provisioned, seconds, energy)
     battery = None
     if job.workload.battery is not None:
         battery = pw.battery_hours(job.workload.battery, power)

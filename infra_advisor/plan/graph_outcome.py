@@ -283,7 +283,17 @@ def evaluate_graph(
                  "hidden": g.hidden}  # fmt: skip
     oc.breakdown = cost.breakdown() | {"bubble_s": 0.0}
     _power_and_metrics(job, cat, chip, spec, g, p, oc, work, cost.total_s, store, provisioned)
-    _attribute(job, chip, spec, g, p, oc, work, (cost.total_s, storage_s, peak), store.id)
+    _attribute(
+        job,
+        chip,
+        spec,
+        g,
+        p,
+        oc,
+        work,
+        (cost.total_s, storage_s, peak),
+        store.id if store else None,
+    )
     return oc
 
 
@@ -315,7 +325,7 @@ def _storage(
     p: _Placement,
     oc: Outcome,
     work: _Work,
-) -> tuple[Storage, float, float] | None:
+) -> tuple[Storage | None, float, float] | None:
     """Random feature reads when the graph lives on storage, and checkpoints (F19, F20)."""
     n, w, train = spec.count, job.workload, not job.inference
     on_storage = p.where == "storage"
@@ -325,7 +335,7 @@ def _storage(
         w.dataset_size or g.structure_bytes + g.feature_bytes, math.ceil(n / node_size(chip)),
         random_rows=(g.chip_nodes * n if on_storage else 0.0),
     )  # fmt: skip
-    if store is None:
+    if store is None and not oc.ok:
         return None
     return store, storage_s, provisioned
 
@@ -340,7 +350,7 @@ def _power_and_metrics(
     oc: Outcome,
     work: _Work,
     step: float,
-    store: Storage,
+    store: Storage | None,
     provisioned: float,
 ) -> None:
     w, n = job.workload, spec.count
@@ -375,7 +385,7 @@ def _attribute(
     oc: Outcome,
     work: _Work,
     seconds: tuple[float, float, float],
-    store_id: str,
+    store_id: str | None,
 ) -> None:
     """The bottleneck (F24) and where the graph lives; ``seconds`` = (step, storage, peak)."""
     n, train = spec.count, not job.inference

@@ -22,6 +22,7 @@ from infra_advisor.plan.evaluate import (
     choose_storage,
     compute_peak,
     finish,
+    links_for,
     serving_memory,
 )
 from infra_advisor.plan.frameworks import capabilities
@@ -57,7 +58,7 @@ def _inputs(
     caps = capabilities(fw, chip)
     assert caps is not None  # the caller has checked the framework runs here
     up = cat.interconnects.get(chip.scale_up_interconnect or "")
-    hop = cat.interconnects.get(spec.scale_out or "")
+    _, hop = links_for(cat, chip, spec)
     link = (
         chip.scale_up_bandwidth_gb_s * GB
         if up is not None and chip.scale_up_bandwidth_gb_s

@@ -293,7 +293,7 @@ def _storage_and_time(
         job, cat, chip, spec, oc, tokens_step * job.eff["token-bytes"], layout.step_s, ckpt,
         interval, dataset, nodes,
     )  # fmt: skip
-    if store is None:
+    if store is None and not oc.ok:
         return None
     steps = math.ceil(job.tokens / tokens_step)
     step = layout.step_s + storage_s

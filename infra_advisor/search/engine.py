@@ -15,7 +15,8 @@ from infra_advisor.catalog import Catalog
 from infra_advisor.checks import to_data
 from infra_advisor.errors import WorkloadError
 from infra_advisor.job import Job, build_job
-from infra_advisor.models import Chip, Framework, Interconnect
+from infra_advisor.models import Chip, Framework, Interconnect, Offering
+from infra_advisor.plan import offer
 from infra_advisor.plan.evaluate import (
     Outcome,
     Spec,
@@ -31,6 +32,7 @@ from infra_advisor.report import (
     ChipCount,
     Components,
     Metrics,
+    OfferingUnits,
     Range,
     Rejection,
     Relief,
@@ -98,7 +100,8 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     ctx.evaluated += 1
     cat, job = ctx.catalog, ctx.job
     point = rules.operating_point(job, cat.chips[spec.chip])
-    chip = point.chip
+    off = cat.offerings.get(spec.offering or "")
+    chip = point.chip if off is None else offer.unit_chip(point.chip, off)
     fw = cat.frameworks[spec.framework]
     oc = Outcome(spec=spec, scale_up=chip.scale_up_interconnect if spec.count > 1 else None)
     if point.note:
@@ -123,7 +126,7 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
         spec = oc.spec
     if spec.scale_out:
         link = cat.interconnects[spec.scale_out]
-        reason = rules.scale_out_rejection(link, chip)
+        reason = rules.scale_out_rejection(link, chip) or _fabric_problem(job, cat, off, link)
         if reason:
             return oc.reject(reason)
         if rdma := rules.rdma_note(link):
@@ -145,6 +148,19 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
                 reason += f" (its lowest power mode is {lowest:g} W)"
             oc.reject(reason)
     return oc
+
+
+def _fabric_problem(job: Job, cat: Catalog, off: Offering | None, link: Interconnect) -> str | None:
+    """A fabric the stack's unit does not have, or one of another provider."""
+    if off is not None and link.id != off.scale_out:
+        has = off.scale_out or "no fabric between units"
+        return f"{off.name} comes with {has}, not {link.id}"
+    provider = (
+        None if off else offer.provider_of(cat, None, job.workload.cloud, job.workload.deploy)
+    )
+    if provider is not None and link.providers and provider not in link.providers:
+        return f"{link.name} is offered by {', '.join(link.providers)}, not {provider}"
+    return None
 
 
 Evaluator = Callable[[Job, Catalog, Chip, Framework, Spec, Outcome], Outcome]
@@ -187,19 +203,27 @@ def needs_network(job: Job, chip: Chip | None = None) -> bool:
     return weights > serving_memory(job, chip) * chip.scale_up_domain_size
 
 
-def scale_out_options(cat: Catalog, chip: Chip, pinned: str | None) -> list[str]:
-    """Scale-out links for the chip, fastest first, dominated ones dropped (memoised per catalog
-    and per what rules.scale_out_rejection reads of the chip: vendor, type, segment)."""
+def scale_out_options(
+    cat: Catalog, chip: Chip, pinned: str | None, provider: str | None = None
+) -> list[str]:
+    """Scale-out links for a bare chip (one no offering holds), fastest first, dominated ones
+    dropped, of the provider asked for where there is one (memoised per catalog, provider and
+    what rules.scale_out_rejection reads of the chip: vendor, type, segment)."""
     if pinned is not None:
         return [pinned]
-    key = ("scale_out_options", chip.vendor, chip.type, chip.segment)
+    key = ("scale_out_options", chip.vendor, chip.type, chip.segment, provider)
     if key not in cat.memo:
-        cat.memo[key] = _scale_out_options(cat, chip)
+        cat.memo[key] = _scale_out_options(cat, chip, provider)
     return list(cat.memo[key])
 
 
-def _scale_out_options(cat: Catalog, chip: Chip) -> list[str]:
-    links = [i for i in cat.interconnects.values() if rules.scale_out_rejection(i, chip) is None]
+def _scale_out_options(cat: Catalog, chip: Chip, provider: str | None) -> list[str]:
+    links = [
+        i
+        for i in cat.interconnects.values()
+        if rules.scale_out_rejection(i, chip) is None
+        and (provider is None or not i.providers or provider in i.providers)
+    ]
     links.sort(key=lambda i: (-i.bandwidth_gb_s, not i.rdma, i.latency_us, i.id))
     # Keep the Pareto front over (bandwidth, latency, RDMA, price): a link that is no faster,
     # no quicker, no more capable and no cheaper than one already kept gives no better stack.
@@ -253,15 +277,46 @@ class Sizer:
     change through it; explain and compare evaluate the stack they are given through the same
     evaluator."""
 
-    def __init__(self, ctx: Context, chip: Chip) -> None:
-        self.ctx, self.chip = ctx, chip
+    def __init__(self, ctx: Context, chip: Chip, off: Offering | None = None) -> None:
+        self.ctx, self.off = ctx, off
+        self.chip = chip if off is None else offer.unit_chip(chip, off)
         self.job = ctx.job
-        self.links = scale_out_options(ctx.catalog, chip, self.job.workload.interconnect)
+        w = self.job.workload
+        if off is not None:
+            self.links = [off.scale_out] if off.scale_out else []
+        else:
+            provider = offer.provider_of(ctx.catalog, None, w.cloud, w.deploy)
+            self.links = scale_out_options(ctx.catalog, chip, w.interconnect, provider)
+        self.node = max(1, min(self.chip.scale_up_domain_size, 8))
 
     def at(self, count: int, fw: str, link: str | None = None) -> Outcome:
         split = count > self.chip.scale_up_domain_size and needs_network(self.job, self.chip)
         chosen = (link or (self.links[0] if self.links else None)) if split else None
-        return evaluate(self.ctx, Spec(self.chip.id, count, chosen, self.job.workload.storage, fw))
+        storage = self.job.workload.storage
+        off = self.off.id if self.off is not None else None
+        return evaluate(self.ctx, Spec(self.chip.id, count, chosen, storage, fw, offering=off))
+
+    def ladder(self) -> list[int]:
+        """The chip counts to try: whole units of the offering, or the bare chip's ladder."""
+        if self.off is None or self.job.workload.chips is not None:
+            return count_ladder(self.chip, self.job)
+        return offer.ladder(self.off, max_chips(self.job))
+
+    def round_up(self, count: int) -> int:
+        """The count the chips come in at or above ``count``: whole units (slice shapes), or
+        for a bare chip a power of two inside a node and whole nodes beyond."""
+        if self.off is not None:
+            return offer.round_up(self.off, count)
+        if count > self.node:
+            return math.ceil(count / self.node) * self.node
+        return int(2 ** math.ceil(math.log2(max(count, 1))))
+
+    def _too_few(self) -> list[str]:
+        assert self.off is not None
+        return [
+            f"one {self.off.name} holds {self.off.chips_per_unit} chips, more than "
+            f"--max-chips {max_chips(self.job)}"
+        ]
 
     def size(self, fw: str) -> tuple[list[Outcome], list[str]]:
         if self.job.inference:
@@ -270,9 +325,9 @@ class Sizer:
 
     def _first_fit(self, fw: str) -> tuple[Outcome | None, list[str]]:
         """The first count that holds the model, and why smaller ones fail."""
-        reasons: list[str] = []
+        reasons: list[str] = [] if self.ladder() else self._too_few()
         fallback: Outcome | None = None
-        for count in count_ladder(self.chip, self.job):
+        for count in self.ladder():
             oc = self.at(count, fw)
             if oc.ok and oc.layout.get("graph", "device") != "device":
                 fallback = fallback or oc  # a graph spilling out of device memory: keep looking
@@ -303,7 +358,7 @@ class Sizer:
         oc = self.at(count, fw)
         if oc.ok:
             return oc
-        between = [c for c in count_ladder(self.chip, self.job) if best.spec.count < c < count]
+        between = [c for c in self.ladder() if best.spec.count < c < count]
         for c in reversed(between):
             smaller = self.at(c, fw)
             if smaller.ok:
@@ -311,8 +366,9 @@ class Sizer:
         return best
 
     def _per_chip_best(self, first: Outcome, fw: str) -> Outcome:
-        """Among counts up to a node, the one serving most per chip at saturation."""
-        node = max(1, min(self.chip.scale_up_domain_size, 8))
+        """Among counts up to a node, the one serving most per chip at saturation (an offering's
+        first fit is already its smallest unit)."""
+        node = self.node if self.off is None else first.spec.count
         # At a full node every smaller group runs as replicas, so the node's evaluation sees the
         # per-chip capacity of each of them; the first fit covers the smallest group.
         options = [first] + ([self.at(node, fw)] if node > first.spec.count else [])
@@ -323,14 +379,7 @@ class Sizer:
         per_chip = _capacity(oc) / oc.spec.count
         if per_chip <= 0:
             return oc.spec.count
-        needed = math.ceil(rate / per_chip / oc.spec.count) * oc.spec.count
-        node = max(1, min(self.chip.scale_up_domain_size, 8))
-        if needed > node:
-            needed = math.ceil(needed / node) * node  # whole nodes (hosts, slices)
-        else:
-            needed = 2 ** math.ceil(
-                math.log2(needed)
-            )  # within a node: the counts a node splits into
+        needed = self.round_up(math.ceil(rate / per_chip / oc.spec.count) * oc.spec.count)
         return max(oc.spec.count, min(needed, max_chips(self.job)))
 
     def _grow_until(self, oc: Outcome, fw: str, rate: float) -> Outcome:
@@ -338,19 +387,18 @@ class Sizer:
         scaled by the shortfall, at least a node (or a doubling inside one) at a time.  More
         chips never serve less; a latency target that more chips do not bring closer (a prompt
         that alone takes longer than the TTFT target) stops the growth at the smaller stack."""
-        node = max(1, min(self.chip.scale_up_domain_size, 8))
-        limit = max_chips(self.job)
+        node, limit = self.node, max_chips(self.job)
         for _ in range(6):
             served = oc.metrics.get("requests_per_s") or 0.0
             short = served < rate * 0.999
             if not short and not oc.soft:
                 return oc
             n = oc.spec.count
-            if n < node:
+            if n < node and self.off is None:
                 count = n * 2
             else:
-                scaled = math.ceil(n * rate / served) if short and served > 0 else n + node
-                count = math.ceil(max(scaled, n + node) / node) * node
+                scaled = math.ceil(n * rate / served) if short and served > 0 else n + 1
+                count = self.round_up(max(scaled, n + (1 if self.off else node)))
             count = min(limit, count)
             if count <= n:
                 return oc
@@ -364,9 +412,9 @@ class Sizer:
         w = self.job.workload
         horizon = w.deadline or DEFAULT_HORIZON_S.get(self.job.task, math.inf)
         fitting: list[Outcome] = []
-        first_reasons: list[str] = []
+        first_reasons: list[str] = [] if self.ladder() else self._too_few()
         limit_reasons: list[str] = []
-        for count in count_ladder(self.chip, self.job):
+        for count in self.ladder():
             oc = self.at(count, fw)
             if not oc.ok:
                 limited = any("deadline" in r or "budget" in r for r in oc.reasons)
@@ -390,7 +438,7 @@ class Sizer:
             and w.chips is None
             and fitting[-1].spec.count * 2 <= max_chips(self.job)
         ):
-            doubled = self.at(fitting[-1].spec.count * 2, fw)
+            doubled = self.at(self.round_up(fitting[-1].spec.count * 2), fw)
             if doubled.ok:
                 chosen.append(doubled)
         return chosen, []
@@ -422,11 +470,11 @@ def _capacity(oc: Outcome) -> float:
 
 
 def plan_chip(
-    ctx: Context, chip: Chip, frameworks: list[Framework]
+    ctx: Context, chip: Chip, frameworks: list[Framework], off: Offering | None = None
 ) -> tuple[list[Outcome], list[str]]:
-    """Size every framework that runs the job on this chip, then keep the best per count
-    (with its best scale-out link)."""
-    sizer = Sizer(ctx, chip)
+    """Size every framework that runs the job on this chip (in this offering's units), then
+    keep the best per count (a bare chip with its best scale-out link)."""
+    sizer = Sizer(ctx, chip, off)
     w = ctx.job.workload
     found: dict[int, list[Outcome]] = {}
     reasons: list[str] = []
@@ -461,6 +509,7 @@ def _relief_options(ctx: Context, oc: Outcome) -> list[Change]:
     user left open."""
     return [
         *_link_changes(ctx, oc),
+        *_offering_changes(ctx, oc),
         *_storage_changes(ctx, oc),
         *_chip_changes(ctx, oc),
         *_count_changes(ctx, oc),
@@ -472,11 +521,50 @@ def _relief_options(ctx: Context, oc: Outcome) -> list[Change]:
 
 def _link_changes(ctx: Context, oc: Outcome) -> list[Change]:
     s = oc.spec
-    if not s.scale_out:
-        return []
-    links = scale_out_options(ctx.catalog, ctx.catalog.chips[s.chip], None)
+    if not s.scale_out or s.offering is not None:
+        return []  # an offering's fabric comes with it: another offering is the change
+    w = ctx.job.workload
+    provider = offer.provider_of(ctx.catalog, None, w.cloud, w.deploy)
+    links = scale_out_options(ctx.catalog, ctx.catalog.chips[s.chip], None, provider)
     return [("network", "scale_out", s.scale_out, link, dataclasses.replace(s, scale_out=link))
             for link in links if link != s.scale_out]  # fmt: skip
+
+
+def _offering_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    """The same chip in another unit the workload allows: another instance size, fabric or
+    provider (the count rounded to its units)."""
+    s, user = oc.spec, ctx.user
+    if s.offering is None or user.offering is not None:
+        return []
+    asked = _asked(ctx)
+    units, _ = rules.offerings_for(asked, ctx.catalog, ctx.catalog.chips[s.chip])
+    changes = [
+        _in_unit(ctx, asked, "offering", s, other) for other in units if other.id != s.offering
+    ]
+    return [c for c in changes if c is not None]
+
+
+def _asked(ctx: Context) -> Job:
+    """The workload as the user asked it (explain's job has the stack id's parts pinned): what
+    another chip or unit runs is judged for it."""
+    return ctx.job if ctx.pins is None else ctx.sub(("as asked",), ctx.user).job
+
+
+def _in_unit(ctx: Context, asked: Job, category: str, s: Spec, off: Offering) -> Change | None:
+    """The change to the stack with its chips in ``off``'s units, rounded up to whole ones, and
+    its framework where that runs there (else the first that does; None when none does)."""
+    cat = ctx.catalog
+    chip = offer.unit_chip(cat.chips[off.chip], off)
+    fws, _ = rules.frameworks_for(asked, cat.frameworks, chip)
+    if not fws:
+        return None
+    fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id
+    count = offer.round_up(off, s.count)
+    link = off.scale_out if count > chip.scale_up_domain_size else None
+    spec = Spec(off.chip, count, link, None, fw, offering=off.id)
+    if category == "offering":
+        return ("offering", "offering", s.offering, off.id, spec)
+    return (category, "chip", s.chip, off.chip, spec)
 
 
 def _storage_changes(ctx: Context, oc: Outcome) -> list[Change]:
@@ -493,21 +581,29 @@ def _storage_changes(ctx: Context, oc: Outcome) -> list[Change]:
 
 
 def _chip_changes(ctx: Context, oc: Outcome) -> list[Change]:
-    cat, job, user, s = ctx.catalog, ctx.job, ctx.user, oc.spec
-    if user.chip is not None:
+    cat, user, s = ctx.catalog, ctx.user, oc.spec
+    if user.chip is not None or user.offering is not None:
         return []
     changes: list[Change] = []
     # What another chip runs is judged for the workload as asked: explain's job has the stack
     # id's framework pinned, which may not run on the other chip.
-    asked = job if ctx.pins is None else ctx.sub(("as asked",), user).job
+    asked = _asked(ctx)
     for other in cat.chips.values():
         if other.id == s.chip or rules.chip_rejections(asked, other):
             continue
         fws, _ = rules.frameworks_for(asked, cat.frameworks, other)
         if not fws:
             continue
+        units, _ = rules.offerings_for(asked, cat, other)
+        if units:
+            change = _in_unit(ctx, asked, "chip", s, units[0])
+            changes.extend([change] if change is not None else [])
+            continue
+        if not user.include_unpriced:
+            continue  # a chip no offering prices is no change to rank by
         fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id
-        links = scale_out_options(cat, other, user.interconnect)
+        provider = offer.provider_of(cat, None, user.cloud, user.deploy)
+        links = scale_out_options(cat, other, user.interconnect, provider)
         link = links[0] if links and s.count > other.scale_up_domain_size else None
         changes.append(("chip", "chip", s.chip, other.id, Spec(other.id, s.count, link, None, fw)))
     return changes
@@ -520,20 +616,22 @@ def _count_changes(ctx: Context, oc: Outcome) -> list[Change]:
     if user.chips is not None:
         return []
     chip = ctx.catalog.chips[s.chip]
-    count = s.count * 2
+    off = ctx.catalog.offerings.get(s.offering or "")
+    sizer = Sizer(ctx, chip, off)
+    count = sizer.round_up(s.count * 2)
     if ctx.job.inference and user.rate and oc.soft:
         # Sized for the user's own workload (explain's job has the stack id's count pinned).
         where = ctx if ctx.pins is None else ctx.sub(("as asked",), user)
         before = where.evaluated
-        sized, _ = Sizer(where, chip).size(s.framework)
+        sized, _ = Sizer(where, chip, off).size(s.framework)
         if where is not ctx:
             ctx.evaluated += where.evaluated - before
         if sized and sized[0].spec.count > s.count:
             count = sized[0].spec.count
     if count > (user.max_chips or 16384):
         return []
-    links = scale_out_options(ctx.catalog, chip, user.interconnect)
-    link = s.scale_out or (links[0] if links and count > chip.scale_up_domain_size else None)
+    split = count > sizer.chip.scale_up_domain_size
+    link = s.scale_out or (sizer.links[0] if sizer.links and split else None)
     more = dataclasses.replace(s, count=count, scale_out=link)
     return [("count", "chips", str(s.count), str(count), more)]
 
@@ -543,6 +641,8 @@ def _offload_changes(ctx: Context, oc: Outcome) -> list[Change]:
     fabric = cat.interconnects.get(s.scale_out or "")
     if fabric is None or fabric.rdma or s.offload or cat.chips[s.chip].segment != "datacenter":
         return []
+    if s.offering is not None and cat.offerings[s.offering].provider != "onprem":
+        return []  # a rented instance comes with its NICs
     return [("offload", "offload", None, dpu.id, dataclasses.replace(s, offload=dpu.id))
             for dpu in cat.chips.values() if dpu.type == "dpu" and dpu.status == "available"]  # fmt: skip
 
@@ -595,7 +695,7 @@ def _packed_files(w: Workload) -> float | None:
 
 
 PREFERRED = {
-    "network": ("network", "offload", "count", "chip"),
+    "network": ("network", "offering", "offload", "count", "chip"),
     "storage": ("storage", "workload"),
     "compute": ("workload", "chip", "count"),
     "memory_bandwidth": ("chip", "workload", "count"),
@@ -689,7 +789,8 @@ def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
     job, cat = ctx.job, ctx.catalog
     w = job.workload
     chips: list[Chip]
-    chips = [cat.chips[w.chip]] if w.chip is not None else list(cat.chips.values())
+    pinned = w.chip or (cat.offerings[w.offering].chip if w.offering else None)
+    chips = [cat.chips[pinned]] if pinned is not None else list(cat.chips.values())
     outcomes: list[Outcome] = []
     rejected: list[Rejection] = []
     for chip in chips:
@@ -712,11 +813,17 @@ def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
             ]
             rejected.append(Rejection(id=chip.id, reasons=text))
             continue
-        found, reasons = plan_chip(ctx, chip, frameworks)
-        if found:
+        units, why_not = rules.offerings_for(job, cat, chip)
+        if not units and not (w.chip is not None or w.include_unpriced):
+            rejected.append(Rejection(id=chip.id, reasons=[str(why_not)]))
+            continue
+        options: list[Offering | None] = list(units) or [None]
+        for off in options:
+            found, reasons = plan_chip(ctx, chip, frameworks, off)
             outcomes.extend(found)
-        else:
-            rejected.append(Rejection(id=chip.id, reasons=sorted(set(reasons))[:3]))
+            if not found:
+                where = chip.id if off is None else off.id
+                rejected.append(Rejection(id=where, reasons=sorted(set(reasons))[:3]))
     return outcomes, rejected
 
 
@@ -742,6 +849,28 @@ def validate_pins(workload: Workload, catalog: Catalog) -> None:
         raise WorkloadError(
             f"--interconnect {workload.interconnect}: a scale-up link; --interconnect pins the scale-out "
             "fabric (the scale-up link comes with the chip)"
+        )
+    _validate_offering(workload, catalog)
+
+
+def _validate_offering(workload: Workload, catalog: Catalog) -> None:
+    """--offering agrees with the chip, cloud and deployment pinned beside it."""
+    if workload.offering is None:
+        return
+    off = catalog.offerings[workload.offering]
+    if workload.chip is not None and workload.chip != off.chip:
+        raise WorkloadError(
+            f"--offering {off.id}: holds {off.chip}, but --chip pins {workload.chip}"
+        )
+    if workload.cloud is not None and workload.cloud != off.provider:
+        raise WorkloadError(
+            f"--offering {off.id}: is on {off.provider}, but --cloud asks for {workload.cloud}"
+        )
+    bought = off.provider == "onprem"
+    if bought != (workload.deploy in ("onprem", "edge")):
+        wanted = "--deploy onprem (or edge)" if bought else "--deploy cloud"
+        raise WorkloadError(
+            f"--offering {off.id}: is {'bought' if bought else 'rented'}; pass {wanted} with it"
         )
 
 
@@ -834,6 +963,18 @@ def _ranges(ctx: Context, oc: Outcome) -> dict[str, Range]:
     return result
 
 
+def _units(cat: Catalog, spec: Spec) -> OfferingUnits | None:
+    off = cat.offerings.get(spec.offering or "")
+    if off is None:
+        return None
+    return OfferingUnits(
+        id=off.id,
+        units=offer.units(off, spec.count),
+        provider=off.provider,
+        label=offer.label(off, cat.chips[off.chip], spec.count),
+    )
+
+
 def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool) -> Stack:
     oc.finalise()
     relief = find_relief(ctx, oc)
@@ -843,6 +984,7 @@ def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool
         id=stack_id(oc.spec, oc.scale_up),
         components=Components(
             chip=ChipCount(id=oc.spec.chip, count=oc.spec.count),
+            offering=_units(ctx.catalog, oc.spec),
             scale_up=oc.scale_up,
             scale_out=oc.spec.scale_out,
             storage=oc.spec.storage,
@@ -871,7 +1013,8 @@ def build_stack(ctx: Context, oc: Outcome, rank: int, score: float, pareto: bool
 
 
 def parse_stack_id(text: str) -> dict[str, str | int | None]:
-    """Turn 'h100-sxm:8/nvlink-4/-/aws-fsx-lustre/pytorch' back into workload pins."""
+    """Turn 'h100-sxm:8/nvlink-4/-/aws-fsx-lustre/pytorch' back into workload pins (the first
+    part names a chip, or an offering with the chips used of it: 'aws-p5-48xlarge:16/...')."""
     parts = text.strip().split("/")
     offload = None
     if len(parts) == 6 and parts[5].startswith("dpu:"):
@@ -879,6 +1022,7 @@ def parse_stack_id(text: str) -> dict[str, str | int | None]:
     if len(parts) != 5 or ":" not in parts[0]:
         raise WorkloadError(
             f"stack id {text!r}: expected CHIP:COUNT/SCALE_UP/SCALE_OUT/STORAGE/FRAMEWORK "
+            "(or OFFERING:CHIPS/...) "
             "(copy it from the id column of `recommend`)"
         )
     chip, _, count = parts[0].partition(":")
@@ -903,6 +1047,9 @@ def parse_stack_id(text: str) -> dict[str, str | int | None]:
 def _pinned(workload: Workload, catalog: Catalog, stack: str) -> tuple[Workload, str | None]:
     pins: dict[str, Any] = parse_stack_id(stack)
     offload = pins.pop("offload")
+    unit = {o.lower(): o for o in catalog.offerings}.get(str(pins["chip"]).lower())
+    if unit is not None:  # the id names an offering: its chip, and the offering pinned
+        pins["offering"], pins["chip"] = unit, catalog.offerings[unit].chip
     for name in ("chip", "interconnect", "storage", "framework"):  # ids match in any case
         if pins[name] is not None:
             pins[name] = canonical_id(name, pins[name], catalog, f"stack id {stack!r}: ")
@@ -928,7 +1075,10 @@ def _evaluate_pinned(
     chip_reasons = [r for r in rules.chip_rejections(job, chip) if "include-legacy" not in r]
     fw_reason = rules.framework_rejection(job, fw, chip)
     ctx = Context(job, catalog, pins=workload)
-    spec = Spec(chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload)
+    spec = Spec(
+        chip.id, pinned.chips or 1, pinned.interconnect, pinned.storage, fw.id, offload,
+        offering=pinned.offering,
+    )  # fmt: skip
     return ctx, evaluate(ctx, spec), pinned, chip_reasons, [fw_reason] if fw_reason else []
 
 

@@ -12,8 +12,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from infra_advisor.catalog import Catalog
 from infra_advisor.job import Job
-from infra_advisor.models import PRECISIONS, Chip, Framework, Interconnect, PeakTflops, PowerMode
+from infra_advisor.models import (
+    PRECISIONS,
+    Chip,
+    Framework,
+    Interconnect,
+    Offering,
+    PeakTflops,
+    PowerMode,
+)
+from infra_advisor.plan import offer
 from infra_advisor.plan.evaluate import Outcome
 from infra_advisor.plan.frameworks import (
     Capabilities,
@@ -80,8 +90,8 @@ def check_status(job: Job, chip: Chip) -> str | None:
 
 @rule(
     "chip-deploy",
-    "Edge deployments use edge chips; on-prem uses datacenter, workstation or consumer parts; "
-    "the cloud, those a cloud offers.",
+    "Edge deployments use edge chips; the cloud and on-prem use datacenter, workstation or "
+    "consumer parts (where they are offered: see offering-provider).",
     ("deploy",),
 )
 def check_deploy(job: Job, chip: Chip) -> str | None:
@@ -90,12 +100,6 @@ def check_deploy(job: Job, chip: Chip) -> str | None:
         return f"a {chip.segment} part, and --deploy edge asks for an edge device"
     if deploy != "edge" and chip.segment == "edge":
         return "an edge part; pass --deploy edge to consider it"
-    if deploy == "cloud" and chip.segment in ("workstation", "consumer") and not chip.clouds:
-        return (
-            f"a {chip.segment} part no cloud in the catalog offers; --deploy onprem to consider it"
-        )
-    if deploy == "cloud" and job.workload.cloud and job.workload.cloud not in chip.clouds:
-        return f"not offered on {job.workload.cloud} (offered on: {', '.join(chip.clouds) or 'no cloud'})"
     return None
 
 
@@ -235,6 +239,79 @@ CHIP_RULES: tuple[Callable[[Job, Chip], str | None], ...] = (
 
 def chip_rejections(job: Job, chip: Chip) -> list[str]:
     return [reason for check in CHIP_RULES if (reason := check(job, chip)) is not None]
+
+
+# --------------------------------------------------------------------------- offering rules
+
+
+@rule(
+    "offering-provider",
+    "A stack is units of one offering: --cloud keeps that provider's, --deploy onprem or edge "
+    "the systems one buys, --offering the one named; a chip no such offering prices is ranked "
+    "only when --chip pins it or with --include-unpriced.",
+    ("deploy", "cloud", "offering", "interconnect", "include_unpriced", "include_legacy"),
+)
+def offerings_for(job: Job, cat: Catalog, chip: Chip) -> tuple[list[Offering], str | None]:
+    """The offerings this chip can be had in for the workload, cheapest unit-hour per chip
+    first; with none, why not."""
+    w = job.workload
+    if w.offering is not None:
+        pinned = cat.offerings[w.offering]
+        if pinned.chip != chip.id:
+            return [], f"--offering {pinned.id} holds {pinned.chip}, not this chip"
+        return [pinned], None
+    every = _offerings_of(cat, chip.id)
+    kept = [o for o in every if _offering_problem(job, o) is None]
+    if kept:
+        return kept, None
+    where = _where_asked(w.deploy, w.cloud)
+    offered = sorted({o.provider for o in every})
+    seen = f" (offered by: {', '.join(offered)})" if offered else ""
+    return [], f"no offering in the catalog {where}{seen}; --include-unpriced ranks it unpriced"
+
+
+def _offerings_of(cat: Catalog, chip_id: str) -> list[Offering]:
+    key = ("offerings-of", chip_id)
+    if key not in cat.memo:
+        found = [o for o in cat.offerings.values() if o.chip == chip_id]
+        found.sort(key=lambda o: (_per_chip_hour(o), o.id))
+        cat.memo[key] = found
+    return list(cat.memo[key])
+
+
+def _per_chip_hour(off: Offering) -> float:
+    price = off.price_of("on_demand")
+    if price is not None:
+        return price.unit_hour(off.chips_per_unit) / off.chips_per_unit
+    if off.purchase_usd is not None:
+        return off.purchase_usd / off.chips_per_unit / 8766.0
+    return float("inf")
+
+
+def _offering_problem(job: Job, off: Offering) -> str | None:
+    w = job.workload
+    if off.status in ("legacy", "discontinued") and not w.include_legacy:
+        return f"{off.status}"
+    if off.status == "announced":
+        return "announced"
+    if w.deploy == "cloud" and off.provider == "onprem":
+        return "bought, not rented"
+    if w.deploy in ("onprem", "edge") and off.provider != "onprem":
+        return "rented, not bought"
+    if w.cloud is not None and off.provider != w.cloud:
+        return f"on {off.provider}"
+    if w.interconnect is not None and off.scale_out != w.interconnect:
+        return f"its fabric is {off.scale_out or 'none'}"
+    priced = off.purchase_usd is not None or offer.price(off, w.pricing) is not None
+    if not priced and not w.include_unpriced:
+        return "unpriced"
+    return None
+
+
+def _where_asked(deploy: str, cloud: str | None) -> str:
+    if deploy == "cloud":
+        return f"rents it on {cloud}" if cloud else "prices it"
+    return "sells it with a public price"
 
 
 # --------------------------------------------------------------------------- framework rules

@@ -24,11 +24,11 @@ from infra_advisor.report import Stack, SweepAxis, SweepPoint, SweepReport
 from infra_advisor.search import scoring
 from infra_advisor.search.engine import recommend
 from infra_advisor.units import parse_count
-from infra_advisor.workload import FIELDS, Workload, build_workload
+from infra_advisor.workload import FIELDS, FLAG_FIELDS, Workload, build_workload
 
 MAX_POINTS = 200  # a sweep past this is a batch job, not a question
 MAX_AXES = 2
-NOT_SWEPT = {"include_legacy"}  # flags, not values
+NOT_SWEPT = set(FLAG_FIELDS)  # flags, not values
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,15 @@ def _planning_reasons(workload: Workload, catalog: Catalog, rejected: list[Any])
     from infra_advisor.search import rules
 
     job = build_job(workload, catalog)
-    planned = [
-        rej for rej in rejected
-        if rej.id in catalog.chips and not rules.chip_rejections(job, catalog.chips[rej.id])
-    ]  # fmt: skip
+
+    def sized(rej: Any) -> bool:  # a chip, or an offering of one, that the planner sized
+        off = catalog.offerings.get(rej.id)
+        chip = catalog.chips.get(off.chip if off is not None else rej.id)
+        if chip is None or rules.chip_rejections(job, chip):
+            return False
+        return off is not None or bool(rules.offerings_for(job, catalog, chip)[0])
+
+    planned = [rej for rej in rejected if sized(rej)]
     chosen = planned or rejected
     return [f"{rej.id}: {'; '.join(rej.reasons)}" for rej in chosen[:2]]
 

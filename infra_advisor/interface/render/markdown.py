@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from infra_advisor.interface.render.values import format_cell, label_of, ranking_metrics
+from infra_advisor.interface.render.values import (
+    format_cell,
+    hardware_text,
+    label_of,
+    ranking_metrics,
+)
 from infra_advisor.report import Report
 
 
@@ -16,7 +21,7 @@ def _ranking_table(report: Report) -> list[str]:
     align = ["---:", "---", *("---:" for _ in shown), "---", "---"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(align) + "|"]
     for s in report.stacks:
-        row = [str(s.rank), f"`{s.id}`"]
+        row = [str(s.rank), f"{hardware_text(s.components)}<br>`{s.id}`"]
         row += [format_cell(key, getattr(s.metrics, key, None)) for key in shown]
         row += [s.bottleneck.kind.replace("_", " "), "★" if s.pareto else ""]
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")

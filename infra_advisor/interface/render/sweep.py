@@ -13,7 +13,12 @@ import io
 import math
 from typing import Any
 
-from infra_advisor.interface.render.values import format_cell, format_value, label_of
+from infra_advisor.interface.render.values import (
+    format_cell,
+    format_value,
+    hardware_text,
+    label_of,
+)
 from infra_advisor.report import SweepPoint, SweepReport
 
 FRONT, OTHER = "★", "·"
@@ -33,7 +38,7 @@ def stack_text(point: SweepPoint, sep: str = " / ") -> str:
     if point.stack is None:
         return "no stack: " + "; ".join(point.reasons or ["nothing fits"])
     c = point.stack.components
-    return f"{c.chip.count} × {c.chip.id}{sep}{c.framework}"
+    return f"{hardware_text(c)}{sep}{c.framework}"
 
 
 # What else a sweep row shows, beside its two axes, per task (the ranking table shows more).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -13,6 +14,7 @@ from infra_advisor.interface.render.values import (
     format_cell,
     format_quantity,
     format_value,
+    hardware_text,
     label_of,
     ranking_metrics,
 )
@@ -146,7 +148,7 @@ def _ranking_table(report: Report, narrow: bool = False) -> Table:
     for s in report.stacks:
         mark = " ★" if s.pareto else ""
         c = s.components
-        row = [f"{s.rank}{mark}", f"{c.chip.count} × {c.chip.id}\n{c.framework}"]
+        row = [f"{s.rank}{mark}", f"{hardware_text(c)}\n{c.framework}"]
         row += [format_cell(key, getattr(s.metrics, key, None)) for key in shown]
         if not narrow:
             row.append(s.bottleneck.kind.replace("_", " "))
@@ -180,7 +182,7 @@ def render_explain(stack: Stack, console: Console) -> None:
     c = stack.components
     console.print(Text(f"Stack {stack.id}", style="bold"))
     console.print(
-        f"  chip {c.chip.id} × {c.chip.count}; scale-up {c.scale_up or '—'}; scale-out "
+        f"  {hardware_text(c)}: chip {c.chip.id} × {c.chip.count}; scale-up {c.scale_up or '—'}; scale-out "
         f"{c.scale_out or '—'}; storage {c.storage or '—'}; framework {c.framework}"
     )
     if stack.layout:
@@ -307,67 +309,92 @@ def render_catalog(catalog: Any, kinds: list[str], console: Console) -> None:
             console.print(_models_table([to_data(e) for e in entries], f"models ({len(entries)})"))
             continue
         table = Table(title=f"{kind} ({len(entries)})", header_style="bold")
-        if kind == "chips":
-            cols = (
-                "id",
-                "type",
-                "segment",
-                "memory",
-                "BW GB/s",
-                "bf16 TFLOPS",
-                "TDP W",
-                "$/h",
-                "status",
-            )
-            for col in cols:
-                table.add_column(
-                    col, justify="right" if col[0].isupper() or col in ("memory",) else "left"
-                )
-            for e in entries:
-                table.add_row(
-                    e.id,
-                    e.type,
-                    e.segment,
-                    f"{e.memory_gb:g} GB",
-                    f"{e.memory_bandwidth_gb_s:g}",
-                    _num(e.peak_tflops.bf16, "{:g}"),
-                    f"{e.tdp_w:g}",
-                    _num(e.price_usd_per_hour, "{:.2f}"),
-                    e.status,
-                )
-        elif kind == "interconnects":
-            for col in ("id", "scope", "GB/s per dir", "latency µs", "RDMA", "domain", "status"):
-                table.add_column(col)
-            for e in entries:
-                table.add_row(
-                    e.id,
-                    e.scope,
-                    f"{e.bandwidth_gb_s:g}",
-                    f"{e.latency_us:g}",
-                    "yes" if e.rdma else "no",
-                    _num(e.max_domain_size, "{:d}"),
-                    e.status,
-                )
-        elif kind == "storage":
-            for col in ("id", "type", "read GB/s", "per TiB", "GDS", "$/GB-month", "status"):
-                table.add_column(col)
-            for e in entries:
-                table.add_row(
-                    e.id,
-                    e.type,
-                    _num(e.read_gb_s, "{:g}"),
-                    _num(e.read_gb_s_per_tib, "{:g}"),
-                    "yes" if e.gpudirect_storage else "no",
-                    _num(e.price_usd_per_gb_month, "{:g}"),
-                    e.status,
-                )
-        else:
-            for col in ("id", "runs on", "tasks", "models", "status"):
-                table.add_column(col, overflow="fold")
-            for e in entries:
-                runs = ", ".join(f"{r.vendor or 'any'} {r.type} ({r.support})" for r in e.runs_on)
-                table.add_row(e.id, runs, ", ".join(e.tasks), ", ".join(e.model_types), e.status)
+        columns, row = CATALOG_COLUMNS.get(kind, CATALOG_COLUMNS["frameworks"])
+        for col in columns:
+            table.add_column(col, justify="right" if col[0].isupper() else "left", overflow="fold")
+        for e in entries:
+            table.add_row(*row(e, catalog))
         console.print(table)
+
+
+def _chip_row(e: Any, catalog: Any) -> list[str]:
+    offered = sorted({o.provider for o in catalog.offerings.values() if o.chip == e.id})
+    return [
+        e.id, e.type, e.segment, f"{e.memory_gb:g} GB", f"{e.memory_bandwidth_gb_s:g}",
+        _num(e.peak_tflops.bf16, "{:g}"), f"{e.tdp_w:g}", ", ".join(offered) or "—", e.status,
+    ]  # fmt: skip
+
+
+def _link_row(e: Any, catalog: Any) -> list[str]:
+    return [
+        e.id, e.scope, f"{e.bandwidth_gb_s:g}", f"{e.latency_us:g}", "yes" if e.rdma else "no",
+        _num(e.max_domain_size, "{:d}"), ", ".join(e.providers) or "any", e.status,
+    ]  # fmt: skip
+
+
+def _storage_row(e: Any, catalog: Any) -> list[str]:
+    return [
+        e.id, e.type, _num(e.read_gb_s, "{:g}"), _num(e.read_gb_s_per_tib, "{:g}"),
+        "yes" if e.gpudirect_storage else "no", _num(e.price_usd_per_gb_month, "{:g}"),
+        ", ".join(e.providers) or "any", e.status,
+    ]  # fmt: skip
+
+
+def _offering_row(e: Any, catalog: Any) -> list[str]:
+    price = e.price_of("on_demand")
+    unit = price.unit_hour(e.chips_per_unit) if price is not None else None
+    shapes = f" (slices {e.unit_chips[0]}–{e.unit_chips[-1]})" if e.unit_chips else ""
+    return [
+        e.id, e.provider, f"{e.chips_per_unit} × {e.chip}{shapes}", e.scale_out or "—",
+        _num(unit, "{:.2f}"), _num(unit / e.chips_per_unit if unit else None, "{:.2f}"),
+        _num(e.purchase_usd, "{:,.0f}"), e.status,
+    ]  # fmt: skip
+
+
+def _framework_row(e: Any, catalog: Any) -> list[str]:
+    runs = ", ".join(f"{r.vendor or 'any'} {r.type} ({r.support})" for r in e.runs_on)
+    return [e.id, runs, ", ".join(e.tasks), ", ".join(e.model_types), e.status]
+
+
+Row = Callable[[Any, Any], list[str]]
+CATALOG_COLUMNS: dict[str, tuple[tuple[str, ...], Row]] = {
+    "chips": (
+        (
+            "id",
+            "type",
+            "segment",
+            "memory",
+            "BW GB/s",
+            "bf16 TFLOPS",
+            "TDP W",
+            "offered by",
+            "status",
+        ),
+        _chip_row,
+    ),  # fmt: skip
+    "interconnects": (
+        ("id", "scope", "GB/s per dir", "latency µs", "RDMA", "domain", "providers", "status"),
+        _link_row,
+    ),
+    "storage": (
+        ("id", "type", "read GB/s", "per TiB", "GDS", "$/GB-month", "providers", "status"),
+        _storage_row,
+    ),
+    "offerings": (
+        (
+            "id",
+            "provider",
+            "unit",
+            "fabric",
+            "$/unit-h",
+            "$/chip-h",
+            "purchase $",
+            "status",
+        ),
+        _offering_row,
+    ),  # fmt: skip
+    "frameworks": (("id", "runs on", "tasks", "models", "status"), _framework_row),
+}
 
 
 def render_entry(entry: Any, kind: str, console: Console) -> None:

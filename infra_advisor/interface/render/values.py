@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from infra_advisor import metrics
+from infra_advisor.report import Components
 from infra_advisor.units import (
     format_bytes,
     format_duration,
@@ -18,6 +19,14 @@ from infra_advisor.units import (
 )
 
 MISSING = "—"
+
+
+def hardware_text(components: Components) -> str:
+    """What a stack rents or buys: '2 × p5.48xlarge (16 × H100 SXM)', or for a chip no
+    offering prices, '16 × h100-sxm'."""
+    if components.offering is not None and components.offering.label:
+        return components.offering.label
+    return f"{components.chip.count} × {components.chip.id}"
 
 
 def _percent(fraction: float) -> str:
