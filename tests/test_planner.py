@@ -401,13 +401,13 @@ def test_a_budget_under_every_power_mode_is_rejected_with_the_lowest_mode(catalo
 def test_an_edge_board_with_a_purchase_price_costs_its_price_over_its_service_life(
     catalog: Catalog,
 ) -> None:
-    # $249 (NVIDIA's Orin Nano Super developer kit) over 5 years: $0.00568 per hour (F17b), plus
-    # its electricity at PUE 1 (a device, not a data-centre system: F17c).
+    # $399 (NVIDIA's Jetson FAQ, 2026-09-28: the Orin Nano Super developer kit; $249 at launch)
+    # over 5 years: $0.0091 per hour (F17b), plus its electricity at PUE 1 (a device, F17c).
     w = build_workload(dict(task="inference", params="100M", rate=1, deploy="edge",
                             chip="jetson-orin-nano-8gb"))  # fmt: skip
     top = _top(recommend(w, catalog))
     power = top.metrics.energy_kwh * catalog.efficiency["electricity-price"].value
-    assert top.metrics.cost_usd == pytest.approx(249 / (5 * 8766) + power, rel=1e-3)
+    assert top.metrics.cost_usd == pytest.approx(399 / (5 * 8766) + power, rel=1e-3)
     assert not any("no public price" in n or "prices it" in n for n in top.notes)
 
 

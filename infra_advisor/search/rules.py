@@ -261,13 +261,58 @@ def offerings_for(job: Job, cat: Catalog, chip: Chip) -> tuple[list[Offering], s
             return [], f"--offering {pinned.id} holds {pinned.chip}, not this chip"
         return [pinned], None
     every = _offerings_of(cat, chip.id)
-    kept = [o for o in every if _offering_problem(job, o) is None]
+    key = ("offerings-for", chip.id, w.deploy, w.cloud, w.interconnect, w.pricing,
+           w.include_unpriced, w.include_legacy)  # fmt: skip
+    if key not in cat.memo:
+        allowed = [o for o in every if _offering_problem(job, o) is None]
+        cat.memo[key] = _undominated_units(cat, allowed, w.pricing)
+    kept: list[Offering] = list(cat.memo[key])
     if kept:
         return kept, None
     where = _where_asked(w.deploy, w.cloud)
     offered = sorted({o.provider for o in every})
     seen = f" (offered by: {', '.join(offered)})" if offered else ""
     return [], f"no offering in the catalog {where}{seen}; --include-unpriced ranks it unpriced"
+
+
+def _undominated_units(cat: Catalog, allowed: list[Offering], pricing: str) -> list[Offering]:
+    """Drop an offering of the chip that another beats on every count: no dearer per chip-hour,
+    no coarser a unit, no smaller a scale-up domain, no thinner a fabric per chip (RDMA where
+    it has it), no slower a storage.  What is left is what a different stack could win with."""
+    figures = [(o, _unit_figures(cat, o, pricing)) for o in allowed]
+    kept = []
+    for off, mine in figures:
+        beaten = any(
+            other is not off
+            and all(a <= b for a, b in zip(theirs, mine, strict=True))
+            and theirs != mine
+            for other, theirs in figures
+        )
+        if not beaten:
+            kept.append(off)
+    return kept
+
+
+def _unit_figures(cat: Catalog, off: Offering, pricing: str) -> tuple[float, ...]:
+    """What an offering is compared on, each smaller-is-better."""
+    chip = cat.chips[off.chip]
+    link = cat.interconnects.get(off.scale_out or "")
+    share = offer.fabric(off, link).bandwidth_gb_s if link is not None else 0.0
+    stores = [s for s in cat.storage.values() if offer.storage_allowed(off, off.provider, s)]
+    read = max((s.read_gb_s or s.read_max_gb_s or 0.0 for s in stores), default=0.0)
+    price = offer.price(off, pricing)
+    if price is not None:
+        hourly = price.unit_hour(off.chips_per_unit) / off.chips_per_unit
+    elif off.purchase_usd is not None:
+        hourly = off.purchase_usd / off.chips_per_unit / 8766.0
+    else:
+        hourly = float("inf")
+    slices = tuple(off.unit_chips) != ()
+    return (
+        hourly, float(off.chips_per_unit), -float(offer.domain(chip, off)), -share,
+        0.0 if link is not None and link.rdma else 1.0, -read, float(slices),
+        0.0 if off.purchase_usd is None else 1.0,
+    )  # fmt: skip
 
 
 def _offerings_of(cat: Catalog, chip_id: str) -> list[Offering]:
