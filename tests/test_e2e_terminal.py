@@ -14,7 +14,8 @@ pytestmark = pytest.mark.e2e
 
 
 def spawn() -> pexpect.spawn:
-    env = dict(os.environ, COLUMNS="120", LINES="50", TERM="xterm", NO_COLOR="1")
+    env = dict(os.environ, COLUMNS="120", LINES="50", TERM="xterm", NO_COLOR="1",
+               PROMPT_TOOLKIT_NO_CPR="1")  # fmt: skip
     return pexpect.spawn(
         sys.executable,
         ["-m", "infra_advisor"],
@@ -66,7 +67,8 @@ def test_ctrl_c_exits_130_without_traceback() -> None:
 
 
 def test_a_sweep_on_a_terminal_shows_its_progress() -> None:
-    env = dict(os.environ, COLUMNS="120", LINES="50", TERM="xterm", NO_COLOR="1")
+    env = dict(os.environ, COLUMNS="120", LINES="50", TERM="xterm", NO_COLOR="1",
+               PROMPT_TOOLKIT_NO_CPR="1")  # fmt: skip
     child = pexpect.spawn(
         sys.executable,
         [
