@@ -377,7 +377,16 @@ def storage_candidates(
     if spec.storage is not None:
         store = cat.storage.get(spec.storage)
         return [store] if store is not None else []
-    off = cat.offerings.get(spec.offering or "")
+    key = ("storage-candidates", chip.segment, spec.offering, provider)
+    if key not in cat.memo:
+        cat.memo[key] = _storage_candidates(cat, chip, spec.offering, provider)
+    return list(cat.memo[key])
+
+
+def _storage_candidates(
+    cat: Catalog, chip: Chip, off_id: str | None, provider: str | None
+) -> list[Storage]:
+    off = cat.offerings.get(off_id or "")
     if off is not None:
         provider = off.provider
     return [

@@ -149,14 +149,16 @@ def pareto_flags(outcomes: Sequence[Scored], rate: float | None = None) -> list[
     """True where no other stack is at least as good on served share, time, cost and energy and
     better on one."""
     points = [(-served_fraction(o, rate), *objectives(o)) for o in outcomes]
-    flags = []
-    for i, a in enumerate(points):
-        dominated = any(
-            all(b[k] <= a[k] for k in range(4)) and any(b[k] < a[k] for k in range(4))
-            for j, b in enumerate(points)
-            if j != i
-        )
-        flags.append(not dominated)
+    # A stack that dominates another comes before it in lexicographic order, and whatever a
+    # dominated stack dominates, a stack of the front dominates too: so each stack is checked
+    # against the front found so far, not against every other stack.
+    flags = [False] * len(points)
+    front: list[tuple[float, ...]] = []
+    for i in sorted(range(len(points)), key=lambda k: points[k]):
+        a = points[i]
+        if not any(all(x <= y for x, y in zip(b, a, strict=True)) and b != a for b in front):
+            flags[i] = True
+            front.append(a)
     return flags
 
 
