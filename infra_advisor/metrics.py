@@ -70,6 +70,13 @@ _DECLARED = (
         "lower",
         "serving cost per million tokens",
     ),
+    Metric(
+        "purchase_usd",
+        "to buy",
+        "USD",
+        "lower",
+        "the price of the units bought (on-prem, devices); null when rented",
+    ),
     Metric("mfu", "MFU", "fraction", "higher", "model FLOPs utilisation (useful FLOPs / peak)"),
     Metric("battery_hours", "battery", "h", "higher", "hours the battery lasts at this power"),
     # report.Breakdown: seconds of one step (or one request) bound by each resource

@@ -83,6 +83,9 @@ class Metrics(Record):
     energy_kwh: float | None
     cost_usd: float | None = doc("null where a component has no public price")
     cost_per_million_tokens_usd: float | None = None
+    purchase_usd: float | None = doc(
+        "the price of the units bought (on-prem, devices); null when rented", default=None
+    )
     mfu: float | None = doc("model FLOPs utilisation (useful FLOPs / peak)", default=None)
     battery_hours: float | None = None
 

@@ -587,7 +587,16 @@ def _cost(
     units × hours + facility energy.  None, with a note, for a chip no offering prices."""
     off = cat.offerings.get(spec.offering or "")
     if off is None:
-        oc.notes.append(f"{spec.chip}: no offering in the catalog prices it: cost not estimated")
+        units = [o.id for o in cat.offerings.values() if o.chip == spec.chip]
+        if units:  # a stack id that names the chip, not a unit it is rented or bought in
+            oc.notes.append(
+                f"{spec.chip} is named without an offering, so it has no price: cost not "
+                f"estimated (name one for its cost, e.g. {units[0]}:{spec.count}/...)"
+            )
+        else:
+            oc.notes.append(
+                f"{spec.chip}: no offering in the catalog prices it: cost not estimated"
+            )
         return None
     count = offer.units(off, spec.count)
     extra = 0.0
@@ -647,6 +656,14 @@ def _owned_cost(
     return cost
 
 
+def _purchase(cat: Catalog, spec: Spec) -> float | None:
+    """What the stack's units cost to buy, for an offering one buys (None when rented)."""
+    off = cat.offerings.get(spec.offering or "")
+    if off is None or off.purchase_usd is None:
+        return None
+    return off.purchase_usd * offer.units(off, spec.count)
+
+
 def finish(
     job: Job,
     cat: Catalog,
@@ -697,6 +714,7 @@ def finish(
         "power_w": power,
         "energy_kwh": energy,
         "cost_usd": cost,
+        "purchase_usd": _purchase(cat, spec),
         "battery_hours": battery,
         "tokens_per_s": None,
         "ttft_s": None,

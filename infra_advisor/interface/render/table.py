@@ -134,10 +134,11 @@ NARROW = 110  # below this many columns the table leaves out what the lines unde
 
 def _ranking_table(report: Report, narrow: bool = False) -> Table:
     """The ranking.  A narrow terminal drops the bottleneck column (each stack's lines below
-    name it) and, where power is shown (edge questions), the energy; ids wrap, never cut."""
+    name it) and, where power is shown (edge questions), the energy and the price to buy; ids
+    wrap, never cut."""
     shown = ranking_metrics(report.workload)
     if narrow and "power_w" in shown:
-        shown = tuple(k for k in shown if k != "energy_kwh")
+        shown = tuple(k for k in shown if k not in ("energy_kwh", "purchase_usd"))
     table = Table(show_lines=False, header_style="bold", expand=False)
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("stack", overflow="fold")

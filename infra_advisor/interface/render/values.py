@@ -97,14 +97,16 @@ def ranking_metrics(workload: dict[str, object]) -> tuple[str, ...]:
     # A battery the user gave shows as hours; a power budget as watts (edge questions).
     edge = ("power_w",) if workload.get("power_budget") or workload.get("battery") else ()
     battery = ("battery_hours",) if workload.get("battery") else ()
+    # Bought hardware: what the units cost up front, beside the cost of the job (its TCO share).
+    bought = ("purchase_usd",) if workload.get("deploy") in ("onprem", "edge") else ()
     if inference and workload.get("model_type") == "transformer":
         # Serving: throughput, latency under load, and what a million tokens cost.
-        return ("tokens_per_s", "ttft_s", "tpot_s", "cost_per_million_tokens_usd", "energy_kwh",
-                *edge, *battery)  # fmt: skip
+        return ("tokens_per_s", "ttft_s", "tpot_s", "cost_per_million_tokens_usd", *bought,
+                "energy_kwh", *edge, *battery)  # fmt: skip
     if inference:
-        return ("requests_per_s", "latency_s", "cost_usd", "energy_kwh", *edge, *battery)
+        return ("requests_per_s", "latency_s", "cost_usd", *bought, "energy_kwh", *edge, *battery)
     # Training: job time and cost, and how well the chips are used.
-    return ("time_s", "cost_usd", "mfu", "energy_kwh", *edge, *battery)
+    return ("time_s", "cost_usd", *bought, "mfu", "energy_kwh", *edge, *battery)
 
 
 def format_cell(name: str, value: float | None) -> str:
