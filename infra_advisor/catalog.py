@@ -154,7 +154,15 @@ def suggest_field(name: str, known: list[str]) -> str:
 
 
 # Chip fields that moved to offerings.toml: an overlay that still writes them is told where.
-MOVED_FIELDS = dict.fromkeys(("price_usd_per_hour", "price_source", "price_note", "purchase_price_usd", "purchase_source", "clouds"), "prices and where a chip is offered now live on offerings ([[offering]] in " "offerings.toml: provider, chip, chips_per_unit, [[offering.price]] per unit or per chip, or " "purchase_usd on-prem)")  # fmt: skip
+MOVED_FIELDS = dict.fromkeys(
+    (
+        "price_usd_per_hour", "price_source", "price_note", "purchase_price_usd",
+        "purchase_source", "clouds",
+    ),
+    "prices and where a chip is offered now live on offerings ([[offering]] in offerings.toml: "
+    "provider, chip, chips_per_unit, [[offering.price]] per unit or per chip, or purchase_usd "
+    "on-prem)",
+)  # fmt: skip
 
 
 def _format_validation(err: ValidationError, model: type | None = None) -> list[str]:
