@@ -278,19 +278,31 @@ def test_guided_questions_start_with_the_model(capsys: Any) -> None:
     assert workload.experts == 8 and workload.layers == 32
 
 
+UNET_OVERLAY = str(Path(__file__).parent / "data" / "unet")  # a diffusion model, no step FLOPs
+
+
 def test_a_diffusion_model_without_published_step_flops_asks_for_them() -> None:
-    # SDXL's UNet runs every latent position at every denoising step: 2 FLOPs per parameter
-    # would be off by orders of magnitude (MLPerf Inference v5.0 measures about 6 SDXL images/s
-    # on four TPU v6e), so the tool asks instead of guessing.
+    # A UNet runs every latent position at every denoising step: 2 FLOPs per parameter would be
+    # off by orders of magnitude (SDXL: ~12 TFLOPs a step for 2.6B parameters), so for a model
+    # with no published per-step figure the tool asks instead of guessing.
     from typer.testing import CliRunner
 
     from infra_advisor.interface.cli import app
 
-    result = CliRunner().invoke(app, ["recommend", "--model", "sdxl", "--task", "inference"])
+    base = ["recommend", "--catalog", UNET_OVERLAY, "--model", "my-unet", "--task", "inference"]
+    result = CliRunner().invoke(app, base)
     assert result.exit_code == 2 and "--flops-per-sample" in result.stderr
-    given = CliRunner().invoke(app, ["recommend", "--model", "sdxl", "--task", "inference",
-                                     "--flops-per-sample", "300T", "--json"])  # fmt: skip
+    given = CliRunner().invoke(app, [*base, "--flops-per-sample", "300T", "--json"])
     assert given.exit_code == 0
+
+
+def test_sdxl_costs_its_published_step_flops_times_its_steps() -> None:
+    # T-GATE's README (calflops over the SDXL UNet at 1024x1024): 149.438T MACs over 25 guided
+    # steps = 11.96 TFLOPs a step; MLPerf Inference runs SDXL at 20 steps.
+    from infra_advisor.workload import build_workload
+
+    w = build_workload(dict(model="sdxl", task="inference", rate=1, steps=20))
+    assert w.flops_per_sample == pytest.approx(20 * 149.438e12 * 2 / 25, rel=1e-3)
 
 
 def test_flux_costs_its_published_step_flops_times_its_steps() -> None:

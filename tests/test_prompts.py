@@ -182,10 +182,14 @@ def test_saved_file_holds_what_was_typed(tmp_path: Path) -> None:
 
 
 def test_a_diffusion_model_needs_its_flops_answered() -> None:
-    # SDXL has no published per-step FLOPs in the catalog: the FLOPs question cannot be skipped
-    # (a blank answer is refused in place), so the answers always build a workload.
-    # model sdxl; task, rate and latency: defaults; FLOPs: a blank answer, refused; then 300T.
-    with keys("sdxl" + ENTER + ENTER * 3 + CLEAR + ENTER + "300T" + ENTER + ENTER * 20):
-        answers = ask_workload({})
-    assert answers["model"] == "sdxl" and answers["flops_per_sample"] == "300T"
-    assert build_workload(answers).flops_per_sample == 300e12
+    # A diffusion model with no published per-step FLOPs (an overlay's in-house UNet): the FLOPs
+    # question cannot be skipped (a blank answer is refused in place), so the answers always
+    # build a workload.  Model my-unet; task, rate and latency: defaults; FLOPs: a blank
+    # answer, refused; then 300T.
+    from infra_advisor.catalog import load_catalog
+
+    catalog = load_catalog([str(Path(__file__).parent / "data" / "unet")])
+    with keys("my-unet" + ENTER + ENTER * 3 + CLEAR + ENTER + "300T" + ENTER + ENTER * 20):
+        answers = ask_workload({}, catalog)
+    assert answers["model"] == "my-unet" and answers["flops_per_sample"] == "300T"
+    assert build_workload(answers, catalog=catalog).flops_per_sample == 300e12
