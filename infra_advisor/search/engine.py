@@ -414,7 +414,7 @@ class Sizer:
         fitting: list[Outcome] = []
         first_reasons: list[str] = [] if self.ladder() else self._too_few()
         limit_reasons: list[str] = []
-        for count in self.ladder():
+        for count in self._within_reach(self.ladder(), horizon):
             oc = self.at(count, fw)
             if not oc.ok:
                 limited = any("deadline" in r or "budget" in r for r in oc.reasons)
@@ -442,6 +442,43 @@ class Sizer:
             if doubled.ok:
                 chosen.append(doubled)
         return chosen, []
+
+    def _within_reach(self, counts: list[int], horizon: float) -> list[int]:
+        """The counts whose fastest possible run could meet the horizon: a transformer job's
+        FLOPs at the chip's highest peak in any precision, at the most favourable compute
+        efficiency and framework factor, is a floor no layout goes below; a count above that
+        floor's horizon is not sized (the largest count always is).  Not under --optimize time,
+        which takes the fastest count whatever the horizon."""
+        job = self.job
+        if (job.workload.optimize == "time" or job.workload.chips is not None or len(counts) < 2
+                or not job.is_transformer or math.isinf(horizon)):  # fmt: skip
+            return counts
+        from infra_advisor.physics import transformer as tf
+
+        lora = job.method in ("lora", "qlora")
+        per_token = tf.training_flops_per_token(
+            job.matmul_active_params, job.shape, job.seq_len, recompute=False, lora=lora
+        )
+        peak = max((self.chip.peak_tflops.get(p) or 0.0) for p in self.chip.peak_tflops.supported())
+        ceiling = peak * 1e12 * _best_compute_factor(self.ctx.catalog)
+        if ceiling <= 0:
+            return counts
+        floor_chips = job.tokens * per_token / (horizon * ceiling)
+        kept = [c for c in counts if c >= floor_chips]
+        return kept or counts[-1:]
+
+
+def _best_compute_factor(cat: Catalog) -> float:
+    """The most any stack's compute efficiency can be: the training efficiency's high end times
+    the largest framework factor (a bound, memoised per catalog)."""
+    key = ("best-compute-factor",)
+    if key not in cat.memo:
+        factors = [e.factor for fw in cat.frameworks.values() for e in fw.efficiency]
+        high = max(
+            cat.eff(k).high for k in ("compute-training", "compute-inference", "compute-small")
+        )
+        cat.memo[key] = high * max([1.0, *factors])
+    return float(cat.memo[key])
 
 
 def _latency_better(new: Outcome, old: Outcome, w: Workload) -> bool:
