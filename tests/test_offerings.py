@@ -307,3 +307,13 @@ def test_a_chip_price_in_an_overlay_is_pointed_to_offerings(tmp_path: Path, caps
     (tmp_path / "chips.toml").write_text(text, encoding="utf-8")
     code, _, err = run_main(["catalog", "validate", str(tmp_path)], capsys)
     assert code == 2 and "price_usd_per_hour" in err and "offerings.toml" in err
+
+
+def test_unpriced_units_of_a_cloud_stay_on_that_cloud() -> None:
+    """--cloud gcp --include-unpriced adds Google's unpriced units (A4, TPU7x), never a chip
+    Google does not offer at all, and the rejection names the unit that has no price."""
+    values = {**TRAIN, "model": "llama-3.1-405b", "tokens": "2T", "cloud": "gcp"}
+    plain = {r.id: r.reasons for r in _run(values).rejected}
+    assert "publishes no on-demand price" in plain["b200"][0]
+    for owner, _, _, sid in _parts_of(_run({**values, "include_unpriced": True}), CATALOG):
+        assert owner == "gcp", sid

@@ -636,7 +636,7 @@ def _chip_changes(ctx: Context, oc: Outcome) -> list[Change]:
             change = _in_unit(ctx, asked, "chip", s, units[0])
             changes.extend([change] if change is not None else [])
             continue
-        if not user.include_unpriced:
+        if not rules.bare_chip_allowed(asked) or asked.workload.chip is not None:
             continue  # a chip no offering prices is no change to rank by
         fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id
         provider = offer.provider_of(cat, None, user.cloud, user.deploy)
@@ -851,7 +851,7 @@ def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
             rejected.append(Rejection(id=chip.id, reasons=text))
             continue
         units, why_not = rules.offerings_for(job, cat, chip)
-        if not units and not (w.chip is not None or w.include_unpriced):
+        if not units and not rules.bare_chip_allowed(job):
             rejected.append(Rejection(id=chip.id, reasons=[str(why_not)]))
             continue
         options: list[Offering | None] = list(units) or [None]

@@ -269,6 +269,12 @@ def offerings_for(job: Job, cat: Catalog, chip: Chip) -> tuple[list[Offering], s
     kept: list[Offering] = list(cat.memo[key])
     if kept:
         return kept, None
+    unpriced = [o.id for o in every if _offering_problem(job, o) == "unpriced"]
+    if unpriced:  # offered where asked, but at no public price
+        return [], (
+            f"{', '.join(unpriced[:2])} publishes no {w.pricing.replace('_', '-')} price; "
+            "--include-unpriced ranks it without a cost"
+        )
     where = _where_asked(w.deploy, w.cloud)
     offered = sorted({o.provider for o in every})
     seen = f" (offered by: {', '.join(offered)})" if offered else ""
@@ -313,6 +319,16 @@ def _unit_figures(cat: Catalog, off: Offering, pricing: str) -> tuple[float, ...
         0.0 if link is not None and link.rdma else 1.0, -read, float(slices),
         0.0 if off.purchase_usd is None else 1.0,
     )  # fmt: skip
+
+
+def bare_chip_allowed(job: Job) -> bool:
+    """Whether a chip that no allowed offering holds is sized bare (unpriced): when --chip pins
+    it, or with --include-unpriced unless --cloud or --offering names where it must come from
+    (a chip the provider does not offer is no stack on that provider)."""
+    w = job.workload
+    if w.chip is not None:
+        return True
+    return w.include_unpriced and w.cloud is None and w.offering is None
 
 
 def _offerings_of(cat: Catalog, chip_id: str) -> list[Offering]:
