@@ -508,27 +508,8 @@ def _storage_front(
         capacity_tb = offer.capacity_tb(cat, spec.offering, store)
         if capacity_tb is not None and need > capacity_tb * 1e12 * (nodes if store.per_node else 1):
             continue
-        provisioned = st.provisioned_bytes(store, need)
-        read_bw = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
-        read_s = read_step / read_bw if read_step else 0.0
-        if random_rows and store.read_iops:
-            # Random small reads (graph feature rows) are bound by IOPS, not bandwidth.
-            iops = store.read_iops * (nodes if store.per_node else 1)
-            read_s = max(read_s, random_rows / iops)
-        if opens:
-            # Many small files: each open is a metadata operation with a round trip (F19).
-            latency = (store.latency_ms or 1.0) / 1e3
-            read_s += dt.metadata_time(opens, store.metadata_ops_per_s, latency, 64 * nodes)
-        share = 0.0
-        if ckpt_bytes:
-            write_s = ckpt_bytes / (
-                st.write_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
-            )
-            share = st.checkpoint_share(write_s, interval_s)
-        price = (
-            store.price_usd_per_gb_month if store.price_usd_per_gb_month is not None else math.inf
-        )
-        figures.append((read_s, share, price * provisioned / 1e9, store.id, store, provisioned))
+        demand = (read_step, ckpt_bytes, interval_s, random_rows, opens)
+        figures.append(_store_figures(job, store, need, nodes, demand))
     figures.sort(key=lambda f: (f[2], f[3]))  # cheapest first, then by id: the tie-break order
     front: list[StoreFigures] = []
     for fig in figures:
@@ -536,6 +517,33 @@ def _storage_front(
             front.append(fig)
     job.cache[key] = front
     return front
+
+
+def _store_figures(
+    job: Job, store: Storage, need: float, nodes: int, demand: tuple[float, ...]
+) -> StoreFigures:
+    """One storage system's read seconds per step, checkpoint share and monthly cost for a
+    demand of (read bytes per step, checkpoint bytes, interval, random rows, file opens)."""
+    read_step, ckpt_bytes, interval_s, random_rows, opens = demand
+    provisioned = st.provisioned_bytes(store, need)
+    read_bw = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
+    read_s = read_step / read_bw if read_step else 0.0
+    if random_rows and store.read_iops:
+        # Random small reads (graph feature rows) are bound by IOPS, not bandwidth.
+        iops = store.read_iops * (nodes if store.per_node else 1)
+        read_s = max(read_s, random_rows / iops)
+    if opens:
+        # Many small files: each open is a metadata operation with a round trip (F19).
+        latency = (store.latency_ms or 1.0) / 1e3
+        read_s += dt.metadata_time(opens, store.metadata_ops_per_s, latency, 64 * nodes)
+    share = 0.0
+    if ckpt_bytes:
+        write_s = ckpt_bytes / (
+            st.write_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
+        )
+        share = st.checkpoint_share(write_s, interval_s)
+    price = store.price_usd_per_gb_month if store.price_usd_per_gb_month is not None else math.inf
+    return (read_s, share, price * provisioned / 1e9, store.id, store, provisioned)
 
 
 def _apply_storage(
