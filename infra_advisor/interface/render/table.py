@@ -398,6 +398,13 @@ CATALOG_COLUMNS: dict[str, tuple[tuple[str, ...], Row]] = {
 }
 
 
+def _item_text(item: Any) -> str:
+    """One item of a listed field: a table (an offering's price, a power mode) as its set fields."""
+    if isinstance(item, dict):
+        return ", ".join(f"{k} {v}" for k, v in item.items() if v is not None)
+    return str(item)
+
+
 def render_entry(entry: Any, kind: str, console: Console) -> None:
     table = Table(title=f"{kind}: {entry.id}", header_style="bold", show_header=False)
     table.add_column("field")
@@ -410,6 +417,6 @@ def render_entry(entry: Any, kind: str, console: Console) -> None:
         elif isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items() if v is not None)
         elif isinstance(value, list):
-            value = "\n".join(str(v) for v in value)
+            value = "\n".join(_item_text(v) for v in value)
         table.add_row(key, str(value))
     console.print(table)
