@@ -171,11 +171,21 @@ RUNNERS = {
 }
 
 
+def measured_systems(catalog: Any) -> Any:
+    """The catalog the cases run on: without its offerings, so a case's pinned chip is sized as
+    the system that was measured (the chip in the catalog's default server: its host, its link
+    figures), not in whichever rented unit of it ranks first (a 1-GPU instance's small host, an
+    instance's share of a NIC).  Offerings price stacks; the cases measure physics."""
+    import dataclasses
+
+    return dataclasses.replace(catalog, offerings={})
+
+
 def run_all(cases: list[dict[str, Any]], catalog: Any | None = None) -> list[Result]:
     from infra_advisor.catalog import load_catalog
     from infra_advisor.errors import AdvisorError
 
-    catalog = catalog or load_catalog()
+    catalog = measured_systems(catalog or load_catalog())
 
     def one(case: dict[str, Any]) -> Result:
         try:

@@ -317,3 +317,20 @@ def test_unpriced_units_of_a_cloud_stay_on_that_cloud() -> None:
     assert "publishes no on-demand price" in plain["b200"][0]
     for owner, _, _, sid in _parts_of(_run({**values, "include_unpriced": True}), CATALOG):
         assert owner == "gcp", sid
+
+
+def test_a_small_units_host_does_the_sampling_it_has_cores_for() -> None:
+    """Neighbour sampling runs on the unit's own host: Lambda's 1x H100 instance has 26 vCPUs
+    (13 cores), not the 96-core server of an 8-GPU node, so each step samples slower there."""
+    values = {"model_type": "gnn", "task": "train", "nodes": "111M", "edges": "1.6B",
+              "node_features": "128", "layers": "3", "hidden": "256", "sampling": "neighbor",
+              "fanout": "15,10,5", "epochs": "1", "chips": "1"}  # fmt: skip
+
+    def cores(offering: str) -> float:
+        s = _run({**values, "offering": offering}).stacks[0]
+        term = next(t for t in s.terms if t.name.startswith("neighbour sampling"))
+        return float(term.inputs["cores"])
+
+    small, big = cores("lambda-gpu-1x-h100-sxm5"), cores("aws-p5-48xlarge")
+    assert small == CATALOG.offerings["lambda-gpu-1x-h100-sxm5"].host_vcpus / 2 == 13
+    assert big == CATALOG.offerings["aws-p5-48xlarge"].host_vcpus / 2 == 96

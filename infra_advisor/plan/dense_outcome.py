@@ -32,6 +32,7 @@ from infra_advisor.plan.evaluate import (
     finish,
     group_link,
     host_link_bandwidth,
+    host_of,
     links_for,
     node_size,
     serving_targets,
@@ -192,9 +193,9 @@ def _step(dm: DenseModel, cat: Catalog, spec: Spec) -> _Step:
     decode = 0.0
     if dm.train and job.workload.model_type == "vision":
         # Host CPUs decode and augment every image (F19; MLPerf Storage #330).
-        cores = job.eff["host-cores"] if chip.segment == "datacenter" else 4.0
-        nodes = math.ceil(n / node_size(chip))
-        decode = dt.decode_time(batch / nodes, job.eff["decode-per-core"], cores)
+        host_cpu = host_of(job, cat, chip, spec)
+        nodes = math.ceil(n / host_cpu.chips)
+        decode = dt.decode_time(batch / nodes, job.eff["decode-per-core"], host_cpu.cores)
         host += max(0.0, decode - compute)
     return _Step(batch, compute, host, max(comm, 0.0), decode)
 
@@ -214,7 +215,7 @@ def evaluate_dense(
     if s.decode_s:
         oc.term("host decode per step", "samples per node / (per-core rate × cores)",
                 s.decode_s, "s", "F19", per_core=job.eff["decode-per-core"],
-                cores=job.eff["host-cores"] if chip.segment == "datacenter" else 4.0)  # fmt: skip
+                cores=host_of(job, cat, dm.chip, spec).cores)  # fmt: skip
     stored = _storage(dm, cat, spec, oc, s)
     if stored is None:
         return oc

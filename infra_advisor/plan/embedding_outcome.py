@@ -28,6 +28,7 @@ from infra_advisor.plan.evaluate import (
     finish,
     group_link,
     host_link_bandwidth,
+    host_of,
     links_for,
     node_size,
     serving_targets,
@@ -86,13 +87,13 @@ class _Work:
     network_s: float = 0.0
 
 
-def _work(job: Job, chip: Chip, t: Tables, n: int, peak: float) -> _Work | str:
+def _work(job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, peak: float) -> _Work | str:
     """Where the tables live, and the lookups and dense compute of one chip's step."""
-    train = not job.inference
+    train, n = not job.inference, spec.count
     usable = usable_memory(job, chip)
     dense_bytes = t.dense_params * (16.0 if train else t.element_bytes)
-    hosts = math.ceil(n / node_size(chip))
-    where, _ = where_data_lives(job, chip, t.table_bytes, max(usable - dense_bytes, 0.0) * n, hosts)
+    free = max(usable - dense_bytes, 0.0) * n
+    where, _ = where_data_lives(t.table_bytes, free, host_of(job, cat, chip, spec), n)
     if where == "storage":
         return (
             f"embedding tables of {format_bytes(t.table_bytes)} exceed the memory of {n} × "
@@ -142,7 +143,7 @@ def evaluate_embedding(
     if peak <= 0:
         return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision}")
     t = describe_tables(job)
-    work = _work(job, chip, t, spec.count, peak)
+    work = _work(job, cat, chip, spec, t, peak)
     if isinstance(work, str):
         return oc.reject(work)
     _exchange(job, cat, chip, spec, t, oc, work)

@@ -225,6 +225,28 @@ def node_size(chip: Chip) -> int:
     return max(1, min(chip.scale_up_domain_size, 8))
 
 
+@dataclass(frozen=True)
+class Host:
+    """The host beside a stack's chips: its CPU cores, the chips it serves, its memory."""
+
+    cores: float
+    chips: int
+    memory_bytes: float
+
+
+def host_of(job: Job, cat: Catalog, chip: Chip, spec: Spec) -> Host:
+    """A data-centre unit's own host where its offering says (vCPUs / 2 = cores: two hardware
+    threads a core), else the catalog's server (`host-cores`, `host-memory` per node of up to
+    8 chips); a device runs on its own few cores, with no memory beside its own."""
+    off = cat.offerings.get(spec.offering or "")
+    if chip.segment != "datacenter":
+        return Host(4.0, node_size(chip), 0.0)
+    if off is not None and off.host_vcpus:
+        memory = off.host_memory_gb * 1e9 if off.host_memory_gb else job.eff["host-memory"]
+        return Host(off.host_vcpus / 2, off.chips_per_unit, memory)
+    return Host(job.eff["host-cores"], node_size(chip), job.eff["host-memory"])
+
+
 def links_for(
     cat: Catalog, chip: Chip, spec: Spec
 ) -> tuple[Interconnect | None, Interconnect | None]:
@@ -336,9 +358,9 @@ def tcp_host_time(job: Job, cat: Catalog, spec: Spec, bytes_per_chip: float) -> 
     link = cat.interconnects.get(spec.scale_out or "")
     if link is None or link.rdma or spec.offload:
         return 0.0
-    chips_per_host = max(1, min(spec.count, 8))
-    cores = job.eff["host-cores"] if cat.chips[spec.chip].segment == "datacenter" else 4.0
-    return bytes_per_chip * chips_per_host / (job.eff["tcp-per-core"] * cores)
+    host = host_of(job, cat, cat.chips[spec.chip], spec)
+    chips_per_host = max(1, min(spec.count, host.chips))
+    return bytes_per_chip * chips_per_host / (job.eff["tcp-per-core"] * host.cores)
 
 
 # --------------------------------------------------------------------------- training
@@ -436,7 +458,7 @@ def choose_storage(
 
 def _no_storage_known(job: Job, cat: Catalog, chip: Chip, spec: Spec) -> bool:
     """An offering (not a pinned storage) for which the catalog holds no storage at all."""
-    if spec.offering is None or spec.storage is not None or job.workload.storage is not None:
+    if spec.offering is None or spec.storage is not None:  # a pinned storage is in the spec
         return False
     return not storage_candidates(cat, chip, spec)
 

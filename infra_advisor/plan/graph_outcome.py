@@ -21,6 +21,7 @@ from infra_advisor.physics import network as net
 from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan.evaluate import (
     GB,
+    Host,
     Outcome,
     Spec,
     choose_storage,
@@ -30,6 +31,7 @@ from infra_advisor.plan.evaluate import (
     finish,
     group_link,
     host_link_bandwidth,
+    host_of,
     links_for,
     node_size,
     serving_targets,
@@ -47,11 +49,10 @@ def element_bytes(precision: str) -> float:
     return 4.0 if precision in ("fp32", "tf32") else 2.0
 
 
-def where_data_lives(
-    job: Job, chip: Chip, need: float, usable_total: float, nodes_hosts: int
-) -> tuple[str, float]:
-    """Where data of ``need`` bytes lives: device, host or storage; and the host memory available."""
-    host_total = job.eff["host-memory"] * nodes_hosts if chip.segment == "datacenter" else 0.0
+def where_data_lives(need: float, usable_total: float, host: Host, chips: int) -> tuple[str, float]:
+    """Where data of ``need`` bytes lives: device, host or storage; and the host memory available
+    (each host's memory over the hosts the chips need)."""
+    host_total = host.memory_bytes * math.ceil(chips / host.chips)
     if need <= usable_total:
         return "device", host_total
     if need <= host_total:
@@ -129,9 +130,9 @@ class _Placement:
     place: str
 
 
-def _place(job: Job, chip: Chip, g: Graph, n: int) -> _Placement | str:
+def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placement | str:
     """Whether one step fits a chip, and where the graph lives, or why it cannot run."""
-    train = not job.inference
+    train, n = not job.inference, spec.count
     usable = usable_memory(job, chip)
     state = g.params * (16.0 if train else g.element_bytes)
     acts = sum(gr.activation_bytes(g.chip_nodes, g.chip_edges, g.hidden, g.edge_features,
@@ -148,7 +149,7 @@ def _place(job: Job, chip: Chip, g: Graph, n: int) -> _Placement | str:
         )
     total = g.structure_bytes + g.feature_bytes
     free = max(usable - working, 0.0) * n
-    where, _ = where_data_lives(job, chip, total, free, math.ceil(n / node_size(chip)))
+    where, _ = where_data_lives(total, free, host_of(job, cat, chip, spec), n)
     if g.sampling == "full" and where != "device":
         return (
             f"full-batch training needs the whole graph ({format_bytes(total)}) in device memory; "
@@ -236,12 +237,15 @@ def _exchange(
             "s", "F21", cut_fraction=cut, link=link_id, bytes=halo)  # fmt: skip
 
 
-def _sampling(job: Job, chip: Chip, spec: Spec, g: Graph, oc: Outcome, work: _Work) -> None:
+def _sampling(
+    job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, oc: Outcome, work: _Work
+) -> None:
     """Neighbour sampling runs in host data-loader workers, overlapped with device compute."""
     if g.sampling != "neighbor" or job.inference:
         return
-    cores = job.eff["host-cores"] if chip.segment == "datacenter" else 4.0
-    edges = g.chip_edges * min(spec.count, 8)
+    host = host_of(job, cat, chip, spec)
+    cores = host.cores
+    edges = g.chip_edges * min(spec.count, host.chips)
     work.sampling_s = edges / (job.eff["sampling-per-core"] * cores)
     work.host_s += max(0.0, work.sampling_s - max(work.compute_s, work.memory_s))
     oc.term("neighbour sampling per step (host)", "sampled edges per host / (per-core rate × cores)",
@@ -260,13 +264,13 @@ def evaluate_graph(
     if fw.edge_features is False and (w.edge_features or 0) > 0:
         return oc.reject(f"{fw.name} layers do not take edge features")
     g = describe_graph(job, spec.count)
-    p = _place(job, chip, g, spec.count)
+    p = _place(job, cat, chip, spec, g)
     if isinstance(p, str):
         return oc.reject(p)
     _size_terms(g, oc)
     work = _work(job, chip, g, p, peak)
     _exchange(job, cat, chip, spec, g, oc, work)
-    _sampling(job, chip, spec, g, oc, work)
+    _sampling(job, cat, chip, spec, g, oc, work)
     stored = _storage(job, cat, chip, spec, g, p, oc, work)
     if stored is None:
         return oc
