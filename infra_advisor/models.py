@@ -115,7 +115,8 @@ class PowerMode(Record):
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
 class Chip(Entry):
-    """A processor: memory, peak throughput per precision, links, power and price."""
+    """A processor: memory, peak throughput per precision, links and power (where it is rented
+    or bought, and for how much, is its offerings')."""
 
     vendor: Slug
     type: ChipType

@@ -98,15 +98,10 @@ class Outcome:
         return self
 
 
-def unit_part(spec: Spec) -> str:
-    """'aws-p5-48xlarge:32' names the offering and the chips the stack uses of it."""
-    return f"{spec.offering}:{spec.count}"
-
-
 def stack_id(spec: Spec, scale_up: str | None) -> str:
     """A readable id that ``explain`` and ``compare`` accept back."""
     parts = [
-        f"{spec.chip}:{spec.count}" if spec.offering is None else unit_part(spec),
+        f"{spec.offering or spec.chip}:{spec.count}",  # 'aws-p5-48xlarge:16': the unit, chips used
         scale_up or "-",
         spec.scale_out or "-",
         spec.storage or "-",

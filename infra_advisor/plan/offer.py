@@ -12,6 +12,7 @@ import math
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.models import Chip, Interconnect, Offering, OfferingPrice, Storage
+from infra_advisor.physics.power import HOURS_PER_YEAR
 
 
 def domain(chip: Chip, off: Offering) -> int:
@@ -74,6 +75,18 @@ def price(off: Offering, kind: str) -> OfferingPrice | None:
     most); None when it has neither: a spot-only offering is priced for --pricing spot only, so
     no stack is ranked by a cheaper kind of price than the others."""
     return off.price_of(kind) or off.price_of("on_demand")
+
+
+def chip_hour_usd(off: Offering, kind: str) -> float:
+    """A unit's price per chip-hour for ordering and comparing units: its price of the kind
+    asked (else on-demand), or for one bought, its price over a year of hours; infinite when
+    it has neither."""
+    found = price(off, kind)
+    if found is not None:
+        return found.unit_hour(off.chips_per_unit) / off.chips_per_unit
+    if off.purchase_usd is not None:
+        return off.purchase_usd / off.chips_per_unit / HOURS_PER_YEAR
+    return math.inf
 
 
 def storage_allowed(off: Offering | None, provider: str | None, store: Storage) -> bool:

@@ -636,7 +636,7 @@ def _chip_changes(ctx: Context, oc: Outcome) -> list[Change]:
             change = _in_unit(ctx, asked, "chip", s, units[0])
             changes.extend([change] if change is not None else [])
             continue
-        if not rules.bare_chip_allowed(asked) or asked.workload.chip is not None:
+        if not rules.bare_chip_allowed(asked):
             continue  # a chip no offering prices is no change to rank by
         fw = s.framework if any(f.id == s.framework for f in fws) else fws[0].id
         provider = offer.provider_of(cat, None, user.cloud, user.deploy)

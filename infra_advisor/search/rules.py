@@ -306,13 +306,7 @@ def _unit_figures(cat: Catalog, off: Offering, pricing: str) -> tuple[float, ...
     share = offer.fabric(off, link).bandwidth_gb_s if link is not None else 0.0
     stores = [s for s in cat.storage.values() if offer.storage_allowed(off, off.provider, s)]
     read = max((s.read_gb_s or s.read_max_gb_s or 0.0 for s in stores), default=0.0)
-    price = offer.price(off, pricing)
-    if price is not None:
-        hourly = price.unit_hour(off.chips_per_unit) / off.chips_per_unit
-    elif off.purchase_usd is not None:
-        hourly = off.purchase_usd / off.chips_per_unit / 8766.0
-    else:
-        hourly = float("inf")
+    hourly = offer.chip_hour_usd(off, pricing)
     slices = tuple(off.unit_chips) != ()
     return (
         hourly, float(off.chips_per_unit), -float(offer.domain(chip, off)), -share,
@@ -335,18 +329,9 @@ def _offerings_of(cat: Catalog, chip_id: str) -> list[Offering]:
     key = ("offerings-of", chip_id)
     if key not in cat.memo:
         found = [o for o in cat.offerings.values() if o.chip == chip_id]
-        found.sort(key=lambda o: (_per_chip_hour(o), o.id))
+        found.sort(key=lambda o: (offer.chip_hour_usd(o, "on_demand"), o.id))
         cat.memo[key] = found
     return list(cat.memo[key])
-
-
-def _per_chip_hour(off: Offering) -> float:
-    price = off.price_of("on_demand")
-    if price is not None:
-        return price.unit_hour(off.chips_per_unit) / off.chips_per_unit
-    if off.purchase_usd is not None:
-        return off.purchase_usd / off.chips_per_unit / 8766.0
-    return float("inf")
 
 
 def _offering_problem(job: Job, off: Offering) -> str | None:
