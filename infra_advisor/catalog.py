@@ -1,8 +1,8 @@
 """Load, validate and merge the TOML catalog (shipped + overlays).
 
 The shipped catalog lives in the package ``infra_advisor.data`` (the
-repository's ``catalog/`` folder) and is read with ``importlib.resources`` so
-an installed wheel finds it from any directory.  Overlays (``--catalog DIR``)
+repository's ``catalog/`` folder) and is read from the package's own folder so
+an installed wheel finds it from any directory (``infra_advisor.package_data``).  Overlays (``--catalog DIR``)
 add entries or replace them by id.
 
 Validation (pydantic) runs once per distinct set of catalog files: the validated form is kept
@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -125,8 +124,9 @@ def _where(label: str, text: str, entry_id: object) -> str:
 def rules_doc() -> str:
     """Where the catalog rules (fields, units, sources) are: the README shipped in the package
     beside the catalog, so an installed user has it too."""
-    doc = resources.files("infra_advisor.data").joinpath("README.md")
-    return str(doc) if doc.is_file() else "catalog/README.md"
+    from infra_advisor import package_data
+
+    return package_data.path_of("infra_advisor.data", "README.md") or "catalog/README.md"
 
 
 def _field_names(model: type, path: list[str]) -> list[str]:
@@ -361,11 +361,12 @@ def _parse_file(label: str, name: str, raw: bytes) -> list[Entry]:
 
 
 def shipped_files() -> Iterable[tuple[str, str, bytes]]:
-    root = resources.files("infra_advisor.data")
+    from infra_advisor import package_data
+
     for name in KINDS:
-        res = root.joinpath(name)
-        if res.is_file():
-            yield f"<shipped>/{name}", name, res.read_bytes()
+        raw = package_data.read_bytes("infra_advisor.data", name)
+        if raw is not None:
+            yield f"<shipped>/{name}", name, raw
 
 
 def _overlay_files(directory: str | Path) -> Iterable[tuple[str, str, bytes]]:

@@ -146,11 +146,14 @@ def to_form(key: str, catalog: Catalog) -> str:
     return f"{key} {_hasher(body.encode()).hexdigest()}\n{body}"
 
 
-def from_form(text: str, key: str) -> Catalog | None:
-    """The catalog in a validated form, or None when the form is for other files or unreadable."""
+def from_form(text: str, key: str, verify: bool = True) -> Catalog | None:
+    """The catalog in a validated form, or None when the form is for other files or unreadable.
+
+    ``verify``: check the body's digest (a form in the user's cache directory may be damaged or
+    edited; the package's own form is installed with the package, like its code)."""
     head, _, body = text.partition("\n")
     found, _, check = head.partition(" ")
-    if found != key or check != _hasher(body.rstrip("\n").encode()).hexdigest():
+    if found != key or (verify and check != _hasher(body.rstrip("\n").encode()).hexdigest()):
         return None
     try:
         data = json.loads(body)
@@ -165,10 +168,11 @@ def from_form(text: str, key: str) -> Catalog | None:
 
 
 def _read_shipped() -> str | None:
-    from importlib import resources
+    from infra_advisor import package_data
 
     try:
-        return resources.files("infra_advisor").joinpath(SHIPPED_FORM).read_text("utf-8")
+        raw = package_data.read_bytes("infra_advisor", SHIPPED_FORM)
+        return None if raw is None else raw.decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -180,7 +184,7 @@ def lookup(files: CatalogFiles) -> tuple[str, Catalog | None]:
         return key, None
     shipped = _read_shipped()
     if shipped is not None:
-        found = from_form(shipped, key)
+        found = from_form(shipped, key, verify=False)
         if found is not None:
             return key, found
     try:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from importlib import resources
 from pathlib import Path
 
+from infra_advisor import package_data
 from infra_advisor.catalog import LIST_KINDS, Catalog, _entry_line, rules_doc
 from infra_advisor.errors import CatalogError
 from infra_advisor.models import Entry, Framework, Offering, PeakTflops
@@ -269,8 +269,8 @@ def _text(label: str, cache: dict[str, str]) -> str:
     if label not in cache:
         try:
             if label.startswith("<shipped>/"):
-                res = resources.files("infra_advisor.data").joinpath(label.split("/", 1)[1])
-                cache[label] = res.read_bytes().decode("utf-8", errors="replace")
+                raw = package_data.read_bytes("infra_advisor.data", label.split("/", 1)[1])
+                cache[label] = (raw or b"").decode("utf-8", errors="replace")
             else:
                 cache[label] = Path(label).read_text(encoding="utf-8", errors="replace")
         except (OSError, ValueError):

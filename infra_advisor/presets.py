@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
-from importlib import resources
 from typing import Any
 
+from infra_advisor import package_data
 from infra_advisor.errors import WorkloadError
 
 
-def _files() -> dict[str, Any]:
-    root = resources.files("infra_advisor").joinpath("presets")
-    return {p.name[:-5]: p for p in root.iterdir() if p.name.endswith(".toml")}
+def _files() -> list[str]:
+    return [n[:-5] for n in package_data.names("infra_advisor", "presets") if n.endswith(".toml")]
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -19,13 +17,16 @@ def _read(name: str) -> dict[str, Any]:
 
     files = _files()
     if name not in files:
+        import difflib
+
         close = difflib.get_close_matches(name, list(files), n=1)
         raise WorkloadError(
             f"--preset: unknown preset {name!r}"
             + (f" (did you mean {close[0]!r}?)" if close else ""),
             hint="`infra-advisor presets` lists them",
         )
-    data: dict[str, Any] = tomllib.loads(files[name].read_text(encoding="utf-8"))
+    raw = package_data.read_bytes("infra_advisor", "presets", f"{name}.toml") or b""
+    data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
     return data
 
 

@@ -12,7 +12,7 @@ import infra_advisor
 
 PACKAGE = Path(infra_advisor.__file__).parent
 FLOORS = {
-    "units": 1, "errors": 1, "metrics": 1, "checks": 1, "tomlcompat": 1,
+    "units": 1, "errors": 1, "package_data": 1, "metrics": 1, "checks": 1, "tomlcompat": 1,
     "models": 2, "catalog": 2, "catalog_cache": 2, "catalog_checks": 2, "model_params": 2,
     "workload": 2, "job": 2, "presets": 2, "shape": 2, "report": 2,
     "physics": 3, "plan": 4, "search": 5, "interface": 6, "__main__": 7,

@@ -394,7 +394,8 @@ def storage_candidates(
     if spec.storage is not None:
         store = cat.storage.get(spec.storage)
         return [store] if store is not None else []
-    key = ("storage-candidates", chip.segment, spec.offering, provider)
+    off = cat.offerings.get(spec.offering or "")
+    key = ("storage-candidates", chip.segment, offer.storage_key(off, provider))
     if key not in cat.memo:
         cat.memo[key] = _storage_candidates(cat, chip, spec.offering, provider)
     return list(cat.memo[key])
@@ -503,8 +504,7 @@ def _storage_front(
         "storage-front",
         chip.segment,
         spec.storage,
-        spec.offering,
-        provider,
+        offer.storage_key(cat.offerings.get(spec.offering or ""), provider),
         nodes,
         read_step,
         ckpt_bytes,
@@ -630,7 +630,8 @@ def _cost(
     if off.purchase_usd is not None:
         return _owned_cost(job, cat, spec, oc, off, count, seconds, energy) + extra
     price = offer.price(off, job.workload.pricing)
-    if price is None:
+    hourly = unit_hourly(job, cat, off)
+    if price is None or hourly is None:
         oc.notes.append(
             f"{off.name} has no public {job.workload.pricing} or on-demand price: cost not estimated"
         )
@@ -638,7 +639,6 @@ def _cost(
     if price.kind != job.workload.pricing:
         asked = job.workload.pricing.replace("_", "-")
         oc.notes.append(f"{off.name} has no public {asked} price: costed at its on-demand price")
-    hourly = price.unit_hour(off.chips_per_unit)
     cost = pw.rental_cost(hourly, count, seconds) + extra
     oc.term(
         "cost", "units × $/unit-hour × hours (+ storage $/GB-month)", cost, "USD", "F17",
@@ -666,8 +666,7 @@ def _owned_cost(
     ops = job.eff["onprem-operations"] if datacenter else 0.0
     pue = job.eff["datacenter-pue"] if datacenter else 1.0
     usd_kwh = job.eff["electricity-price"]
-    assert off.purchase_usd is not None
-    hourly = pw.ownership_hourly(off.purchase_usd, years, ops)
+    hourly = _owned_hourly(job, cat, off)
     cost = hourly * count * seconds / 3600 + pw.facility_energy_cost(energy, pue, usd_kwh)
     oc.term(
         "cost",
@@ -679,6 +678,72 @@ def _owned_cost(
         hours=seconds / 3600,
     )  # fmt: skip
     return cost
+
+
+def _owned_hourly(job: Job, cat: Catalog, off: Offering) -> float:
+    """A bought unit's ownership per hour before power (F17c): a data-centre system pays its
+    operations share, a device none."""
+    datacenter = cat.chips[off.chip].segment == "datacenter"
+    ops = job.eff["onprem-operations"] if datacenter else 0.0
+    assert off.purchase_usd is not None
+    return pw.ownership_hourly(off.purchase_usd, job.eff["device-service-life"], ops)
+
+
+def unit_hourly(job: Job, cat: Catalog, off: Offering) -> float | None:
+    """What one unit costs an hour before storage and power: its rent at the price kind asked
+    (else on-demand), or its ownership; None when it has no public price."""
+    if off.purchase_usd is not None:
+        return _owned_hourly(job, cat, off)
+    price = offer.price(off, job.workload.pricing)
+    return None if price is None else price.unit_hour(off.chips_per_unit)
+
+
+def idle_power(job: Job, chip: Chip) -> tuple[float, float]:
+    """The least a stack draws, as F22 charges it: watts per chip at idle (with the server
+    overhead), and a USB accelerator's host computer."""
+    idle = chip.idle_w if chip.idle_w is not None else chip.tdp_w * job.eff["idle-power"]
+    overhead = job.eff["server-overhead"] if chip.segment == "datacenter" else 1.0
+    host = job.eff["usb-accelerator-host-power"] if _usb_hosted(chip) else 0.0
+    return idle * overhead, host
+
+
+def _usb_hosted(chip: Chip) -> bool:
+    return (chip.host_interconnect or "").startswith("usb")
+
+
+def serving_floor_objectives(
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    off: Offering,
+    chips: int,
+    per_chip_rps: float,
+    latency_s: float,
+) -> tuple[float, float, float] | None:
+    """(latency, cost, energy) per unit served that no stack of the chip in ``off``'s units
+    beats, whatever its count (at least ``chips``, each serving at most ``per_chip_rps``
+    requests/s) and whether or not it meets the rate: F17, F17c and F22 at their least.
+
+    Served requests/s are at most min(rate, c · r) on c chips, and a stack pays for whole units
+    and draws at least idle power on every chip.  Below the count that serves the rate, cost and
+    energy per request are at least a chip's hourly price and idle power over r; at or above
+    it, at least those of that count over the rate.  None when the unit has no price or no rate
+    was asked."""
+    hourly = unit_hourly(job, cat, off)
+    rate = job.workload.rate
+    if hourly is None or not rate or per_chip_rps <= 0:
+        return None
+    per_request = job.output_tokens if job.workload.model_type == "transformer" else 1
+    for_rate = rate / per_chip_rps  # chips (fractional) that serve the rate at the floor
+    if chips < for_rate:
+        chip_hourly = hourly / off.chips_per_unit
+        cost = chip_hourly / 3600.0 / per_chip_rps
+    else:
+        cost = hourly * offer.units(off, chips) / 3600.0 / rate
+    idle, host = idle_power(job, chip)
+    power = max(chips, for_rate) * idle + host
+    energy = pw.energy_kwh(power, 1.0) / rate
+    return latency_s, cost / per_request, energy / per_request
 
 
 def _purchase(cat: Catalog, spec: Spec) -> float | None:
@@ -709,7 +774,7 @@ def finish(
     per_chip = pw.chip_power(chip.tdp_w, idle, util)
     overhead = job.eff["server-overhead"] if chip.segment == "datacenter" else 1.0
     power = per_chip * spec.count * overhead
-    if (chip.host_interconnect or "").startswith("usb"):
+    if _usb_hosted(chip):
         # A USB accelerator runs on a host computer, which draws power the whole time.
         power += job.eff["usb-accelerator-host-power"]
     energy = pw.energy_kwh(power, seconds)

@@ -24,12 +24,26 @@ def domain(chip: Chip, off: Offering) -> int:
     return max(1, min(chip.scale_up_domain_size, widest))
 
 
+_UNIT_CHIPS: dict[tuple[int, int], tuple[Chip, Offering, Chip]] = {}
+MEMO_LIMIT = 50000
+
+
 def unit_chip(chip: Chip, off: Offering) -> Chip:
-    """The chip as this offering runs it: its scale-up domain is the offering's."""
+    """The chip as this offering runs it: its scale-up domain is the offering's (memoised by
+    identity: entries are frozen, and the memo holds them, so an identity is never reused)."""
+    hit = _UNIT_CHIPS.get((id(chip), id(off)))
+    if hit is not None and hit[0] is chip and hit[1] is off:
+        return hit[2]
     size = domain(chip, off)
-    if size == chip.scale_up_domain_size:
-        return chip
-    return dataclasses.replace(chip, scale_up_domain_size=size)
+    unit = (
+        chip
+        if size == chip.scale_up_domain_size
+        else dataclasses.replace(chip, scale_up_domain_size=size)
+    )
+    if len(_UNIT_CHIPS) >= MEMO_LIMIT:
+        _UNIT_CHIPS.clear()  # a bound on memory for very large overlay catalogs
+    _UNIT_CHIPS[(id(chip), id(off))] = (chip, off, unit)
+    return unit
 
 
 def fabric(off: Offering, link: Interconnect) -> Interconnect:
@@ -102,6 +116,23 @@ def storage_allowed(off: Offering | None, provider: str | None, store: Storage) 
             return False
         provider = off.provider
     return not store.providers or provider is None or provider in store.providers
+
+
+def storage_key(off: Offering | None, provider: str | None) -> tuple[object, ...]:
+    """What decides the storage a stack on this unit (or of this provider) can use
+    (storage_allowed): units alike in it share one storage choice."""
+    if off is None:
+        return (None, provider)
+    return (off.provider, tuple(off.storage), off.local_nvme_tb)
+
+
+def mountable(cat: Catalog, off: Offering) -> list[Storage]:
+    """The catalog's storage a stack on this unit can use (memoised per storage_key)."""
+    key = ("mountable", storage_key(off, None))
+    if key not in cat.memo:
+        cat.memo[key] = [s for s in cat.storage.values() if storage_allowed(off, off.provider, s)]
+    found: list[Storage] = cat.memo[key]
+    return found
 
 
 def capacity_tb(cat: Catalog, off_id: str | None, store: Storage) -> float | None:

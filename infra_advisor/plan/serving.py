@@ -81,17 +81,22 @@ class ServingInputs:
 
 def model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
     """The model's serving numbers at a KV precision (memoised per job)."""
-    key = ("served-model", inp.weight_bytes, kv_precision)
-    cached: ts.ServedModel | None = inp.job.cache.get(key)
+    return served_model(inp.job, inp.weight_bytes, kv_precision)
+
+
+def served_model(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedModel:
+    """The model's serving numbers with its weights at ``weight_bytes`` (memoised per job)."""
+    key = ("served-model", weight_bytes, kv_precision)
+    cached: ts.ServedModel | None = job.cache.get(key)
     if cached is None:
-        cached = inp.job.cache[key] = _model_for(inp, kv_precision)
+        cached = job.cache[key] = _model_for(job, weight_bytes, kv_precision)
     return cached
 
 
-def _model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
+def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedModel:
     """A named model's own KV cache (GQA, latent KV, sliding-window layers at the request's
     length) and head width; else the derived shape's (F8)."""
-    job, shape = inp.job, inp.job.shape
+    shape = job.shape
     width = shape.heads * shape.head_dim
     kv = tf.kv_bytes_per_token(shape, KV_BYTES[kv_precision])
     if job.model is not None:
@@ -114,7 +119,7 @@ def _model_for(inp: ServingInputs, kv_precision: str) -> ts.ServedModel:
         attention_width=width,
         active_params=job.matmul_active_params,
         params=job.read_params,
-        weight_bytes=inp.weight_bytes * job.read_params / job.params,
+        weight_bytes=weight_bytes * job.read_params / job.params,
         kv_bytes_per_token=kv,
         experts=experts,
         experts_per_token=k,
@@ -138,14 +143,16 @@ def hardware_for(inp: ServingInputs) -> ts.ServingHardware:
     return cached
 
 
+def achieved_bytes_s(job: Job, caps: Capabilities, chip: Chip) -> float:
+    """Memory bytes/s a decode step reaches on the chip with this framework."""
+    return chip.memory_bandwidth_gb_s * GB * job.eff["memory-bandwidth"] * caps.efficiency("decode")
+
+
 def _hardware_for(inp: ServingInputs) -> ts.ServingHardware:
     eff = inp.job.eff
     return ts.ServingHardware(
         flops=inp.flops,
-        memory_bytes_s=inp.chip.memory_bandwidth_gb_s
-        * GB
-        * eff["memory-bandwidth"]
-        * inp.caps.efficiency("decode"),
+        memory_bytes_s=achieved_bytes_s(inp.job, inp.caps, inp.chip),
         link_bytes_s=inp.link_bytes_s * eff["network"],
         link_latency_s=inp.link_latency_s,
         hop_bytes_s=inp.hop_bytes_s * eff["network"],
@@ -416,3 +423,55 @@ def smallest_fit_bytes(inp: ServingInputs, weights: str) -> tuple[float, Group |
     context = inp.job.prompt_tokens + inp.job.output_tokens
     kv_token = model_for(inp, kv).kv_bytes_per_token
     return inp.weight_bytes / g.chips + kv_per_chip_token(inp, g, kv_token) * context, g
+
+
+@dataclass(frozen=True)
+class Floor:
+    """What no serving layout of a chip beats, at the best achieved FLOP/s and bytes/s any
+    framework reaches on it, whatever the chip count."""
+
+    chips: int  # the fewest chips that hold the weights
+    requests_per_chip_s: float  # the most requests/s one chip serves
+    latency_s: float  # the shortest request latency
+
+
+def floor(
+    job: Job,
+    flops: float,
+    bytes_s: float,
+    chip_bytes: float,
+    domain: int,
+    limit: int,
+    kv_precision: str,
+) -> Floor:
+    """The serving floor: F11's terms at their least, at any batch and layout.
+
+    A request's prompt costs its chips at least its GEMM FLOPs and its attention roofline, and
+    each output token its GEMM FLOPs and one read of its KV cache (or the attention FLOPs)
+    (2·P_active, 4·L·c·d FLOPs, c·KV bytes a token at a context of c): divided by the chips,
+    what a chip-second serves bounds the requests/s of a chip at any batch.  The weights need
+    W / M chips.  A request waits at least its prompt's GEMMs and, for each output token, one
+    read of the weights a token touches and of its KV cache, split over at most the scale-up
+    domain's tensor-parallel ranks (pipeline stages run one after another and shorten neither).
+    ``kv_precision``: the lightest KV cache any framework holds the job in."""
+    weights = job.params * tf.BYTES_PER_WEIGHT[job.workload.precision]
+    m = served_model(job, weights, kv_precision)
+    s, o = job.prompt_tokens, job.output_tokens
+    context = s + o / 2
+    prompt = 2 * m.active_params * s / flops + max(
+        2 * m.layers * s**2 * m.attention_width / flops, m.kv_bytes_per_token * s / bytes_s
+    )
+    token = 2 * m.active_params / flops + max(
+        4 * m.layers * context * m.attention_width / flops,
+        m.kv_bytes_per_token * context / bytes_s,
+    )
+    tp = max(1, min(domain, limit, 64))
+    wait = (
+        2 * m.active_params * s / flops
+        + o * (m.weight_bytes * m.touched(1.0) + m.kv_bytes_per_token * context) / bytes_s
+    )
+    return Floor(
+        chips=max(1, math.ceil(weights / chip_bytes)),
+        requests_per_chip_s=1.0 / (prompt + o * token),
+        latency_s=wait / tp,
+    )

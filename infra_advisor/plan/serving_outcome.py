@@ -25,13 +25,17 @@ from infra_advisor.plan.evaluate import (
     links_for,
     serving_memory,
 )
-from infra_advisor.plan.frameworks import capabilities
+from infra_advisor.plan.frameworks import Capabilities, capabilities, kv_precision_choices
 from infra_advisor.plan.serving import (
+    KV_BYTES,
     QUEUED_PHASE,
+    Floor,
     Served,
     ServingInputs,
+    achieved_bytes_s,
     best_serving,
     first_prefill,
+    floor,
     kv_per_chip_token,
     model_for,
     request_cost,
@@ -95,13 +99,38 @@ def evaluate_serving(
     precision, peak = compute_peak(job, chip, fw, oc.notes)
     if peak <= 0:
         return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision} inference")
-    flops = peak * job.eff["compute-inference"] * caps.efficiency("prefill")
+    flops = _achieved_flops(job, caps, peak)
     inp = _inputs(job, cat, chip, fw, spec, flops)
     best = best_serving(inp, w.precision)
     if best is None:
         return _reject_memory(inp, oc, caps.framework.name)
     _record(inp, cat, oc, best, precision, peak)
     return oc
+
+
+def _achieved_flops(job: Job, caps: Capabilities, peak: float) -> float:
+    return peak * job.eff["compute-inference"] * caps.efficiency("prefill")
+
+
+def serving_floor(job: Job, chip: Chip, frameworks: list[Framework], limit: int) -> Floor | None:
+    """What no layout of any of these frameworks beats on this chip (plan.serving.floor at the
+    best FLOP/s and bytes/s among them); None where none runs the job's weights."""
+    flops = bytes_s = 0.0
+    kv: list[str] = []
+    w = job.workload
+    for fw in frameworks:
+        caps = capabilities(fw, chip)
+        if caps is None or w.precision not in caps.weights:
+            continue
+        _, peak = compute_peak(job, chip, fw, [])
+        flops = max(flops, _achieved_flops(job, caps, peak))
+        bytes_s = max(bytes_s, achieved_bytes_s(job, caps, chip))
+        kv += kv_precision_choices(caps, w.kv_precision, w.precision)
+    if flops <= 0 or bytes_s <= 0 or not kv:
+        return None
+    capacity = max(chip.memory_gb * GB, chip_capacity_bytes(chip))
+    lightest = min(kv, key=lambda p: KV_BYTES[p])
+    return floor(job, flops, bytes_s, capacity, chip.scale_up_domain_size, limit, lightest)
 
 
 def _reject_memory(inp: ServingInputs, oc: Outcome, fw_name: str) -> Outcome:

@@ -106,8 +106,17 @@ def _zero_states(params: float, dp: int, zero: int) -> float:
     return weights + grads + optimizer
 
 
-def candidates(job: Job, n: int, domain: int, parallelism: frozenset[str]) -> Iterator[Candidate]:
-    """Every layout the chips, the model and the framework allow (pins honoured)."""
+def candidates(job: Job, n: int, domain: int, parallelism: frozenset[str]) -> list[Candidate]:
+    """Every layout the chips, the model and the framework allow (pins honoured); kept in the
+    job's memo, since every chip of a count and domain offers the same ones."""
+    key = ("layout-candidates", n, domain, parallelism)
+    if key not in job.cache:
+        job.cache[key] = list(_candidates(job, n, domain, parallelism))
+    found: list[Candidate] = job.cache[key]
+    return found
+
+
+def _candidates(job: Job, n: int, domain: int, parallelism: frozenset[str]) -> Iterator[Candidate]:
     w = job.workload
     par = parallelism
     tps = [t for t in (1, 2, 4, 8, 16, 32, 64) if t <= min(domain, n) and job.shape.heads % t == 0
@@ -252,9 +261,7 @@ def step_parts(
     n = c.tp * c.pp * c.dp
     m = job.batch_size // (c.dp * c.micro_batch)  # micro-batches per replica per step
     eff_net = job.eff["network"]
-    flops_tok = tf.training_flops_per_token(
-        job.matmul_active_params, job.shape, s, recompute=c.recompute, lora=lora
-    )
+    flops_tok = _flops_per_token(job, c.recompute)
     compute = flops_tok * job.batch_size * s / n / flops
     dense, experts, _ = moe_split(job)
     weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
@@ -312,13 +319,27 @@ def step_parts(
 def lower_bound_s(job: Job, c: Candidate, flops: float) -> float:
     """A step can take no less than its compute and the pipeline bubble on it (the search skips
     layouts whose bound is already slower than the best found)."""
-    lora = job.method in ("lora", "qlora")
-    per_token = tf.training_flops_per_token(
-        job.matmul_active_params, job.shape, job.seq_len, recompute=c.recompute, lora=lora
+    compute = (
+        _flops_per_token(job, c.recompute)
+        * job.batch_size
+        * job.seq_len
+        / (c.tp * c.pp * c.dp)
+        / flops
     )
-    compute = per_token * job.batch_size * job.seq_len / (c.tp * c.pp * c.dp) / flops
     m = job.batch_size // (c.dp * c.micro_batch)
     return compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
+
+
+def _flops_per_token(job: Job, recompute: bool) -> float:
+    """Training FLOPs per token (F3, with or without recomputation), once per job."""
+    key = ("training-flops-per-token", recompute)
+    if key not in job.cache:
+        job.cache[key] = tf.training_flops_per_token(
+            job.matmul_active_params, job.shape, job.seq_len, recompute=recompute,
+            lora=job.method in ("lora", "qlora"),
+        )  # fmt: skip
+    value: float = job.cache[key]
+    return value
 
 
 def step_seconds(parts: dict[str, Any], host_s: float) -> float:

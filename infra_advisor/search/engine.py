@@ -65,6 +65,9 @@ class Context:
     memo: dict[Spec, Outcome] = dataclasses.field(default_factory=dict, repr=False)
     # Searches for a changed workload or an efficiency scenario, shared by every ranked stack.
     subs: dict[Any, Context] = dataclasses.field(default_factory=dict, repr=False)
+    # How many ranked stacks the search must get right (recommend's --top): a candidate whose
+    # floor ranks after that many is left unsized.  None sizes every candidate.
+    keep: int | None = None
 
     @property
     def user(self) -> Workload:
@@ -103,7 +106,10 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
     off = cat.offerings.get(spec.offering or "")
     chip = point.chip if off is None else offer.unit_chip(point.chip, off)
     fw = cat.frameworks[spec.framework]
-    oc = Outcome(spec=spec, scale_up=chip.scale_up_interconnect if spec.count > 1 else None)
+    # Chips join over the scale-up link only inside a domain of more than one (three one-GPU
+    # instances are three machines, not an NVLink group).
+    joined = spec.count > 1 and chip.scale_up_domain_size > 1
+    oc = Outcome(spec=spec, scale_up=chip.scale_up_interconnect if joined else None)
     if point.note:
         oc.notes.append(f"{chip.name} {point.note}")
     elif power_note := rules.check_power(job, chip):
@@ -750,15 +756,21 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
         return None
     found: list[tuple[int, float, str, Relief]] = []
     preferred = PREFERRED.get(oc.kind, ())
-    options = _relief_options(ctx, oc)
     # A change of a preferred kind beats any other that helps, so the others are weighed only
-    # when no preferred change helps: the same answer, from fewer evaluations.
-    first = sorted((o for o in options if o[0] in preferred), key=lambda o: preferred.index(o[0]))
-    later = [o for o in options if o[0] not in preferred]
-    for category, component, old, new, change in first + later:
-        rank = preferred.index(category) if category in preferred else len(preferred)
+    # when no preferred change helps: the same answer, from fewer evaluations.  Within a kind,
+    # the changes whose metric could be best come first, and one whose bound cannot beat the
+    # stack (or the best change found) is not evaluated.
+    options = []
+    for option in _relief_options(ctx, oc):
+        rank = preferred.index(option[0]) if option[0] in preferred else len(preferred)
+        options.append((rank, _relief_bound(ctx, option[4], metric), option))
+    options.sort(key=lambda o: (o[0], scoring.promise(metric, o[1])))
+    best: float | None = None
+    for rank, bound, (_, component, old, new, change) in options:
         if found and rank > min(f[0] for f in found):
             break  # a change of an earlier kind already helps, and it ranks first
+        if bound is not None and not scoring.could_gain(metric, before, bound, best):
+            continue
         if isinstance(change, Workload):
             sub = ctx.sub(("workload", component, new), change)
             spec = oc.spec
@@ -790,6 +802,7 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
             stack=stack_id(other.spec, other.scale_up),
         )
         found.append((rank, -gain, f"{component}:{new}", relief))
+        best = after if best is None or scoring.gain(metric, best, after) > 0 else best
     if not found:
         return None
     found.sort(key=lambda x: (x[0], x[1], x[2]))
@@ -802,6 +815,38 @@ METRIC_NAMES = {
     "cost_usd": "cost",
     "energy_kwh": "energy",
 }
+
+
+def _relief_bound(ctx: Context, change: Spec | Workload, metric: str) -> float | None:
+    """The best the relief metric of a changed stack can be, where it is known before the
+    stack is evaluated: a served transformer's cost for its hour (whole units × the hourly
+    price, storage and power on top), its idle energy, its latency floor, or the requests/s
+    its chips serve at most (plan.serving.floor).  None where it is not known."""
+    job, cat = ctx.job, ctx.catalog
+    w = job.workload
+    if not isinstance(change, Spec) or change.offering is None or w.samples is not None:
+        return None
+    if not job.inference or w.model_type != "transformer":
+        return None
+    from infra_advisor.plan.evaluate import idle_power, unit_hourly
+    from infra_advisor.plan.serving_outcome import serving_floor
+
+    off = cat.offerings[change.offering]
+    chip = offer.unit_chip(rules.operating_point(job, cat.chips[change.chip]).chip, off)
+    if metric == "cost_usd":
+        hourly = unit_hourly(job, cat, off)
+        return None if hourly is None else hourly * offer.units(off, change.count)
+    if metric == "energy_kwh":
+        idle, host = idle_power(job, chip)
+        return (idle * change.count + host) / 1000.0  # kWh over the hour
+    found = serving_floor(job, chip, [cat.frameworks[change.framework]], change.count)
+    if found is None:
+        return None
+    if metric == "latency_s":
+        return found.latency_s
+    if metric == "requests_per_s" and w.rate:
+        return min(w.rate, change.count * found.requests_per_chip_s)
+    return None
 
 
 def describe_relief(relief: Relief | None, oc: Outcome) -> str:
@@ -822,24 +867,50 @@ def describe_relief(relief: Relief | None, oc: Outcome) -> str:
 # --------------------------------------------------------------------------- recommend
 
 
+Candidate = tuple[Chip, Offering | None, list[Framework]]
+
+
 def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
+    """Size every candidate the rules allow, most promising first; one whose floor (what no
+    stack of it beats) ranks after the stacks already found is left unsized, with that reason."""
+    options, rejected = _allowed(ctx)
+    floors = [_floor(ctx, *option) for option in options]
+    order = sorted(range(len(options)), key=lambda i: _floor_key(ctx, floors[i]))
+    outcomes: list[Outcome] = []
+    w = ctx.job.workload
+    standing = scoring.Standing(w.optimize, w.rate, ctx.keep or 0)
+    for i in order:
+        chip, off, frameworks = options[i]
+        floor = floors[i]
+        if floor is not None and ctx.keep and standing.outranks(floor):
+            assert off is not None
+            rejected.append(Rejection(id=off.id, reasons=[_outranked(ctx, floor, ctx.keep)]))
+            continue
+        found, reasons = plan_chip(ctx, chip, frameworks, off)
+        outcomes.extend(found)
+        for oc in found:
+            standing.add(oc)
+        if not found:
+            where = chip.id if off is None else off.id
+            rejected.append(Rejection(id=where, reasons=sorted(set(reasons))[:3]))
+    return outcomes, rejected
+
+
+def _allowed(ctx: Context) -> tuple[list[Candidate], list[Rejection]]:
+    """(chip, offering, frameworks) for each unit the rules allow (a bare chip where no offering
+    holds it and one may be sized), and the chips they rule out, with why."""
     job, cat = ctx.job, ctx.catalog
     w = job.workload
-    chips: list[Chip]
     pinned = w.chip or (cat.offerings[w.offering].chip if w.offering else None)
     chips = [cat.chips[pinned]] if pinned is not None else list(cat.chips.values())
-    outcomes: list[Outcome] = []
+    options: list[Candidate] = []
     rejected: list[Rejection] = []
     for chip in chips:
-        reasons = (
-            rules.chip_rejections(job, chip)
-            if w.chip is None
-            else [
-                r
-                for r in rules.chip_rejections(job, chip)
-                if "include-legacy" not in r or not w.include_legacy
-            ]
-        )
+        reasons = [
+            r
+            for r in rules.chip_rejections(job, chip)
+            if w.chip is None or "include-legacy" not in r or not w.include_legacy
+        ]
         if reasons and w.chip is None:
             rejected.append(Rejection(id=chip.id, reasons=reasons))
             continue
@@ -854,14 +925,50 @@ def _candidates(ctx: Context) -> tuple[list[Outcome], list[Rejection]]:
         if not units and not rules.bare_chip_allowed(job):
             rejected.append(Rejection(id=chip.id, reasons=[str(why_not)]))
             continue
-        options: list[Offering | None] = list(units) or [None]
-        for off in options:
-            found, reasons = plan_chip(ctx, chip, frameworks, off)
-            outcomes.extend(found)
-            if not found:
-                where = chip.id if off is None else off.id
-                rejected.append(Rejection(id=where, reasons=sorted(set(reasons))[:3]))
-    return outcomes, rejected
+        choices: list[Offering | None] = [*units] or [None]
+        options.extend((chip, off, frameworks) for off in choices)
+    return options, rejected
+
+
+def _floor(
+    ctx: Context, chip: Chip, off: Offering | None, frameworks: list[Framework]
+) -> tuple[float, float, float] | None:
+    """(time, cost, energy) per unit served that no stack of this unit beats, where the search
+    can bound it: transformer serving at a rate, in a priced unit, when the ranking does not
+    lean on unpriced stacks (balanced with bare chips allowed)."""
+    job = ctx.job
+    w = job.workload
+    if ctx.keep is None or off is None or not job.inference or w.model_type != "transformer":
+        return None
+    if not w.rate or (w.optimize not in scoring.AXES and rules.bare_chip_allowed(job)):
+        return None
+    from infra_advisor.plan.evaluate import serving_floor_objectives
+    from infra_advisor.plan.serving_outcome import serving_floor
+
+    unit = offer.unit_chip(rules.operating_point(job, chip).chip, off)
+    found = serving_floor(job, unit, frameworks, max(max_chips(job), w.chips or 0))
+    if found is None:
+        return None
+    return serving_floor_objectives(
+        job, ctx.catalog, unit, off, found.chips, found.requests_per_chip_s, found.latency_s
+    )
+
+
+def _floor_key(ctx: Context, floor: tuple[float, float, float] | None) -> tuple[int, float]:
+    """Candidates with the most promising floors are sized first (unbounded ones before all)."""
+    if floor is None:
+        return 0, 0.0
+    return 1, scoring.objective_of(floor, ctx.job.workload.optimize)
+
+
+def _outranked(ctx: Context, floor: tuple[float, float, float], keep: int) -> str:
+    time_s, cost, energy = floor
+    unit = "output token" if ctx.job.workload.model_type == "transformer" else "request"
+    return (
+        f"not sized: at best {format_money(cost * 1e6)} and {energy * 1e9:.3g} Wh per million "
+        f"{unit}s, {format_duration(time_s)} a request, it ranks after {keep} stacks already "
+        "found that meet every target"
+    )
 
 
 def validate_pins(workload: Workload, catalog: Catalog) -> None:
@@ -916,7 +1023,7 @@ def recommend(
 ) -> Report:
     validate_pins(workload, catalog)
     job = build_job(workload, catalog)
-    ctx = Context(job, catalog)
+    ctx = Context(job, catalog, keep=top)
     outcomes, rejected = _candidates(ctx)
     if require_fit:
         keep = []

@@ -300,11 +300,19 @@ def _undominated_units(cat: Catalog, allowed: list[Offering], pricing: str) -> l
 
 
 def _unit_figures(cat: Catalog, off: Offering, pricing: str) -> tuple[float, ...]:
-    """What an offering is compared on, each smaller-is-better."""
+    """What an offering is compared on, each smaller-is-better (memoised per catalog)."""
+    key = ("unit-figures", off.id, pricing)
+    if key not in cat.memo:
+        cat.memo[key] = _figures_of(cat, off, pricing)
+    figures: tuple[float, ...] = cat.memo[key]
+    return figures
+
+
+def _figures_of(cat: Catalog, off: Offering, pricing: str) -> tuple[float, ...]:
     chip = cat.chips[off.chip]
     link = cat.interconnects.get(off.scale_out or "")
     share = offer.fabric(off, link).bandwidth_gb_s if link is not None else 0.0
-    stores = [s for s in cat.storage.values() if offer.storage_allowed(off, off.provider, s)]
+    stores = offer.mountable(cat, off)
     read = max((s.read_gb_s or s.read_max_gb_s or 0.0 for s in stores), default=0.0)
     hourly = offer.chip_hour_usd(off, pricing)
     slices = tuple(off.unit_chips) != ()
@@ -326,12 +334,16 @@ def bare_chip_allowed(job: Job) -> bool:
 
 
 def _offerings_of(cat: Catalog, chip_id: str) -> list[Offering]:
-    key = ("offerings-of", chip_id)
+    """The chip's offerings, cheapest on-demand chip-hour first (an index built once a catalog)."""
+    key = ("offerings-of",)
     if key not in cat.memo:
-        found = [o for o in cat.offerings.values() if o.chip == chip_id]
-        found.sort(key=lambda o: (offer.chip_hour_usd(o, "on_demand"), o.id))
-        cat.memo[key] = found
-    return list(cat.memo[key])
+        index: dict[str, list[Offering]] = {}
+        for o in cat.offerings.values():
+            index.setdefault(o.chip, []).append(o)
+        for found in index.values():
+            found.sort(key=lambda o: (offer.chip_hour_usd(o, "on_demand"), o.id))
+        cat.memo[key] = index
+    return list(cat.memo[key].get(chip_id, []))
 
 
 def _offering_problem(job: Job, off: Offering) -> str | None:

@@ -12,6 +12,7 @@ A stack with no public price counts as the dearest priced stack under
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 
@@ -71,7 +72,12 @@ def tier(oc: Scored, rate: float | None) -> int:
 
 
 def objective_value(oc: Scored, optimize: str) -> float:
-    time_s, cost, energy = objectives(oc)
+    return objective_of(objectives(oc), optimize)
+
+
+def objective_of(triple: tuple[float, float, float], optimize: str) -> float:
+    """The objective of a (time, cost, energy) triple (objective_value of a stack's)."""
+    time_s, cost, energy = triple
     if optimize == "cost":
         return cost
     if optimize == "energy":
@@ -80,6 +86,43 @@ def objective_value(oc: Scored, optimize: str) -> float:
         return time_s
     parts = [time_s, energy] + ([cost] if not math.isinf(cost) else [])
     return math.exp(sum(math.log(max(p, 1e-300)) for p in parts) / len(parts))
+
+
+AXES = {"time": (0,), "cost": (1,), "energy": (2,)}
+
+
+class Standing:
+    """The stacks a search has found so far, as far as a floor is compared with them: the
+    ``keep`` best objectives among those meeting every target, and each objective's least value.
+
+    A stack whose (time, cost, energy) per unit served are no better than a floor can be left
+    unsized when ``keep`` stacks found already meet every target and beat the floor's objective
+    (it would rank after them, and dominate none of them), and each objective the scores are
+    normalised by already has a value at or below the floor's (no score moves)."""
+
+    def __init__(self, optimize: str, rate: float | None, keep: int) -> None:
+        self.optimize, self.rate, self.keep = optimize, rate, keep
+        self.best: list[float] = []
+        self.least = [math.inf, math.inf, math.inf]
+        self.unpriced = False
+
+    def add(self, oc: Scored) -> None:
+        triple = objectives(oc)
+        self.least = [min(a, b) for a, b in zip(self.least, triple, strict=True)]
+        self.unpriced = self.unpriced or math.isinf(triple[1])
+        if tier(oc, self.rate) == 0:
+            bisect.insort(self.best, objective_of(triple, self.optimize))
+            del self.best[self.keep :]
+
+    def outranks(self, floor: tuple[float, float, float]) -> bool:
+        if self.optimize not in AXES and self.unpriced:
+            return False  # an unpriced stack's balanced score leans on the dearest priced one
+        if len(self.best) < self.keep:
+            return False
+        if self.best[-1] >= objective_of(floor, self.optimize) * (1 - 1e-9):
+            return False
+        axes = AXES.get(self.optimize, (0, 1, 2))
+        return all(self.least[i] <= floor[i] for i in axes)
 
 
 def _sig(value: float) -> float:
@@ -203,3 +246,18 @@ def gain(metric: str, before: float, after: float) -> float:
     if metric == "requests_per_s":
         return after / before - 1.0 if before > 0 else 0.0
     return 1.0 - after / before if before > 0 else 0.0
+
+
+def could_gain(metric: str, before: float, bound: float, best: float | None) -> bool:
+    """Whether a change whose metric is at best ``bound`` could improve on ``before`` by more
+    than the 2% a relief needs, and be no worse than the best change found so far."""
+    if gain(metric, before, bound) <= 0.02:
+        return False
+    return best is None or gain(metric, best, bound) >= 0.0
+
+
+def promise(metric: str, bound: float | None) -> float:
+    """Sort key: the change whose bound is best first (an unknown bound before all)."""
+    if bound is None:
+        return -math.inf
+    return -bound if metric == "requests_per_s" else bound
