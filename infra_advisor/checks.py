@@ -11,21 +11,47 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, dataclass_transform
+
+_MISSING: Any = dataclasses.MISSING
+T = TypeVar("T")
 
 
 class Record:
-    """Base of those dataclasses: one ``__repr__`` and one ``__eq__`` shared by all of them.
+    """Base of those dataclasses: one ``__init__``, ``__repr__`` and ``__eq__`` shared by all.
 
     ``dataclass`` writes and compiles these methods anew for every class at every start (its
-    generated code is not kept in ``.pyc`` files); declaring the classes with ``eq=False,
-    repr=False`` and inheriting these instead saves most of that.  Records are unhashable, like
-    any dataclass with ``__eq__`` that is not frozen, and several hold lists.
+    generated code is not kept in ``.pyc`` files): for the fifty-odd records of a run that was a
+    quarter of the start-up.  Declared with :func:`record` (``init=False, eq=False,
+    repr=False``), the classes inherit these instead: keyword-only arguments, defaults and
+    default factories, ``__post_init__``, and the same TypeError for a missing or unknown
+    argument.  Records are unhashable, like any dataclass with ``__eq__`` that is not frozen,
+    and several hold lists.
     """
 
     __slots__ = ()
     __hash__ = None  # type: ignore[assignment]
+
+    def __init__(self, **values: Any) -> None:
+        for name, default, factory in _init_plan(type(self)):
+            if name in values:
+                value = values.pop(name)
+            elif default is not _MISSING:
+                value = default
+            elif factory is not _MISSING:
+                value = factory()
+            else:
+                raise TypeError(f"{type(self).__name__}() missing keyword argument {name!r}")
+            object.__setattr__(self, name, value)
+        if values:
+            raise TypeError(
+                f"{type(self).__name__}() got unexpected keyword argument {next(iter(values))!r}"
+            )
+        post = getattr(type(self), "__post_init__", None)
+        if post is not None:
+            post(self)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self))  # type: ignore[arg-type]
@@ -38,6 +64,49 @@ class Record:
             getattr(self, f.name) == getattr(other, f.name)
             for f in dataclasses.fields(self)  # type: ignore[arg-type]
         )
+
+
+class FrozenRecord(Record):
+    """A record whose fields cannot be assigned after it is built (catalog entries, workloads):
+    dataclass's ``frozen=True`` without a ``__setattr__`` and ``__delattr__`` compiled per class."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+
+_PLANS: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
+
+
+def _init_plan(cls: type) -> tuple[tuple[str, Any, Any], ...]:
+    """(name, default, default factory) of each field a record's constructor takes."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        fields = dataclasses.fields(cls)
+        plan = _PLANS[cls] = tuple((f.name, f.default, f.default_factory) for f in fields if f.init)
+    return plan
+
+
+@dataclass_transform(kw_only_default=True, field_specifiers=(dataclasses.field,))
+def record(*, frozen: bool = False) -> Callable[[type[T]], type[T]]:
+    """Declare a Record dataclass: slots, keyword-only fields, and Record's shared methods
+    (``frozen``: the class must be a FrozenRecord, which refuses assignment)."""
+
+    def wrap(cls: type[T]) -> type[T]:
+        if frozen != issubclass(cls, FrozenRecord):
+            raise TypeError(
+                f"{cls.__name__}: frozen={frozen} needs {'' if frozen else 'no '}FrozenRecord base"
+            )
+        made: type[T] = dataclasses.dataclass(
+            slots=True, kw_only=True, init=False, eq=False, repr=False
+        )(cls)
+        return made
+
+    return wrap
 
 
 class Check:

@@ -12,10 +12,10 @@ Field names carry their unit.  Conventions (see catalog/README.md):
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Annotated, Any, Literal
 
-from infra_advisor.checks import Check, Record
+from infra_advisor.checks import Check, FrozenRecord, record
 
 Precision = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"]
 PRECISIONS: tuple[str, ...] = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4")
@@ -58,8 +58,8 @@ Sources = Annotated[list[Url], Check(min_length=1)]
 _FORBID: dict[str, Any] = {"extra": "forbid"}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Entry(Record):
+@record(frozen=True)
+class Entry(FrozenRecord):
     """Fields every catalog entry has."""
 
     __pydantic_config__ = _FORBID
@@ -72,8 +72,8 @@ class Entry(Record):
     notes: Text = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class PeakTflops(Record):
+@record(frozen=True)
+class PeakTflops(FrozenRecord):
     """Peak throughput per precision, in TFLOPS (TOPS for integer types)."""
 
     __pydantic_config__ = _FORBID
@@ -96,8 +96,8 @@ class PeakTflops(Record):
         return [p for p in PRECISIONS if self.get(p) is not None]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class PowerMode(Record):
+@record(frozen=True)
+class PowerMode(FrozenRecord):
     """A power mode the part can run in (Jetson nvpmodel modes): its power budget and the clocks
     it allows.  The mode with the highest budget is the reference the chip's peaks are quoted at;
     another mode keeps ``gpu_max_mhz × gpu_tpcs`` of its compute and ``emc_max_mhz`` of its
@@ -113,7 +113,7 @@ class PowerMode(Record):
     cpu_cores: PositiveInt | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(frozen=True)
 class Chip(Entry):
     """A processor: memory, peak throughput per precision, links and power (where it is rented
     or bought, and for how much, is its offerings')."""
@@ -142,7 +142,7 @@ class Chip(Entry):
     runs_frameworks: list[Slug] = field(default_factory=list)  # when set, only these run on it
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(frozen=True)
 class Interconnect(Entry):
     """A scale-up or scale-out link: bandwidth per chip per direction, latency, RDMA."""
 
@@ -160,7 +160,7 @@ class Interconnect(Entry):
     providers: list[Slug] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(frozen=True)
 class Storage(Entry):
     """A storage system: throughput (absolute or per TiB), IOPS, metadata rate, latency."""
 
@@ -193,8 +193,8 @@ PriceKind = Literal["on_demand", "spot", "commit_1y", "commit_3y"]
 PRICE_KINDS: tuple[str, ...] = ("on_demand", "spot", "commit_1y", "commit_3y")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class OfferingPrice(Record):
+@record(frozen=True)
+class OfferingPrice(FrozenRecord):
     """One public price of an offering: per unit (the whole instance) or per chip, per hour."""
 
     __pydantic_config__ = _FORBID
@@ -221,7 +221,7 @@ class OfferingPrice(Record):
         return self.usd_per_chip_hour * chips_per_unit
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(frozen=True)
 class Offering(Entry):
     """What one rents or buys: a cloud instance type, a TPU slice family, a GPU cloud's node or an
     on-prem system (a server, a rack, a workstation, a developer kit), with its prices."""
@@ -274,8 +274,8 @@ class Offering(Entry):
         return next((p for p in self.price if p.kind == kind), None)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class RunsOn(Record):
+@record(frozen=True)
+class RunsOn(FrozenRecord):
     """A kind of chip (and vendor) a framework runs on, and how maturely."""
 
     __pydantic_config__ = _FORBID
@@ -296,8 +296,8 @@ class RunsOn(Record):
     kv_precisions: list[Precision] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class PhaseEfficiency(Record):
+@record(frozen=True)
+class PhaseEfficiency(FrozenRecord):
     """A framework's achieved efficiency in one phase on a chip family, relative to the catalog's
     central efficiency for that phase (1.0 = as efficient), with the measurement it comes from."""
 
@@ -311,7 +311,7 @@ class PhaseEfficiency(Record):
     measurement: Name
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(frozen=True)
 class Framework(Entry):
     """A training, serving, graph or edge runtime: where it runs and what it supports."""
 
@@ -347,7 +347,7 @@ class Framework(Entry):
     efficiency: list[PhaseEfficiency] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(frozen=True)
 class Efficiency(Entry):
     """An achievable-efficiency factor (or overhead) with the measurement it comes from.
 
@@ -374,8 +374,8 @@ NormKind = Literal["rms", "layer"]
 Count = Annotated[float, Check(strict=True, gt=0, allow_inf_nan=False)]  # a large count (params)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class MoeArchitecture(Record):
+@record(frozen=True)
+class MoeArchitecture(FrozenRecord):
     """Mixture of experts: routed experts per MoE layer, how many a token uses, shared experts."""
 
     __pydantic_config__ = _FORBID
@@ -390,8 +390,8 @@ class MoeArchitecture(Record):
     dense_layers: Annotated[int, Check(strict=True, ge=0)] = 0
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class LatentAttention(Record):
+@record(frozen=True)
+class LatentAttention(FrozenRecord):
     """Multi-head latent attention (DeepSeek-V2/V3): queries and keys/values through low-rank
     projections; the KV cache holds the compressed latent plus the decoupled RoPE key."""
 
@@ -404,7 +404,7 @@ class LatentAttention(Record):
     q_lora_rank: PositiveInt | None = None  # absent: queries are projected at full rank
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
+@record(frozen=True)
 class Model(Entry):
     """A named model: its architecture from the published config, and its published sizes.
 

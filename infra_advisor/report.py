@@ -6,10 +6,10 @@ breaking change to these models.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
-from infra_advisor.checks import Record, doc
+from infra_advisor.checks import Record, doc, record
 
 SCHEMA_VERSION = 1
 
@@ -22,7 +22,7 @@ BottleneckKind = Literal[
 _FORBID: dict[str, Any] = {"extra": "forbid"}
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class ChipCount(Record):
     """The chip and how many of it."""
 
@@ -32,7 +32,7 @@ class ChipCount(Record):
     count: int
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class OfferingUnits(Record):
     """The offering the chips are rented or bought in, and how many of its units."""
 
@@ -44,7 +44,7 @@ class OfferingUnits(Record):
     label: str = doc("e.g. '4 × p5.48xlarge (32 × H100 SXM)'", default="")
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Components(Record):
     """What a stack is built from: chip, links, storage, framework (ids from the catalog)."""
 
@@ -61,7 +61,7 @@ class Components(Record):
     offload: str | None = doc("DPU used as an offload, where one is", default=None)
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Metrics(Record):
     """The stack's estimates in SI units; null where a metric does not apply."""
 
@@ -90,7 +90,7 @@ class Metrics(Record):
     battery_hours: float | None = None
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Breakdown(Record):
     """Seconds of one step (or one request) bound by each resource."""
 
@@ -105,7 +105,7 @@ class Breakdown(Record):
     overlap_s: float = doc("seconds of communication or I/O hidden under compute", default=0.0)
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Term(Record):
     """One line of the working: a formula, its inputs and its result."""
 
@@ -119,7 +119,7 @@ class Term(Record):
     source: str = ""
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Relief(Record):
     """The single change that most improves the objective, with the metric before and after."""
 
@@ -140,7 +140,7 @@ class Relief(Record):
     )
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Bottleneck(Record):
     """What limits the stack, in words and numbers, and what would relieve it."""
 
@@ -152,7 +152,7 @@ class Bottleneck(Record):
     relief_detail: Relief | None = None
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Range(Record):
     """Optimistic and pessimistic values of a metric, from the efficiency ranges."""
 
@@ -162,7 +162,7 @@ class Range(Record):
     high: float
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Stack(Record):
     """One ranked stack: components, estimates, bottleneck and the working."""
 
@@ -185,7 +185,7 @@ class Stack(Record):
     fits: bool = doc("meets every soft target (rate, latency); hard ones always", default=True)
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Rejection(Record):
     """A chip that fits no stack, with the reasons in numbers."""
 
@@ -195,7 +195,7 @@ class Rejection(Record):
     reasons: list[str]
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class CatalogInfo(Record):
     """The catalog files read and how many entries of each kind."""
 
@@ -205,7 +205,7 @@ class CatalogInfo(Record):
     counts: dict[str, int]
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class Report(Record):
     """Everything `recommend`, `explain` and `compare` found: the JSON output."""
 
@@ -221,7 +221,7 @@ class Report(Record):
     evaluated: int = doc("stack candidates evaluated", default=0)
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class SweepAxis(Record):
     """One swept workload field and the values it takes, as given."""
 
@@ -231,7 +231,7 @@ class SweepAxis(Record):
     values: list[Any]
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class SweepPoint(Record):
     """One stack at one point of the sweep: where it sits on the two axes, and whether it is on
     the front (no other point as good on both axes and better on one)."""
@@ -246,7 +246,7 @@ class SweepPoint(Record):
     reasons: list[str] = doc("why no stack fits, when none does", default_factory=list)
 
 
-@dataclass(slots=True, kw_only=True, eq=False, repr=False)
+@record()
 class SweepReport(Record):
     """What `sweep` found: one recommendation per point, and the front over them."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
-from infra_advisor.checks import Check, Record, doc
+from infra_advisor.checks import Check, FrozenRecord, doc, record
 from infra_advisor.errors import UnitError, WorkloadError
 from infra_advisor.units import PARSERS
 
@@ -94,8 +94,8 @@ UNITS = {
 }
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False, repr=False)
-class Workload(Record):
+@record(frozen=True)
+class Workload(FrozenRecord):
     """A workload and the user's priorities and limits.  Absent = derive or not applicable."""
 
     __pydantic_config__: ClassVar[dict[str, Any]] = {"extra": "forbid", "title": "Workload"}

@@ -178,7 +178,18 @@ def fitting_forms(
 ) -> list[tuple[Candidate | None, float]]:
     """For each group of ``forms`` (ZeRO 0-2, then ZeRO 3), the first form whose states and
     activations fit in ``free`` bytes, with its bytes (else None and the smallest need).  The
-    same arithmetic as state_bytes + activation_bytes, worked out once per shape."""
+    same arithmetic as state_bytes + activation_bytes, worked out once per shape and free
+    memory (chips of one capacity ask the same)."""
+    key = ("fitting-forms", shape, tuple(zeros), trainable, free)
+    found: list[tuple[Candidate | None, float]] | None = job.cache.get(key)
+    if found is None:
+        found = job.cache[key] = _fitting_forms(job, shape, zeros, trainable, free)
+    return found
+
+
+def _fitting_forms(
+    job: Job, shape: Candidate, zeros: list[int], trainable: float, free: float
+) -> list[tuple[Candidate | None, float]]:
     acts, states = _shape_bytes(job, shape, zeros, trainable)
     out: list[tuple[Candidate | None, float]] = []
     for group in ([z for z in zeros if z < 3 and (z == 0 or shape.dp > 1)],
@@ -275,13 +286,7 @@ def step_parts(
         memory += frozen * QLORA_DEQUANT_BYTES * passes * m / mem_bytes_s
     bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * max(compute, memory)
     bw, lat, _ = links.tp
-    n_ar = 6 if c.recompute else 4
-    tp_comm = (
-        m
-        * (L / c.pp)
-        * n_ar
-        * net.all_reduce_time(2 * s * h * c.micro_batch, c.tp, bw, lat, eff_net)
-    )
+    tp_comm = _tp_comm(job, c, m, bw, lat)
     grads = (trainable if lora else dense + experts / c.ep) * tf.GRAD_BYTES / (c.tp * c.pp)
     bw, lat, _ = links.dp
     if c.zero >= 3:
@@ -316,9 +321,13 @@ def step_parts(
     }  # fmt: skip
 
 
-def lower_bound_s(job: Job, c: Candidate, flops: float) -> float:
-    """A step can take no less than its compute and the pipeline bubble on it (the search skips
-    layouts whose bound is already slower than the best found)."""
+def lower_bound_s(
+    job: Job, c: Candidate, flops: float, tp_link: tuple[float, float] | None = None
+) -> float:
+    """A step can take no less than its compute, the pipeline bubble on it and, given the
+    tensor-parallel link (bytes/s, latency), its tensor-parallel all-reduces, which nothing
+    overlaps (step_parts); the search skips layouts whose bound is already slower than the best
+    found."""
     compute = (
         _flops_per_token(job, c.recompute)
         * job.batch_size
@@ -327,7 +336,19 @@ def lower_bound_s(job: Job, c: Candidate, flops: float) -> float:
         / flops
     )
     m = job.batch_size // (c.dp * c.micro_batch)
-    return compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
+    bound = compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
+    if tp_link is None or c.tp <= 1:
+        return bound
+    return bound + _tp_comm(job, c, m, *tp_link)
+
+
+def _tp_comm(job: Job, c: Candidate, m: int, bandwidth: float, latency: float) -> float:
+    """Tensor-parallel all-reduces of a step: per layer of a stage 4 (6 with recomputation) of
+    the activations, each micro-batch (Megatron-LM, Shoeybi et al. 2019)."""
+    size = 2 * job.seq_len * job.shape.hidden * c.micro_batch
+    n_ar = 6 if c.recompute else 4
+    one = net.all_reduce_time(size, c.tp, bandwidth, latency, job.eff["network"])
+    return m * (job.shape.layers / c.pp) * n_ar * one
 
 
 def _flops_per_token(job: Job, recompute: bool) -> float:

@@ -123,12 +123,20 @@ def _search_layouts(s: _Search, par: frozenset[str]) -> tuple[TrainingLayout | N
                 continue
             if shape.pp == 1:
                 settled.add(key)
-            if best is not None and pt.lower_bound_s(job, c, s.flops) >= best.step_s:
+            if (
+                best is not None
+                and pt.lower_bound_s(job, c, s.flops, _tp_link(s, c)) >= best.step_s
+            ):
                 continue
             layout = _cost_layout(s, c, need + overhead)
             if best is None or layout.step_s < best.step_s - 1e-12:
                 best = layout
     return best, smallest
+
+
+def _tp_link(s: _Search, c: pt.Candidate) -> tuple[float, float]:
+    bandwidth, latency, _ = group_link(c.tp, c.tp, s.chip, *s.links)
+    return bandwidth, latency
 
 
 def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
