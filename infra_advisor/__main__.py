@@ -1,3 +1,3 @@
-from infra_advisor.interface.entry import main
+from infra_advisor.interface.entry import console
 
-main()
+console()

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra_advisor.errors import CatalogError
@@ -31,6 +30,8 @@ from infra_advisor.models import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydantic import ValidationError
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
@@ -370,6 +371,8 @@ def shipped_files() -> Iterable[tuple[str, str, bytes]]:
 
 
 def _overlay_files(directory: str | Path) -> Iterable[tuple[str, str, bytes]]:
+    from pathlib import Path  # only overlays are read as paths: not at every start
+
     path = Path(directory)
     if not path.exists():
         raise CatalogError(f"--catalog {directory}: no such directory")

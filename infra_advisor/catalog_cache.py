@@ -27,12 +27,14 @@ import datetime as _dt
 import json
 import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra_advisor import models
 from infra_advisor.catalog import Catalog
 from infra_advisor.checks import to_data
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CACHE_FORMAT = 1
 SHIPPED_FORM = "catalog_validated.json"
@@ -48,6 +50,8 @@ def enabled() -> bool:
 
 
 def cache_dir() -> Path:
+    from pathlib import Path
+
     explicit = os.environ.get("INFRA_ADVISOR_CACHE_DIR")
     if explicit:
         return Path(explicit)
@@ -68,9 +72,10 @@ def _hasher(data: bytes = b"") -> Any:
 def cache_key(files: CatalogFiles) -> str:
     """BLAKE2b of the entry definitions, the validation rules and every file, in order."""
     digest = _hasher(f"infra-advisor validated catalog {CACHE_FORMAT}\0".encode())
-    here = Path(models.__file__).parent
+    here = os.path.dirname(models.__file__)
     for rules in VALIDATION_MODULES:
-        digest.update((here / rules).read_bytes())
+        with open(os.path.join(here, rules), "rb") as handle:
+            digest.update(handle.read())
     for label, name, raw in files:
         digest.update(f"{label}\0{name}\0{len(raw)}\0".encode())
         digest.update(raw)
@@ -209,7 +214,8 @@ def store(key: str, catalog: Catalog) -> None:
                 out.write(to_form(key, catalog))
             os.replace(temp, folder / f"catalog-{key[:40]}.json")
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            if os.path.exists(temp):
+                os.unlink(temp)
             raise
         kept = sorted(folder.glob("catalog-*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
         for old in kept[KEEP:]:
@@ -224,6 +230,8 @@ def write_shipped_form(target: Path | None = None) -> Path:
 
     files = list(shipped_files())
     catalog = validate_files(files)
+    from pathlib import Path
+
     path = target or Path(__file__).with_name(SHIPPED_FORM)
     path.write_text(to_form(cache_key(files), catalog) + "\n", encoding="utf-8")
     return path

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any, TypeVar, dataclass_transform
 
 _MISSING: Any = dataclasses.MISSING
+_SET = object.__setattr__
 T = TypeVar("T")
 
 
@@ -27,24 +28,33 @@ class Record:
     quarter of the start-up.  Declared with :func:`record` (``init=False, eq=False,
     repr=False``), the classes inherit these instead: keyword-only arguments, defaults and
     default factories, ``__post_init__``, and the same TypeError for a missing or unknown
-    argument.  Records are unhashable, like any dataclass with ``__eq__`` that is not frozen,
-    and several hold lists.
+    argument; positional arguments, in field order, for a class declared ``kw_only=False``
+    (the type checker holds the others to keywords).  Records are unhashable, like any
+    dataclass with ``__eq__`` that is not frozen, and several hold lists.
     """
 
     __slots__ = ()
     __hash__ = None  # type: ignore[assignment]
 
-    def __init__(self, **values: Any) -> None:
-        for name, default, factory in _init_plan(type(self)):
-            if name in values:
-                value = values.pop(name)
-            elif default is not _MISSING:
-                value = default
-            elif factory is not _MISSING:
-                value = factory()
-            else:
-                raise TypeError(f"{type(self).__name__}() missing keyword argument {name!r}")
-            object.__setattr__(self, name, value)
+    def __init__(self, *args: Any, **values: Any) -> None:
+        plan = _init_plan(type(self))
+        if args:
+            if len(args) > len(plan):
+                raise TypeError(f"{type(self).__name__}() takes {len(plan)} arguments")
+            for (name, _, _), value in zip(plan, args, strict=False):
+                if name in values:
+                    raise TypeError(f"{type(self).__name__}() got {name!r} twice")
+                values[name] = value
+        for name, default, factory in plan:
+            value = values.pop(name, _MISSING)
+            if value is _MISSING:
+                if default is not _MISSING:
+                    value = default
+                elif factory is not _MISSING:
+                    value = factory()
+                else:
+                    raise TypeError(f"{type(self).__name__}() missing keyword argument {name!r}")
+            _SET(self, name, value)
         if values:
             raise TypeError(
                 f"{type(self).__name__}() got unexpected keyword argument {next(iter(values))!r}"
@@ -92,9 +102,10 @@ def _init_plan(cls: type) -> tuple[tuple[str, Any, Any], ...]:
 
 
 @dataclass_transform(kw_only_default=True, field_specifiers=(dataclasses.field,))
-def record(*, frozen: bool = False) -> Callable[[type[T]], type[T]]:
-    """Declare a Record dataclass: slots, keyword-only fields, and Record's shared methods
-    (``frozen``: the class must be a FrozenRecord, which refuses assignment)."""
+def record(*, frozen: bool = False, kw_only: bool = True) -> Callable[[type[T]], type[T]]:
+    """Declare a Record dataclass: slots, keyword-only fields (``kw_only=False``: positional
+    too), and Record's shared methods (``frozen``: the class must be a FrozenRecord, which
+    refuses assignment)."""
 
     def wrap(cls: type[T]) -> type[T]:
         if frozen != issubclass(cls, FrozenRecord):
@@ -102,7 +113,7 @@ def record(*, frozen: bool = False) -> Callable[[type[T]], type[T]]:
                 f"{cls.__name__}: frozen={frozen} needs {'' if frozen else 'no '}FrozenRecord base"
             )
         made: type[T] = dataclasses.dataclass(
-            slots=True, kw_only=True, init=False, eq=False, repr=False
+            slots=True, kw_only=kw_only, init=False, eq=False, repr=False
         )(cls)
         return made
 

@@ -8,11 +8,12 @@ pessimistic), each with the assumption it rests on.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from infra_advisor import shape as tf
 from infra_advisor.catalog import Catalog
+from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.workload import Workload, inapplicable_notes, model_values
 
 SCENARIOS = ("central", "optimistic", "pessimistic")
@@ -32,8 +33,8 @@ _HIGHER_IS_FASTER = {
 }
 
 
-@dataclass(frozen=True)
-class Job:
+@record(frozen=True)
+class Job(FrozenRecord):
     """A workload with its derived quantities, for one efficiency scenario."""
 
     workload: Workload

@@ -20,16 +20,15 @@ pooler) are left out: each is far under the 2% the catalog check allows.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.models import Model
 
 # catalog validate rejects a model whose computed count is further than this from the published.
 PARAMS_TOLERANCE = 0.02
 
 
-@dataclass(frozen=True)
-class ParamCount:
+@record(frozen=True)
+class ParamCount(FrozenRecord):
     """Parameters of a transformer: all of them, those a token uses, and the input embedding."""
 
     total: float

@@ -10,8 +10,10 @@ of every run's start-up.
 from __future__ import annotations
 
 import os
+from functools import cache
 
 
+@cache
 def _folder(package: str) -> str | None:
     """The folder of one of the two packages that ship files (the tool and its catalog), where
     it is on disk."""

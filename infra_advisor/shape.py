@@ -4,13 +4,14 @@ asked, derived where they did not say; the physics reads it)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from infra_advisor.checks import FrozenRecord, record
 
 HEAD_DIM = 128
 
 
-@dataclass(frozen=True)
-class Shape:
+@record(frozen=True)
+class Shape(FrozenRecord):
     """A transformer's architecture: layers, hidden size, attention and key-value heads."""
 
     layers: int

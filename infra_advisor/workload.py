@@ -9,11 +9,8 @@ counts, bytes, seconds, watts, joules, US dollars, events per second.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
 from infra_advisor.checks import Check, FrozenRecord, doc, record
@@ -21,6 +18,8 @@ from infra_advisor.errors import UnitError, WorkloadError
 from infra_advisor.units import PARSERS
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from infra_advisor.catalog import Catalog
     from infra_advisor.models import Model
 
@@ -380,6 +379,8 @@ def resolve_model(name: Any, catalog: Catalog | None = None, where: str = "") ->
         return model
     names = catalog.model_names()
     lowered = {n.lower(): n for n in names}
+    import difflib
+
     close = difflib.get_close_matches(name.strip().lower(), list(lowered), n=1, cutoff=0.5)
     hint = f" (did you mean {lowered[close[0]]!r}?)" if close else ""
     raise WorkloadError(
@@ -414,6 +415,8 @@ def canonical_id(name: str, value: str, catalog: Catalog, where: str = "") -> st
     lowered = {k.lower(): k for k in known}
     if text.lower() in lowered:
         return lowered[text.lower()]
+    import difflib
+
     close = difflib.get_close_matches(text.lower(), list(lowered), n=1, cutoff=0.6)
     suggestion = f" (did you mean {lowered[close[0]]!r}?)" if close else ""
     if name in ID_KINDS:
@@ -511,6 +514,8 @@ def build_workload(
         raise WorkloadError(f"{where}{exc.message}") from None
     for name in values:
         if name not in Workload.__dataclass_fields__:
+            import difflib
+
             close = difflib.get_close_matches(str(name), FIELDS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"{where}{name}: unknown key{hint}")
@@ -528,8 +533,8 @@ def build_workload(
 # --------------------------------------------------------------------------- plausibility
 
 
-@dataclass(frozen=True, slots=True)
-class Plausible:
+@record(frozen=True, kw_only=False)
+class Plausible(FrozenRecord):
     """Where a field's value plausibly lies (SI units), for the model types ``kinds`` and the
     tasks ``tasks`` (all when empty).  A value outside is kept, with one warning: a bare number
     below ``low`` probably lacks one of ``low_suffixes`` (``--params 70`` meant 70B), a bare
@@ -712,6 +717,8 @@ def inapplicable_notes(w: Workload) -> list[str]:
 
 def load_workload_file(path: str | Path) -> dict[str, Any]:
     """Read a workload TOML file into a flat dict of workload keys (not yet validated)."""
+    from pathlib import Path
+
     from infra_advisor.tomlcompat import tomllib
 
     file = Path(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -56,3 +57,29 @@ def test_fast_path_matches_the_typer_app(argv: list[str]) -> None:
 )
 def test_anything_unusual_goes_to_the_typer_app(argv: list[str]) -> None:
     assert parse_fast(argv) is None
+
+
+def test_the_console_exit_keeps_output_and_exit_codes() -> None:
+    """The installed command leaves a fast-path answer without interpreter teardown: what it
+    wrote is all there, and the exit code is the answer's (0, and 2 for bad input)."""
+    ok = subprocess.run(
+        [sys.executable, "-m", "infra_advisor", "recommend", "--preset", "llama-8b-chat", "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert ok.returncode == 0 and ok.stdout.endswith("}\n")
+    assert json.loads(ok.stdout)["stacks"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "infra_advisor", "recommend", "--preset", "nope", "--json"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "unknown preset" in bad.stderr and not bad.stdout
+
+
+def test_the_console_survives_a_closed_pipe() -> None:
+    """`infra-advisor recommend ... | head -1`: the reader goes away; no traceback."""
+    shell = (
+        f"{sys.executable} -m infra_advisor recommend --preset llama-8b-chat --format markdown"
+        " | head -c 10"
+    )
+    run = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=False)
+    assert run.stdout.startswith("###") and "Traceback" not in run.stderr

@@ -247,9 +247,9 @@ def test_models_command_and_catalog_list_and_show(capsys: Any) -> None:
 
 def test_model_on_the_json_fast_path_loads_no_terminal_library() -> None:
     code = (
-        "import sys, runpy; sys.argv = ['infra-advisor', 'recommend', '--model', "
+        "import sys; sys.argv = ['infra-advisor', 'recommend', '--model', "
         "'meta-llama/Llama-3.1-8B-Instruct', '--task', 'inference', '--json'];\n"
-        "try:\n    runpy.run_module('infra_advisor', run_name='__main__')\n"
+        "from infra_advisor.interface.entry import main\ntry:\n    main()\n"
         "except SystemExit:\n    pass\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "('rich', 'questionary', 'prompt_toolkit', 'typer', 'click', 'pydantic'))\n"

@@ -85,8 +85,8 @@ def test_json_path_does_not_import_rich_or_questionary() -> None:
     # the fast path (infra_advisor.interface.entry) answers without typer or click, and the shipped catalog's
     # validated form (infra_advisor/catalog_validated.json) answers without pydantic.
     code = (
-        "import sys, runpy; sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json'];\n"
-        "try:\n    runpy.run_module('infra_advisor', run_name='__main__')\n"
+        "import sys; sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json'];\n"
+        "from infra_advisor.interface.entry import main\ntry:\n    main()\n"
         "except SystemExit:\n    pass\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('rich', 'questionary', 'prompt_toolkit', 'typer', 'click', 'pydantic', 'pydantic_core'))\n"
         "print('LOADED', bad, file=sys.stderr)"

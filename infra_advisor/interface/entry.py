@@ -10,10 +10,13 @@ fast path therefore never produces an answer the typer app would not.
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from infra_advisor.checks import Record, record
 from infra_advisor.interface.flags import WORKLOAD_HELP
 from infra_advisor.workload import FLAG_FIELDS
 
@@ -33,8 +36,8 @@ _WORKLOAD_FLAGS = {
 _SWITCHES = {"--" + name.replace("_", "-"): name for name in FLAG_FIELDS}
 
 
-@dataclass
-class FastRecommend:
+@record()
+class FastRecommend(Record):
     """A `recommend` invocation the fast path can answer."""
 
     preset: str | None = None
@@ -112,18 +115,45 @@ def parse_fast(argv: list[str]) -> FastRecommend | None:
 
 
 def main() -> None:
-    """Entry point: exit codes follow errors.ExitCode."""
+    """Entry point (tests and embedders call it in process): exit codes follow errors.ExitCode."""
     fast = parse_fast(sys.argv[1:])
     if fast is None:
         from infra_advisor.interface.cli import main as typer_main
 
         typer_main()
         return
+    sys.exit(answer(fast))
+
+
+def console() -> None:
+    """The installed command and ``python -m infra_advisor``: main(), except that a fast-path
+    answer, once written and flushed, leaves without tearing the interpreter down.  Freeing a
+    one-shot run's objects one by one (the catalog, the search's memos, every module) takes
+    longer than the answer's last steps; the operating system reclaims them at once."""
+    fast = parse_fast(sys.argv[1:])
+    if fast is None:
+        main()
+        return
+    code = answer(fast)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more can be said
+        pass
+    os._exit(code)
+
+
+def answer(fast: FastRecommend) -> int:
+    """Answer a fast-path `recommend`; the exit code.  The cyclic garbage collector is off
+    meanwhile: the search makes no cycles worth collecting, and its passes over the growing
+    heap (catalog entries, memos) cost more than the few megabytes they would free."""
     from infra_advisor.errors import AdvisorError, ExitCode, format_error
     from infra_advisor.interface.commands import recommend_text
 
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        code = recommend_text(
+        return recommend_text(
             preset=fast.preset,
             workload_file=fast.workload_file,
             flags=fast.flags,
@@ -134,8 +164,10 @@ def main() -> None:
         )
     except AdvisorError as exc:
         sys.stderr.write(format_error(exc.message, exc.hint))
-        code = int(exc.exit_code)
+        return int(exc.exit_code)
     except (KeyboardInterrupt, EOFError):
         sys.stderr.write("\ninfra-advisor: interrupted\n")
-        code = ExitCode.INTERRUPTED
-    sys.exit(code)
+        return int(ExitCode.INTERRUPTED)
+    finally:
+        if collecting:
+            gc.enable()

@@ -12,16 +12,16 @@ in, StepCost out.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.physics import network as net
 from infra_advisor.physics.cost import PhaseCost, StepCost
 
 ACTIVATION_BYTES = 2.0  # activations exchanged between chips in 16-bit
 
 
-@dataclass(frozen=True)
-class ServedModel:
+@record(frozen=True)
+class ServedModel(FrozenRecord):
     """The numbers of a transformer that serving physics needs."""
 
     layers: int
@@ -40,8 +40,8 @@ class ServedModel:
                                        self.experts_per_token, self.dense_params)  # fmt: skip
 
 
-@dataclass(frozen=True)
-class ServingHardware:
+@record(frozen=True)
+class ServingHardware(FrozenRecord):
     """One chip as serving sees it: achieved FLOP/s and bytes/s, and its links."""
 
     flops: float  # achieved FLOP/s per chip (peak at the compute precision × efficiency)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infra_advisor.catalog import Catalog
+from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect, Offering, Storage
 from infra_advisor.physics import data as dt
@@ -51,7 +52,8 @@ class Outcome:
     reasons: list[str] = field(default_factory=list)
     soft: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    terms: list[Term] = field(default_factory=list)
+    # The working, (name, formula, inputs, value, unit, source): Terms only when reported.
+    terms: list[tuple[str, str, dict[str, Any], float, str, str]] = field(default_factory=list)
     layout: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     breakdown: dict[str, float] = field(default_factory=dict)
@@ -73,9 +75,7 @@ class Outcome:
     def term(
         self, name: str, formula: str, value: float, unit: str, source: str = "", **inputs: Any
     ) -> float:
-        self.terms.append(
-            Term(name=name, formula=formula, inputs=inputs, value=value, unit=unit, source=source)
-        )
+        self.terms.append((name, formula, inputs, value, unit, source))
         return value
 
     def reported_terms(self) -> list[Term]:
@@ -85,12 +85,12 @@ class Outcome:
         terms nobody reads.
         """
         return [
-            dataclasses.replace(
-                t,
-                inputs={k: round(v, 6) if isinstance(v, float) else v for k, v in t.inputs.items()},
+            Term(
+                name=name, formula=formula, value=value, unit=unit, source=source,
+                inputs={k: round(v, 6) if isinstance(v, float) else v for k, v in inputs.items()},
             )
-            for t in self.terms
-        ]
+            for name, formula, inputs, value, unit, source in self.terms
+        ]  # fmt: skip
 
     def reject(self, reason: str) -> Outcome:
         self.ok = False
@@ -220,8 +220,8 @@ def node_size(chip: Chip) -> int:
     return max(1, min(chip.scale_up_domain_size, 8))
 
 
-@dataclass(frozen=True)
-class Host:
+@record(frozen=True, kw_only=False)
+class Host(FrozenRecord):
     """The host beside a stack's chips: its CPU cores, the chips it serves, its memory."""
 
     cores: float

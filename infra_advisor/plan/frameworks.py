@@ -7,8 +7,7 @@ methods and per-phase efficiency.  Every evaluator asks here; nothing else reads
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.models import Chip, Framework, RunsOn
 from infra_advisor.physics.transformer import BYTES_PER_WEIGHT
 
@@ -20,8 +19,8 @@ FLOAT_PRECISIONS = ("fp32", "tf32", "bf16", "fp16", "fp8", "fp4")
 SIXTEEN_BIT = ("bf16", "fp16")
 
 
-@dataclass(frozen=True)
-class Capabilities:
+@record(frozen=True)
+class Capabilities(FrozenRecord):
     """A framework on one chip family, as the planner may use it."""
 
     framework: Framework
@@ -89,6 +88,7 @@ def _phase_factors(fw: Framework, chip: Chip) -> tuple[tuple[str, float], ...]:
 
 
 _MEMO: dict[tuple[object, ...], tuple[Framework, Capabilities | None]] = {}
+_BY_PAIR: dict[tuple[int, int], tuple[Framework, Chip, Capabilities | None]] = {}
 MEMO_LIMIT = 50000
 
 
@@ -97,15 +97,22 @@ def capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
     the chip only through its family (type, vendor) and its framework allow-list, so it is
     memoised per framework and family (by identity: catalog entries are frozen, and the memo
     holds them, so an identity is never reused)."""
+    seen = _BY_PAIR.get((id(fw), id(chip)))
+    if seen is not None and seen[0] is fw and seen[1] is chip:
+        return seen[2]  # this very pair again (the memo holds both, so ids are not reused)
     barred = bool(chip.runs_frameworks) and fw.id not in chip.runs_frameworks
     key = (id(fw), chip.type, chip.vendor, barred, gating_features(fw, chip))
     hit = _MEMO.get(key)
     if hit is not None and hit[0] is fw:
-        return hit[1]
-    caps = None if barred else _capabilities(fw, chip)
-    if len(_MEMO) >= MEMO_LIMIT:
-        _MEMO.clear()  # a bound on memory for very large overlay catalogs
-    _MEMO[key] = (fw, caps)
+        caps = hit[1]
+    else:
+        caps = None if barred else _capabilities(fw, chip)
+        if len(_MEMO) >= MEMO_LIMIT:
+            _MEMO.clear()  # a bound on memory for very large overlay catalogs
+        _MEMO[key] = (fw, caps)
+    if len(_BY_PAIR) >= MEMO_LIMIT:
+        _BY_PAIR.clear()
+    _BY_PAIR[(id(fw), id(chip))] = (fw, chip, caps)
     return caps
 
 

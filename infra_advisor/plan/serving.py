@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.job import Job
 from infra_advisor.models import Chip
 from infra_advisor.physics import transformer as tf
@@ -60,8 +61,8 @@ class Served:
     load: float  # busy share of the active chips
 
 
-@dataclass(frozen=True)
-class ServingInputs:
+@record(frozen=True)
+class ServingInputs(FrozenRecord):
     """What one stack's serving evaluation holds fixed: model numbers, hardware, framework."""
 
     job: Job
@@ -425,8 +426,8 @@ def smallest_fit_bytes(inp: ServingInputs, weights: str) -> tuple[float, Group |
     return inp.weight_bytes / g.chips + kv_per_chip_token(inp, g, kv_token) * context, g
 
 
-@dataclass(frozen=True)
-class Floor:
+@record(frozen=True)
+class Floor(FrozenRecord):
     """What no serving layout of a chip beats, at the best achieved FLOP/s and bytes/s any
     framework reaches on it, whatever the chip count."""
 

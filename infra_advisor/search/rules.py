@@ -7,12 +7,11 @@ names are checked when this module is imported, so a typo fails loudly
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from infra_advisor.catalog import Catalog
+from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.job import Job
 from infra_advisor.models import (
     PRECISIONS,
@@ -40,8 +39,8 @@ SUPPORT_RANK = {"native": 0, "bridge": 1, "experimental": 2}
 BRIDGE_PENALTY = {"native": 1.0, "bridge": 0.9, "experimental": 0.75}
 
 
-@dataclass(frozen=True)
-class Rule:
+@record(frozen=True, kw_only=False)
+class Rule(FrozenRecord):
     """A named rule: its id, the sentence it enforces and the workload fields it reads."""
 
     id: str
@@ -59,6 +58,8 @@ def rule(
 ) -> Callable[[R], R]:
     for name in reads:
         if name not in FIELDS:
+            import difflib
+
             close = difflib.get_close_matches(name, FIELDS, n=1)
             raise AssertionError(
                 f"rule {rule_id}: unknown workload field {name!r}"
@@ -174,8 +175,8 @@ def reference_mode(chip: Chip) -> PowerMode:
     return max(chip.power_modes, key=_mode_order)
 
 
-@dataclass(frozen=True)
-class OperatingPoint:
+@record(frozen=True, kw_only=False)
+class OperatingPoint(FrozenRecord):
     """A chip as it runs for a job: itself, or derived for the power mode it is capped to."""
 
     chip: Chip
