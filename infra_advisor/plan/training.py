@@ -158,6 +158,45 @@ def _inner(
                 yield Candidate(t, p, dp, ep, v, mb, 0, False)
 
 
+def fitting_layouts(
+    job: Job, n: int, domain: int, parallelism: frozenset[str], trainable: float, free: float
+) -> tuple[list[tuple[Candidate, float]], float]:
+    """The layouts of n chips worth costing, in search order, each with the bytes per chip it
+    needs, and the least any layout needs (math.inf when none has a shape).
+
+    Each shape contributes the lightest form that fits in ``free`` bytes from each group of
+    ``forms``; without a pipeline a larger micro-batch only saves weight reads and collective
+    latency, so of a pipeline-free shape only the largest micro-batch that fits is kept.  What
+    fits depends on the count, domain, parallelism and free memory only, not on the chip's
+    speed: memoised per job on those."""
+    key = ("fitting-layouts", n, domain, parallelism, trainable, free)
+    found: tuple[list[tuple[Candidate, float]], float] | None = job.cache.get(key)
+    if found is None:
+        found = job.cache[key] = _fitting_layouts(job, n, domain, parallelism, trainable, free)
+    return found
+
+
+def _fitting_layouts(
+    job: Job, n: int, domain: int, parallelism: frozenset[str], trainable: float, free: float
+) -> tuple[list[tuple[Candidate, float]], float]:
+    zeros = zero_stages(parallelism)
+    settled: set[tuple[int, ...]] = set()
+    fits: list[tuple[Candidate, float]] = []
+    smallest = math.inf
+    for shape in candidates(job, n, domain, parallelism):
+        keys = [(shape.tp, shape.dp, shape.ep, shape.virtual, i) for i in (0, 1)]
+        if shape.pp == 1 and all(k in settled for k in keys):
+            continue
+        for key, (c, need) in zip(keys, fitting_forms(job, shape, zeros, trainable, free), strict=True):  # fmt: skip
+            smallest = min(smallest, need)
+            if c is None or (shape.pp == 1 and key in settled):
+                continue
+            if shape.pp == 1:
+                settled.add(key)
+            fits.append((c, need))
+    return fits, smallest
+
+
 def forms(c: Candidate, zeros: list[int]) -> tuple[list[Candidate], list[Candidate]]:
     """The memory-saving forms of a layout, lightest first, in two groups: ZeRO 0-2 (the same
     bytes moved, so the first that fits is the fastest of them) with and without recomputation,

@@ -104,34 +104,25 @@ def plan_training(
 def _search_layouts(s: _Search, par: frozenset[str]) -> tuple[TrainingLayout | None, float]:
     """The fastest layout that fits, and the least memory any layout needs.
 
-    Without a pipeline a larger micro-batch only saves weight reads and collective latency, so
-    the first (largest) that fits is the fastest of its shape; a layout whose compute and
-    bubble alone are slower than the best found is not costed."""
-    job, n = s.job, s.spec.count
-    zeros = pt.zero_stages(par)
+    The layouts that fit come from plan.training.fitting_layouts; a layout whose compute,
+    bubble and tensor-parallel all-reduces alone are slower than the best found is not costed."""
+    job = s.job
     overhead = job.eff["runtime-overhead"]
-    settled: set[tuple[int, ...]] = set()
+    fits, smallest = pt.fitting_layouts(
+        job, s.spec.count, s.chip.scale_up_domain_size, par, s.trainable, s.usable - overhead
+    )
     best: TrainingLayout | None = None
-    smallest = math.inf
-    for shape in pt.candidates(job, n, s.chip.scale_up_domain_size, par):
-        keys = [(shape.tp, shape.dp, shape.ep, shape.virtual, i) for i in (0, 1)]
-        if shape.pp == 1 and all(k in settled for k in keys):
-            continue
-        for key, (c, need) in zip(keys, pt.fitting_forms(job, shape, zeros, s.trainable, s.usable - overhead), strict=True):  # fmt: skip
-            smallest = min(smallest, need + overhead)
-            if c is None or (shape.pp == 1 and key in settled):
+    links: dict[int, tuple[float, float]] = {}
+    for c, need in fits:
+        if best is not None:
+            if c.tp not in links:
+                links[c.tp] = _tp_link(s, c)
+            if pt.lower_bound_s(job, c, s.flops, links[c.tp]) >= best.step_s:
                 continue
-            if shape.pp == 1:
-                settled.add(key)
-            if (
-                best is not None
-                and pt.lower_bound_s(job, c, s.flops, _tp_link(s, c)) >= best.step_s
-            ):
-                continue
-            layout = _cost_layout(s, c, need + overhead)
-            if best is None or layout.step_s < best.step_s - 1e-12:
-                best = layout
-    return best, smallest
+        layout = _cost_layout(s, c, need + overhead)
+        if best is None or layout.step_s < best.step_s - 1e-12:
+            best = layout
+    return best, smallest + overhead
 
 
 def _tp_link(s: _Search, c: pt.Candidate) -> tuple[float, float]:

@@ -303,10 +303,19 @@ class Sizer:
         return evaluate(self.ctx, Spec(self.chip.id, count, chosen, storage, fw, offering=off))
 
     def ladder(self) -> list[int]:
-        """The chip counts to try: whole units of the offering, or the bare chip's ladder."""
+        """The chip counts to try: whole units of the offering, or the bare chip's ladder; no
+        more than one scale-up domain where the chips must talk and no scale-out link joins
+        domains (more of them could not run the job)."""
         if self.off is None or self.job.workload.chips is not None:
-            return count_ladder(self.chip, self.job)
-        return offer.ladder(self.off, max_chips(self.job))
+            counts = count_ladder(self.chip, self.job)
+        else:
+            counts = offer.ladder(self.off, max_chips(self.job))
+        if self.links or self.job.workload.chips is not None:
+            return counts
+        if not needs_network(self.job, self.chip):
+            return counts
+        domain = self.chip.scale_up_domain_size
+        return [c for c in counts if c <= domain] or counts[:1]
 
     def round_up(self, count: int) -> int:
         """The count the chips come in at or above ``count``: whole units (slice shapes), or
