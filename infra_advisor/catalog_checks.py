@@ -245,6 +245,17 @@ def notes_contradict_fields(cat: Catalog) -> list[Problem]:
     return out
 
 
+def peft_maturity_of_unlisted_methods(cat: Catalog) -> list[Problem]:
+    """A framework states a maturity only for fine-tuning methods it has."""
+    return [
+        (fw.id, "peft_maturity", f"names {method}, which is not among its peft methods "
+         f"({', '.join(fw.peft) or 'none'})")
+        for fw in cat.frameworks.values()
+        for method in fw.peft_maturity
+        if method not in fw.peft
+    ]  # fmt: skip
+
+
 CHECKS: tuple[Callable[[Catalog], list[Problem]], ...] = (
     unknown_references,
     link_bandwidth_mismatches,
@@ -253,6 +264,7 @@ CHECKS: tuple[Callable[[Catalog], list[Problem]], ...] = (
     unconverted_memory,
     notes_contradict_fields,
     power_modes_off_the_board,
+    peft_maturity_of_unlisted_methods,
 )
 
 

@@ -344,6 +344,10 @@ class Framework(Entry):
     memory_overhead_gb: Annotated[float, Check(strict=True, ge=0)] | None = None
     serving_features: list[ServingFeature] = field(default_factory=list)
     peft: list[PeftMethod] = field(default_factory=list)
+    # How mature each PEFT method is in it, where that differs from its maturity on the chip
+    # (the QLoRA paper's own stack is PyTorch + PEFT + bitsandbytes; a method only a release
+    # note announces is community-level).  Keys must be among `peft`.
+    peft_maturity: dict[PeftMethod, Maturity] = field(default_factory=dict)
     efficiency: list[PhaseEfficiency] = field(default_factory=list)
 
 

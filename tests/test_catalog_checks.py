@@ -286,3 +286,29 @@ def test_power_modes_must_agree_with_the_board(
     assert says in message
     good = chip(MODES.format(top=300, clock=1300))
     assert validate(tmp_path, {"chips.toml": good}, capsys)[0] == 0
+
+
+FRAMEWORK = """
+[[framework]]
+id = "tuner"
+name = "A fine-tuner"
+runs_on = [{ type = "gpu", vendor = "nvidia", support = "native" }]
+tasks = ["finetune"]
+model_types = ["transformer"]
+precisions = ["bf16"]
+peft = ["lora"]
+peft_maturity = { qlora = "reference" }
+as_of = 2026-12-01
+sources = ["https://example.com/tuner"]
+"""
+
+
+def test_a_peft_maturity_for_a_method_it_lacks_is_rejected(tmp_path: Path, capsys: Any) -> None:
+    code, message = validate(tmp_path, {"frameworks.toml": FRAMEWORK}, capsys)
+    assert code == 2
+    where = f"{tmp_path}/frameworks.toml:{line_of(FRAMEWORK, 'peft_maturity')}"
+    assert_named(message, where, "tuner", "peft_maturity")
+    assert "names qlora, which is not among its peft methods (lora)" in message
+    fixed = FRAMEWORK.replace('peft = ["lora"]', 'peft = ["lora", "qlora"]')
+    code, message = validate(tmp_path, {"frameworks.toml": fixed}, capsys)
+    assert code == 0, message

@@ -445,3 +445,40 @@ def test_compare_applies_the_chip_rules_explain_does(catalog: Catalog) -> None:
     report = compare_stacks(w, catalog, [edge, cloud])
     assert [s.components.chip.id for s in report.stacks] == ["h100-sxm"]
     assert any("edge part" in r for rej in report.rejected for r in rej.reasons)
+
+
+def test_a_smaller_micro_batch_without_recomputation_is_costed(catalog: Catalog) -> None:
+    """A larger micro-batch that fits only with recomputation does not hide a smaller one that
+    fits without it (recomputation is a third more compute): QLoRA of a 70B on 8 B200s runs
+    data parallel at a micro-batch of 2 without recomputation, not 4 with it."""
+    w = build_workload(dict(model="llama-3.1-70b", task="finetune", finetune_method="qlora",
+                            tokens="100M", offering="lambda-gpu-8x-b200-sxm6", chips=8,
+                            framework="unsloth"), catalog=catalog)  # fmt: skip
+    top = _top(recommend(w, catalog))
+    assert top.layout["data_parallel"] == 8 and top.layout["recompute"] == "none"
+    # The enumerator keeps, per shape, the largest micro-batch without recomputation and,
+    # only where it allows a larger one, the largest with it.
+    job = build_job(w, catalog)
+    trainable = pt.tf.lora_params(job.shape)
+    for free in (60e9, 100e9, 150e9):
+        fits, _ = pt.fitting_layouts(job, 8, 8, frozenset({"data"}), trainable, free)
+        plain = [c.micro_batch for c, _ in fits if not c.recompute]
+        again = [c.micro_batch for c, _ in fits if c.recompute]
+        assert len(plain) <= 1 and len(again) <= 1
+        assert not (plain and again) or again[0] > plain[0]
+
+
+def test_qlora_on_the_cheapest_hardware_runs_on_the_qlora_stack(catalog: Catalog) -> None:
+    """The 70B QLoRA-cheapest question: one 96 GB GPU with Hugging Face PEFT + bitsandbytes
+    (the QLoRA paper's own stack, `peft_maturity` reference), not a TPU-first trainer whose
+    QLoRA a release note announces; where estimates tie, the method's maturity decides."""
+    w = build_workload(dict(model="llama-3.1-70b", task="finetune", finetune_method="qlora",
+                            tokens="100M", optimize="cost"), catalog=catalog)  # fmt: skip
+    report = recommend(w, catalog)
+    top = _top(report)
+    assert top.components.framework in {"pytorch", "unsloth"}
+    assert top.components.chip.count == 1
+    gpu_stacks = [s for s in report.stacks if catalog.chips[s.components.chip.id].type == "gpu"]
+    assert all(
+        s.components.framework != "maxtext" for s in gpu_stacks if s.components.chip.count == 1
+    )

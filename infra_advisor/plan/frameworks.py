@@ -49,9 +49,15 @@ class Capabilities(FrozenRecord):
         factor = dict(self.phase_factors).get(phase, 1.0)
         return BRIDGE_FACTOR[self.support] * factor
 
-    def preference(self) -> tuple[int, int]:
-        """Maturity on this chip, then support: what breaks a tie between equal estimates."""
-        return MATURITY_RANK[self.maturity], SUPPORT_RANK[self.support]
+    def preference(self, method: str | None = None) -> tuple[int, int]:
+        """Maturity on this chip (for a fine-tuning method, the framework's maturity in that
+        method where the catalog states one), then support: what breaks a tie between equal
+        estimates."""
+        stated = self.framework.peft_maturity
+        maturity: str = self.maturity
+        if method in stated:
+            maturity = stated[method]
+        return MATURITY_RANK[maturity], SUPPORT_RANK[self.support]
 
 
 def row_matches(row: RunsOn, chip: Chip) -> bool:
@@ -244,7 +250,10 @@ def dominates(
 ) -> bool:
     """Whether a can run this job on this chip at least as fast as b in every layout b has, and
     is at least as mature there: then b can never win and need not be sized."""
-    if a.preference() > b.preference() or SUPPORT_RANK[a.support] > SUPPORT_RANK[b.support]:
+    if (
+        a.preference(method) > b.preference(method)
+        or SUPPORT_RANK[a.support] > SUPPORT_RANK[b.support]
+    ):
         return False
     factors_a, factors_b = dict(a.phase_factors), dict(b.phase_factors)
     if any(factors_a.get(k, 1.0) < factors_b.get(k, 1.0) for k in set(factors_a) | set(factors_b)):

@@ -166,9 +166,11 @@ def fitting_layouts(
 
     Each shape contributes the lightest form that fits in ``free`` bytes from each group of
     ``forms``; without a pipeline a larger micro-batch only saves weight reads and collective
-    latency, so of a pipeline-free shape only the largest micro-batch that fits is kept.  What
-    fits depends on the count, domain, parallelism and free memory only, not on the chip's
-    speed: memoised per job on those."""
+    latency, so of a pipeline-free shape only the largest micro-batch that fits is kept, with
+    recomputation and without it apart (a smaller micro-batch that needs no recomputation does
+    a third less compute than a larger one that does).  What fits depends on the count,
+    domain, parallelism and free memory only, not on the chip's speed: memoised per job on
+    those."""
     key = ("fitting-layouts", n, domain, parallelism, trainable, free)
     found: tuple[list[tuple[Candidate, float]], float] | None = job.cache.get(key)
     if found is None:
@@ -184,15 +186,17 @@ def _fitting_layouts(
     fits: list[tuple[Candidate, float]] = []
     smallest = math.inf
     for shape in candidates(job, n, domain, parallelism):
-        keys = [(shape.tp, shape.dp, shape.ep, shape.virtual, i) for i in (0, 1)]
-        if shape.pp == 1 and all(k in settled for k in keys):
+        base = (shape.tp, shape.dp, shape.ep, shape.virtual)
+        if shape.pp == 1 and all((*base, i, False) in settled for i in (0, 1)):
             continue
-        for key, (c, need) in zip(keys, fitting_forms(job, shape, zeros, trainable, free), strict=True):  # fmt: skip
+        for i, (c, need) in enumerate(fitting_forms(job, shape, zeros, trainable, free)):
             smallest = min(smallest, need)
-            if c is None or (shape.pp == 1 and key in settled):
+            if c is None:
                 continue
             if shape.pp == 1:
-                settled.add(key)
+                if (*base, i, False) in settled or (*base, i, c.recompute) in settled:
+                    continue  # a larger micro-batch of this form (or a lighter one) fits
+                settled.add((*base, i, c.recompute))
             fits.append((c, need))
     return fits, smallest
 

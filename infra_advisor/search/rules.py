@@ -516,17 +516,22 @@ def _undominated(
     return kept
 
 
-def _preference(job: Job, fw: Framework, caps: Capabilities | None) -> tuple[int, int, int, str]:
-    maturity, support = caps.preference() if caps is not None else (9, 9)
-    specialised = 0 if fw.model_types == [job.workload.model_type] else 1
-    return maturity, support, specialised, fw.id
+def _preference(
+    job: Job, fw: Framework, caps: Capabilities | None
+) -> tuple[int, int, int, int, str]:
+    method = job.method if job.method in ("lora", "qlora") else None
+    maturity, support = caps.preference(method) if caps is not None else (9, 9)
+    for_task = 0 if fw.tasks == [job.task] else 1
+    for_model = 0 if fw.model_types == [job.workload.model_type] else 1
+    return maturity, support, for_task, for_model, fw.id
 
 
-def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, int, str]:
+def framework_preference(job: Job, fw: Framework, chip: Chip) -> tuple[int, int, int, int, str]:
     """Sort key: maturity on this chip and support (plan.frameworks), then libraries built for
-    this model type (PyG/DGL for graphs, TorchRec for recommenders); the id only for a stable
-    order among equals.  Which framework wins is decided by the estimates; this order only
-    breaks their ties."""
+    this task (Unsloth for fine-tuning, the serving engines for inference), then for this
+    model type (PyG/DGL for graphs, TorchRec for recommenders); the id only for a stable order
+    among equals.  Which framework wins is decided by the estimates; this order only breaks
+    their ties."""
     return _preference(job, fw, capabilities(fw, chip))
 
 
