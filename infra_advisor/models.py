@@ -249,6 +249,9 @@ class Offering(Entry):
     purchase_source: Url | None = None
     purchase_as_of: Date | None = None
     power_per_unit_w: PositiveFloat | None = None
+    # The most units one stack can take (a card sold for a PC one has: the cards one desktop
+    # holds).  Absent: as many as the workload needs.
+    max_units: PositiveInt | None = None
 
     def __post_init__(self) -> None:
         if self.unit_chips and self.unit_chips != sorted(set(self.unit_chips)):

@@ -334,3 +334,19 @@ def test_a_small_units_host_does_the_sampling_it_has_cores_for() -> None:
     small, big = cores("lambda-gpu-1x-h100-sxm5"), cores("aws-p5-48xlarge")
     assert small == CATALOG.offerings["lambda-gpu-1x-h100-sxm5"].host_vcpus / 2 == 13
     assert big == CATALOG.offerings["aws-p5-48xlarge"].host_vcpus / 2 == 96
+
+
+def test_a_card_for_a_pc_one_has_is_never_a_fleet() -> None:
+    """max_units: 70B serving on-prem is not 72 GeForce cards over TCP (the PCs they would sit in
+    are not priced); a DGX B200 ranks first, and an id asking for more cards is refused."""
+    w = build_workload(dict(model="llama-3.1-70b", task="inference", rate=20, prompt_tokens=1000,
+                            output_tokens=500, deploy="onprem"), catalog=CATALOG)  # fmt: skip
+    report = recommend(w, CATALOG)
+    for s in report.stacks:
+        off = CATALOG.offerings[s.components.offering.id]
+        assert off.max_units is None or s.components.offering.units <= off.max_units
+    assert report.stacks[0].components.offering.id == "onprem-dgx-b200"
+    stack = "onprem-geforce-rtx-5090-card:8/pcie-gen5/eth-25g-tcp/-/vllm"
+    refused = explain_stack(w, CATALOG, stack)
+    assert not refused.stacks
+    assert any("exceed the 4 one stack can take" in r for j in refused.rejected for r in j.reasons)

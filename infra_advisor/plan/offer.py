@@ -69,9 +69,17 @@ def round_up(off: Offering, count: int) -> int:
     return math.ceil(count / off.chips_per_unit) * off.chips_per_unit
 
 
+def chip_limit(off: Offering) -> int | None:
+    """The most chips one stack can take of the offering (max_units whole units), or None."""
+    return None if off.max_units is None else off.max_units * off.chips_per_unit
+
+
 def ladder(off: Offering, limit: int) -> list[int]:
     """Chip counts the sizing solver tries: one unit, then doubling units (every slice shape,
-    then doubling multi-slice), up to ``limit`` (at least one unit)."""
+    then doubling multi-slice), up to ``limit`` and the offering's own limit (at least one
+    unit)."""
+    cap = chip_limit(off)
+    limit = limit if cap is None else min(limit, cap)
     counts = list(off.unit_chips) if off.unit_chips else [off.chips_per_unit]
     while counts[-1] * 2 <= limit:
         counts.append(counts[-1] * 2)

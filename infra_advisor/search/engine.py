@@ -127,6 +127,8 @@ def _evaluate(ctx: Context, spec: Spec) -> Outcome:
             f"{spec.count} chips exceed the scale-up domain of {chip.scale_up_domain_size}; "
             "no scale-out link serves this chip"
         )
+    if off is not None and (cap := offer.chip_limit(off)) is not None and spec.count > cap:
+        return oc.reject(f"{spec.count} chips exceed the {cap} one stack can take of {off.name}")
     if not needs_scale_out and spec.scale_out is not None:
         oc.spec = dataclasses.replace(spec, scale_out=None)
         spec = oc.spec
@@ -390,19 +392,25 @@ class Sizer:
         options = [o for o in options if o.ok]
         return max(options, key=lambda o: (_capacity(o) / o.spec.count, -o.spec.count))
 
+    def limit(self) -> int:
+        """The most chips a stack may take: --max-chips (or its default), and the offering's own
+        limit."""
+        cap = offer.chip_limit(self.off) if self.off is not None else None
+        return max_chips(self.job) if cap is None else min(max_chips(self.job), cap)
+
     def _count_for_rate(self, oc: Outcome, rate: float) -> int:
         per_chip = _capacity(oc) / oc.spec.count
         if per_chip <= 0:
             return oc.spec.count
         needed = self.round_up(math.ceil(rate / per_chip / oc.spec.count) * oc.spec.count)
-        return max(oc.spec.count, min(needed, max_chips(self.job)))
+        return max(oc.spec.count, min(needed, self.limit()))
 
     def _grow_until(self, oc: Outcome, fw: str, rate: float) -> Outcome:
         """Add chips until the rate and the latency targets are met or --max-chips is reached:
         scaled by the shortfall, at least a node (or a doubling inside one) at a time.  More
         chips never serve less; a latency target that more chips do not bring closer (a prompt
         that alone takes longer than the TTFT target) stops the growth at the smaller stack."""
-        node, limit = self.node, max_chips(self.job)
+        node, limit = self.node, self.limit()
         for _ in range(6):
             served = oc.metrics.get("requests_per_s") or 0.0
             short = served < rate * 0.999
@@ -451,7 +459,7 @@ class Sizer:
         if (
             w.optimize == "balanced"
             and w.chips is None
-            and fitting[-1].spec.count * 2 <= max_chips(self.job)
+            and fitting[-1].spec.count * 2 <= self.limit()
         ):
             doubled = self.at(self.round_up(fitting[-1].spec.count * 2), fw)
             if doubled.ok:
