@@ -789,12 +789,7 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
         if bound is not None and not scoring.could_gain(metric, before, bound, best):
             continue
         if isinstance(change, Workload):
-            sub = ctx.sub(("workload", component, new), change)
-            spec = oc.spec
-            other = ctx.evaluate_in(
-                sub,
-                dataclasses.replace(spec, storage=spec.storage if ctx.user.storage else None),
-            )
+            other = _under_workload(ctx, oc, change, (component, new), metric)
         else:
             other = evaluate(ctx, change)
         if not other.ok or (other.soft and not oc.soft):
@@ -807,8 +802,10 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
             continue
         # The change that acts on the bottleneck itself comes first (PREFERRED is in that order),
         # then the largest gain.
+        resized = other.spec.count != oc.spec.count and component != "chips"
         relief = Relief(
-            change=f"{component}: {old} -> {new}",
+            change=f"{component}: {old} -> {new}"
+            + (f" on {other.spec.count} chips" if resized else ""),
             component=component,
             before=old,
             after=new,
@@ -832,6 +829,39 @@ METRIC_NAMES = {
     "cost_usd": "cost",
     "energy_kwh": "energy",
 }
+
+
+def _under_workload(
+    ctx: Context, oc: Outcome, change: Workload, key: tuple[str, str], metric: str
+) -> Outcome:
+    """The stack under a changed workload (a precision, the KV precision, QLoRA): its own chips,
+    or, for a server paying by the hour where the user left the count open, the count the
+    sizing solver gives its chip, unit and framework for the user's workload so changed, where
+    that is better on the metric (FP8 weights may serve the rate on fewer chips)."""
+    spec = oc.spec
+    spec = dataclasses.replace(spec, storage=spec.storage if ctx.user.storage else None)
+    same = ctx.evaluate_in(ctx.sub(("workload", *key), change), spec)
+    if not (ctx.job.inference and ctx.user.rate and ctx.user.chips is None):
+        return same
+    if metric not in ("cost_usd", "energy_kwh"):
+        return same
+    now = ctx.job.workload
+    changed = {f.name: getattr(change, f.name) for f in dataclasses.fields(change)
+               if getattr(change, f.name) != getattr(now, f.name)}  # fmt: skip
+    asked = ctx.sub(("as asked", *key), dataclasses.replace(ctx.user, **changed))
+    chip, off = ctx.catalog.chips[spec.chip], ctx.catalog.offerings.get(spec.offering or "")
+    before = asked.evaluated
+    sized, _ = Sizer(asked, chip, off).size(spec.framework)
+    ctx.evaluated += asked.evaluated - before
+    fewer = [o for o in sized if o.ok and o.spec.count < spec.count]
+    if not fewer or (same.ok and not _lower(fewer[0], same, metric)):
+        return same
+    return fewer[0]
+
+
+def _lower(a: Outcome, b: Outcome, metric: str) -> bool:
+    va, vb = a.metrics.get(metric), b.metrics.get(metric)
+    return va is not None and (vb is None or va < vb)
 
 
 def _relief_bound(ctx: Context, change: Spec | Workload, metric: str) -> float | None:
