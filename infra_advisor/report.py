@@ -185,6 +185,11 @@ class Stack(Record):
     fits: bool = doc("meets every soft target (rate, latency); hard ones always", default=True)
 
 
+# How a rejection of a unit the search left unsized begins (its floor ranks after the stacks
+# found): renderers set these apart from the units no stack of which runs.
+UNSIZED = "not sized: "
+
+
 @record()
 class Rejection(Record):
     """A chip that fits no stack, with the reasons in numbers."""
@@ -193,6 +198,11 @@ class Rejection(Record):
 
     id: str
     reasons: list[str]
+
+    @property
+    def unsized(self) -> bool:
+        """Left unsized by the search's floor, not ruled out."""
+        return bool(self.reasons) and self.reasons[0].startswith(UNSIZED)
 
 
 @record()

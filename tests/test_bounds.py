@@ -136,3 +136,19 @@ def test_one_gpu_instances_are_not_joined_by_nvlink() -> None:
     stack = engine.recommend(workload, CATALOG).stacks[0]
     assert stack.components.scale_up is None
     assert stack.id.startswith("lambda-gpu-1x-gh200:3/-/")
+
+
+def test_the_table_sets_unsized_units_apart_from_rejected_ones() -> None:
+    """The text table lists the units ruled out, with why, and counts the units left unsized in
+    one line; JSON lists them all, the ruled-out first."""
+    from typer.testing import CliRunner
+
+    from infra_advisor.interface.cli import app
+
+    shown = CliRunner().invoke(app, ["recommend", "--preset", "llama-8b-chat"])
+    assert shown.exit_code == 0
+    assert "more units not sized: even at their floor" in shown.stdout
+    assert "not sized: at best" not in shown.stdout
+    report = engine.recommend(_workload("llama-3.1-8b", (1024, 256), 50.0, "cost"), CATALOG)
+    flags = [r.unsized for r in report.rejected]
+    assert any(flags) and flags == sorted(flags)

@@ -26,6 +26,7 @@ from infra_advisor.plan.evaluate import (
     weight_bytes_per_param,
 )
 from infra_advisor.report import (
+    UNSIZED,
     Bottleneck,
     Breakdown,
     CatalogInfo,
@@ -1012,7 +1013,7 @@ def _outranked(ctx: Context, floor: tuple[float, float, float], keep: int) -> st
     time_s, cost, energy = floor
     unit = "output token" if ctx.job.workload.model_type == "transformer" else "request"
     return (
-        f"not sized: at best {format_money(cost * 1e6)} and {energy * 1e9:.3g} Wh per million "
+        f"{UNSIZED}at best {format_money(cost * 1e6)} and {energy * 1e9:.3g} Wh per million "
         f"{unit}s, {format_duration(time_s)} a request, it ranks after {keep} stacks already "
         "found that meet every target"
     )
@@ -1118,7 +1119,7 @@ def recommend(
         ),
         optimize=workload.optimize,
         stacks=stacks,
-        rejected=sorted(rejected, key=lambda r: r.id),
+        rejected=sorted(rejected, key=lambda r: (r.unsized, r.id)),
         assumptions=assumptions,
         evaluated=ctx.evaluated,
     )

@@ -278,6 +278,8 @@ def offerings_for(job: Job, cat: Catalog, chip: Chip) -> tuple[list[Offering], s
         )
     where = _where_asked(w.deploy, w.cloud)
     offered = sorted({o.provider for o in every})
+    if offered == ["onprem"] and w.deploy == "cloud" and w.cloud is None:
+        return [], "no offering in the catalog rents it (it is bought: pass --deploy onprem)"
     seen = f" (offered by: {', '.join(offered)})" if offered else ""
     return [], f"no offering in the catalog {where}{seen}; --include-unpriced ranks it unpriced"
 
@@ -369,7 +371,7 @@ def _offering_problem(job: Job, off: Offering) -> str | None:
 
 def _where_asked(deploy: str, cloud: str | None) -> str:
     if deploy == "cloud":
-        return f"rents it on {cloud}" if cloud else "prices it"
+        return f"rents it on {cloud}" if cloud else "rents it"
     return "sells it with a public price"
 
 

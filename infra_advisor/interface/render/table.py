@@ -158,15 +158,23 @@ def _ranking_table(report: Report, narrow: bool = False) -> Table:
 
 
 def _render_rejected(report: Report, console: Console, limit: int) -> None:
+    ruled_out = [r for r in report.rejected if not r.unsized]
+    unsized = len(report.rejected) - len(ruled_out)
     if not report.rejected:
         return
     console.print()
-    console.print(Text(f"Rejected ({len(report.rejected)}):", style="bold"))
-    for r in report.rejected[:limit]:
+    console.print(Text(f"Rejected ({len(ruled_out)}):", style="bold"))
+    for r in ruled_out[:limit]:
         console.print(Text(f"  {r.id}: {'; '.join(r.reasons)}"))
-    if len(report.rejected) > limit:
+    if len(ruled_out) > limit:
+        console.print(Text(f"  … {len(ruled_out) - limit} more (see --format json)", style="dim"))
+    if unsized:
         console.print(
-            Text(f"  … {len(report.rejected) - limit} more (see --format json)", style="dim")
+            Text(
+                f"  {unsized} more units not sized: even at their floor they rank after the stacks "
+                "above (see --format json)",
+                style="dim",
+            )
         )
 
 
