@@ -27,7 +27,15 @@ Scope = Literal["scale_up", "scale_out"]
 StorageType = Literal["local_nvme", "block", "nfs", "parallel_fs", "object", "cache"]
 Support = Literal["native", "bridge", "experimental"]
 Parallelism = Literal[
-    "data", "tensor", "pipeline", "interleaved_pipeline", "expert", "fsdp", "zero", "sequence"
+    "data",
+    "tensor",
+    "pipeline",
+    "interleaved_pipeline",
+    "expert",
+    "fsdp",
+    "zero",
+    "sequence",
+    "context",
 ]
 Task = Literal["train", "finetune", "inference"]
 ModelType = Literal["transformer", "gnn", "recsys", "vision", "generic"]

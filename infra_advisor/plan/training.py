@@ -39,6 +39,17 @@ class Candidate:
     micro_batch: int  # sequences per micro-batch
     zero: int
     recompute: bool
+    cp: int = 1  # context parallel: ranks the sequence is split over (ring attention)
+
+    @property
+    def chips(self) -> int:
+        return self.tp * self.cp * self.pp * self.dp
+
+    @property
+    def replicas(self) -> int:
+        """Ranks holding the same weights: data and context parallel (gradients are reduced
+        and ZeRO shards over both, as Megatron's distributed optimizer does)."""
+        return self.dp * self.cp
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,7 @@ class Links:
     dp: tuple[float, float, str]
     pp: tuple[float, float, str]
     ep: tuple[float, float, str]
+    cp: tuple[float, float, str] = (math.inf, 0.0, "")
 
 
 def moe_split(job: Job) -> tuple[float, float, int]:
@@ -88,8 +100,8 @@ def state_bytes(job: Job, c: Candidate, trainable: float) -> float:
         frozen = (dense + experts / c.ep) * base / shard
         per = tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES
         return frozen + trainable * per / shard
-    return _zero_states(dense / shard, c.dp, c.zero) + _zero_states(
-        experts / (shard * c.ep), max(1, c.dp // c.ep), c.zero
+    return _zero_states(dense / shard, c.replicas, c.zero) + _zero_states(
+        experts / (shard * c.ep), max(1, c.replicas // c.ep), c.zero
     )
 
 
@@ -126,20 +138,40 @@ def _candidates(job: Job, n: int, domain: int, parallelism: frozenset[str]) -> I
     zeros = zero_stages(par)
     _, _, experts = moe_split(job)
     for t in tps:
-        for p in pps:
-            if n % (t * p):
-                continue
-            dp = n // (t * p)
-            if dp > 1 and "data" not in par and "fsdp" not in par:
-                continue
-            yield from _inner(job, t, p, dp, experts, zeros, par)
+        for cp in context_degrees(job, par):
+            for p in pps:
+                if n % (t * cp * p):
+                    continue
+                dp = n // (t * cp * p)
+                if dp > 1 and "data" not in par and "fsdp" not in par:
+                    continue
+                yield from _inner(job, (t, cp, p, dp), experts, zeros, par)
+
+
+# Context parallelism splits a sequence into chunks of at least this many tokens: below that a
+# ring step's attention is too short to hide its KV exchange (Megatron-Core and the Llama 3
+# team use it for sequences of 16K-128K; the chunk bound keeps the search from short ones).
+CP_MIN_CHUNK = 4096
+
+
+def context_degrees(job: Job, parallelism: frozenset[str]) -> list[int]:
+    """Context-parallel degrees to try: 1, and where the framework has it, the powers of two
+    that leave each rank a chunk of at least CP_MIN_CHUNK tokens of the sequence."""
+    if "context" not in parallelism:
+        return [1]
+    return [c for c in (1, 2, 4, 8, 16, 32) if c == 1 or job.seq_len // c >= CP_MIN_CHUNK]
 
 
 def _inner(
-    job: Job, t: int, p: int, dp: int, experts: int, zeros: list[int], par: frozenset[str]
+    job: Job,
+    shape: tuple[int, int, int, int],
+    experts: int,
+    zeros: list[int],
+    par: frozenset[str],
 ) -> Iterator[Candidate]:
-    """The layouts of one TP × PP × DP shape: expert-parallel degree, interleaving and
+    """The layouts of one TP × CP × PP × DP shape: expert-parallel degree, interleaving and
     micro-batch size, each with its lightest form (no recomputation, ZeRO 0) -- see ``forms``."""
+    t, cp, p, dp = shape
     w = job.workload
     eps = [e for e in (1, 2, 4, 8, 16, 32, 64, 128, 256) if e <= dp and dp % e == 0
            and experts % e == 0 and (e == 1 or "expert" in par) and w.expert_parallel in (None, e)]  # fmt: skip
@@ -155,7 +187,7 @@ def _inner(
             if v > 1 and job.shape.layers % (p * v):
                 continue
             for mb in micro:
-                yield Candidate(t, p, dp, ep, v, mb, 0, False)
+                yield Candidate(t, p, dp, ep, v, mb, 0, False, cp)
 
 
 def fitting_layouts(
@@ -186,7 +218,7 @@ def _fitting_layouts(
     fits: list[tuple[Candidate, float]] = []
     smallest = math.inf
     for shape in candidates(job, n, domain, parallelism):
-        base = (shape.tp, shape.dp, shape.ep, shape.virtual)
+        base = (shape.tp, shape.cp, shape.dp, shape.ep, shape.virtual)
         if shape.pp == 1 and all((*base, i, False) in settled for i in (0, 1)):
             continue
         for i, (c, need) in enumerate(fitting_forms(job, shape, zeros, trainable, free)):
@@ -205,11 +237,11 @@ def forms(c: Candidate, zeros: list[int]) -> tuple[list[Candidate], list[Candida
     """The memory-saving forms of a layout, lightest first, in two groups: ZeRO 0-2 (the same
     bytes moved, so the first that fits is the fastest of them) with and without recomputation,
     and ZeRO 3 (more traffic, less memory)."""
-    light = [z for z in zeros if z < 3 and (z == 0 or c.dp > 1)]
-    heavy = [z for z in zeros if z >= 3 and c.dp > 1]
+    light = [z for z in zeros if z < 3 and (z == 0 or c.replicas > 1)]
+    heavy = [z for z in zeros if z >= 3 and c.replicas > 1]
 
     def make(zero: int, recompute: bool) -> Candidate:
-        return Candidate(c.tp, c.pp, c.dp, c.ep, c.virtual, c.micro_batch, zero, recompute)
+        return Candidate(c.tp, c.pp, c.dp, c.ep, c.virtual, c.micro_batch, zero, recompute, c.cp)
 
     first = [make(z, r) for r in (False, True) for z in light]
     second = [make(z, r) for r in (False, True) for z in heavy]
@@ -235,8 +267,8 @@ def _fitting_forms(
 ) -> list[tuple[Candidate | None, float]]:
     acts, states = _shape_bytes(job, shape, zeros, trainable)
     out: list[tuple[Candidate | None, float]] = []
-    for group in ([z for z in zeros if z < 3 and (z == 0 or shape.dp > 1)],
-                  [z for z in zeros if z >= 3 and shape.dp > 1]):  # fmt: skip
+    for group in ([z for z in zeros if z < 3 and (z == 0 or shape.replicas > 1)],
+                  [z for z in zeros if z >= 3 and shape.replicas > 1]):  # fmt: skip
         best: tuple[Candidate | None, float] = (None, math.inf)
         for recompute in (False, True):
             for z in group:
@@ -256,7 +288,7 @@ def _shape_bytes(
 ) -> tuple[dict[bool, float], dict[int, float]]:
     """Activations (without, with recomputation) and states by ZeRO stage of one shape; kept
     in the job's memo, since every chip with the same count and domain offers the same shapes."""
-    key = ("shape_bytes", shape.tp, shape.pp, shape.dp, shape.ep, shape.virtual,
+    key = ("shape_bytes", shape.tp, shape.cp, shape.pp, shape.dp, shape.ep, shape.virtual,
            shape.micro_batch, tuple(zeros), trainable)  # fmt: skip
     if key not in job.cache:
         acts = {r: activation_bytes(job, _with(shape, 0, r)) for r in (False, True)}
@@ -272,12 +304,12 @@ def _states_by_zero(job: Job, c: Candidate, zeros: list[int], trainable: float) 
         return dict.fromkeys(zeros, same)
     dense, experts, _ = moe_split(job)
     shard = c.tp * c.pp
-    d, e, dp_e = dense / shard, experts / (shard * c.ep), max(1, c.dp // c.ep)
-    return {z: _zero_states(d, c.dp, z) + _zero_states(e, dp_e, z) for z in zeros}
+    d, e, dp_e = dense / shard, experts / (shard * c.ep), max(1, c.replicas // c.ep)
+    return {z: _zero_states(d, c.replicas, z) + _zero_states(e, dp_e, z) for z in zeros}
 
 
 def _with(c: Candidate, zero: int, recompute: bool) -> Candidate:
-    return Candidate(c.tp, c.pp, c.dp, c.ep, c.virtual, c.micro_batch, zero, recompute)
+    return Candidate(c.tp, c.pp, c.dp, c.ep, c.virtual, c.micro_batch, zero, recompute, c.cp)
 
 
 def zero_stages(parallelism: frozenset[str]) -> list[int]:
@@ -297,7 +329,7 @@ def activation_bytes(job: Job, c: Candidate) -> float:
     layers of a stage and the micro-batches in flight (1F1B keeps up to p; interleaving adds
     (p − 1)/(p·v) more, Narayanan et al. 2021 §2.2)."""
     per_layer = tf.activation_bytes_per_layer(
-        job.seq_len, c.micro_batch, job.shape.hidden, c.tp, recompute=c.recompute
+        job.seq_len // c.cp, c.micro_batch, job.shape.hidden, c.tp, recompute=c.recompute
     )
     micro_batches = job.batch_size // (c.dp * c.micro_batch)
     in_flight = min(c.pp, micro_batches) * (
@@ -309,14 +341,16 @@ def activation_bytes(job: Job, c: Candidate) -> float:
 def step_parts(
     job: Job, c: Candidate, trainable: float, flops: float, mem_bytes_s: float, links: Links
 ) -> dict[str, Any]:
-    """Seconds of one step by part (compute, memory, bubble, TP / DP / PP / EP communication)."""
-    h, s, L = job.shape.hidden, job.seq_len, job.shape.layers
+    """Seconds of one step by part (compute, memory, bubble, TP / CP / DP / PP / EP
+    communication).  Context parallelism splits each sequence over c.cp ranks: activations and
+    the activations exchanged shrink by it, and the ring passes KV chunks (_cp_comm)."""
+    h, s, L = job.shape.hidden, job.seq_len // c.cp, job.shape.layers
     lora = job.method in ("lora", "qlora")
-    n = c.tp * c.pp * c.dp
+    n = c.chips
     m = job.batch_size // (c.dp * c.micro_batch)  # micro-batches per replica per step
     eff_net = job.eff["network"]
     flops_tok = _flops_per_token(job, c.recompute)
-    compute = flops_tok * job.batch_size * s / n / flops
+    compute = flops_tok * job.batch_size * job.seq_len / n / flops
     dense, experts, _ = moe_split(job)
     weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
     acts = activation_bytes(job, c)
@@ -333,9 +367,9 @@ def step_parts(
     grads = (trainable if lora else dense + experts / c.ep) * tf.GRAD_BYTES / (c.tp * c.pp)
     bw, lat, _ = links.dp
     if c.zero >= 3:
-        dp_comm = 3 * net.all_gather_time(grads, c.dp, bw, lat, eff_net)
+        dp_comm = 3 * net.all_gather_time(grads, c.replicas, bw, lat, eff_net)
     else:
-        dp_comm = net.all_reduce_time(grads, c.dp, bw, lat, eff_net)
+        dp_comm = net.all_reduce_time(grads, c.replicas, bw, lat, eff_net)
     bw, lat, _ = links.pp
     pp_comm = (
         2 * m * c.virtual * net.point_to_point_time(2 * s * h * c.micro_batch, bw, lat)
@@ -354,12 +388,13 @@ def step_parts(
                 2 * experts_per_token(job) * s * h * c.micro_batch, c.ep, bw, lat, eff_net
             )
         )
+    cp_comm = _cp_comm(job, c, m, links.cp)
     hidden = min(dp_comm * job.eff["dp-overlap"], compute)
-    network = tp_comm + dp_comm - hidden + pp_comm + ep_comm
+    network = tp_comm + dp_comm - hidden + pp_comm + ep_comm + cp_comm
     return {
         "compute_s": compute, "memory_s": memory, "network_s": network, "bubble_s": bubble,
         "overlap_s": hidden, "tp_comm_s": tp_comm, "dp_comm_s": dp_comm, "pp_comm_s": pp_comm,
-        "ep_comm_s": ep_comm, "grad_bytes": grads, "flops_per_token": flops_tok,
+        "ep_comm_s": ep_comm, "cp_comm_s": cp_comm, "grad_bytes": grads, "flops_per_token": flops_tok,
         "micro_batches": m, "activation_bytes": acts,
     }  # fmt: skip
 
@@ -371,13 +406,7 @@ def lower_bound_s(
     tensor-parallel link (bytes/s, latency), its tensor-parallel all-reduces, which nothing
     overlaps (step_parts); the search skips layouts whose bound is already slower than the best
     found."""
-    compute = (
-        _flops_per_token(job, c.recompute)
-        * job.batch_size
-        * job.seq_len
-        / (c.tp * c.pp * c.dp)
-        / flops
-    )
+    compute = _flops_per_token(job, c.recompute) * job.batch_size * job.seq_len / c.chips / flops
     m = job.batch_size // (c.dp * c.micro_batch)
     bound = compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
     if tp_link is None or c.tp <= 1:
@@ -388,10 +417,25 @@ def lower_bound_s(
 def _tp_comm(job: Job, c: Candidate, m: int, bandwidth: float, latency: float) -> float:
     """Tensor-parallel all-reduces of a step: per layer of a stage 4 (6 with recomputation) of
     the activations, each micro-batch (Megatron-LM, Shoeybi et al. 2019)."""
-    size = 2 * job.seq_len * job.shape.hidden * c.micro_batch
+    size = 2 * job.seq_len // c.cp * job.shape.hidden * c.micro_batch
     n_ar = 6 if c.recompute else 4
     one = net.all_reduce_time(size, c.tp, bandwidth, latency, job.eff["network"])
     return m * (job.shape.layers / c.pp) * n_ar * one
+
+
+def _cp_comm(job: Job, c: Candidate, m: int, link: tuple[float, float, str]) -> float:
+    """Ring attention over the context-parallel ranks: each layer passes every rank's K and V
+    chunk (s/cp tokens, its tensor-parallel share of the KV heads) around the ring, cp − 1
+    hops forward and twice that backward (K, V and their gradients), per micro-batch
+    (Liu et al. 2023, Ring Attention; Megatron-Core's context parallelism).  Charged in full:
+    the engines overlap these hops with attention compute, so this is an upper bound."""
+    if c.cp <= 1:
+        return 0.0
+    kv_width = job.shape.kv_heads * job.shape.head_dim / min(c.tp, job.shape.kv_heads)
+    chunk = 2 * (job.seq_len // c.cp) * c.micro_batch * kv_width * 2  # K and V, 16-bit
+    bandwidth, latency, _ = link
+    hop = net.point_to_point_time(chunk, bandwidth, latency)
+    return m * (job.shape.layers / c.pp) * 3 * (c.cp - 1) * hop
 
 
 def _flops_per_token(job: Job, recompute: bool) -> float:
@@ -414,7 +458,7 @@ def step_seconds(parts: dict[str, Any], host_s: float) -> float:
 
 def smallest_state_fraction(job: Job, c: Candidate, trainable: float) -> float:
     """States over all chips ÷ the model's states (≥ 1: nothing is lost to double sharding)."""
-    n = c.tp * c.pp * c.dp
+    n = c.chips
     total = state_bytes(job, c, trainable) * n
     model = state_bytes(job, Candidate(1, 1, 1, 1, 1, 1, 0, False), trainable)
     return total / model if model > 0 else math.inf

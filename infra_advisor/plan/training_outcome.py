@@ -139,11 +139,12 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
         dp=group_link(c.dp, n, s.chip, up, out),
         pp=group_link(c.pp, n, s.chip, up, out),
         ep=group_link(c.ep, c.tp * c.ep, s.chip, up, out),
+        cp=group_link(c.cp, c.tp * c.cp, s.chip, up, out),
     )
     parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links)
     host = tcp_host_time(s.job, s.cat, s.spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
     keep = ("compute_s", "memory_s", "network_s", "bubble_s", "overlap_s", "tp_comm_s",
-            "dp_comm_s", "pp_comm_s", "ep_comm_s")  # fmt: skip
+            "dp_comm_s", "pp_comm_s", "ep_comm_s", "cp_comm_s")  # fmt: skip
     return TrainingLayout(
         tp=c.tp, pp=c.pp, dp=c.dp, zero=c.zero, recompute=c.recompute, memory=memory,
         step_s=pt.step_seconds(parts, host),
@@ -154,7 +155,7 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
             "micro_batches": parts["micro_batches"], "micro_batch": c.micro_batch,
             "virtual_stages": c.virtual, "flops_per_token": parts["flops_per_token"],
             "tp_link": links.tp[2], "dp_link": links.dp[2], "grad_bytes": parts["grad_bytes"],
-            "expert_parallel": c.ep,
+            "expert_parallel": c.ep, "context_parallel": c.cp,
         },
     )  # fmt: skip
 
@@ -215,6 +216,7 @@ def step_cost(layout: TrainingLayout, storage_s: float, checkpoint_s: float) -> 
         PhaseCost("data-parallel gradient sync (exposed)", network_s=exposed_dp),
         PhaseCost("pipeline sends", network_s=p["pp_comm_s"]),
         PhaseCost("expert all-to-all", network_s=p["ep_comm_s"]),
+        PhaseCost("context-parallel ring (KV chunks)", network_s=p["cp_comm_s"]),
         PhaseCost("TCP copies on the host", host_s=p["host_s"]),
         PhaseCost("data reads (exposed)", storage_s=storage_s),
         PhaseCost("checkpoint writes (amortised)", storage_s=checkpoint_s),
@@ -229,6 +231,7 @@ def _layout_dict(job: Job, layout: TrainingLayout, precision: str) -> dict[str, 
         "pipeline_parallel": layout.pp,
         "data_parallel": layout.dp,
         "expert_parallel": d["expert_parallel"] if job.is_moe else 1,
+        "context_parallel": d["context_parallel"],
         "zero_stage": layout.zero,
         "recompute": "full" if layout.recompute else "none",
         "micro_batches": d["micro_batches"],
