@@ -851,6 +851,8 @@ def _under_workload(
                if getattr(change, f.name) != getattr(now, f.name)}  # fmt: skip
     asked = ctx.sub(("as asked", *key), dataclasses.replace(ctx.user, **changed))
     chip, off = ctx.catalog.chips[spec.chip], ctx.catalog.offerings.get(spec.offering or "")
+    if _fewest_chips(asked, chip, off, spec.framework) >= spec.count:
+        return same  # even at its floor the changed workload needs as many chips
     before = asked.evaluated
     sized, _ = Sizer(asked, chip, off).size(spec.framework)
     ctx.evaluated += asked.evaluated - before
@@ -858,6 +860,22 @@ def _under_workload(
     if not fewer or (same.ok and not _lower(fewer[0], same, metric)):
         return same
     return fewer[0]
+
+
+def _fewest_chips(ctx: Context, chip: Chip, off: Offering | None, framework: str) -> int:
+    """The fewest chips (in whole units) any stack of this chip and framework could serve the
+    rate on, from the serving floor (plan.serving.floor); 1 where it cannot be bounded."""
+    from infra_advisor.plan.serving_outcome import serving_floor
+
+    job = ctx.job
+    unit = rules.operating_point(job, chip).chip
+    unit = unit if off is None else offer.unit_chip(unit, off)
+    found = serving_floor(job, unit, [ctx.catalog.frameworks[framework]], max_chips(job))
+    rate = job.workload.rate
+    if found is None or not rate or found.requests_per_chip_s <= 0:
+        return 1
+    chips = max(found.chips, math.ceil(0.999 * rate / found.requests_per_chip_s - 1e-9))
+    return offer.round_up(off, chips) if off is not None else chips
 
 
 def _lower(a: Outcome, b: Outcome, metric: str) -> bool:
