@@ -35,14 +35,17 @@ def training_flops_per_token(
     """FLOPs per trained token (F2): 6·P + 6·L·s·d_attn, attention included (Kaplan et al.
     2020; d_attn = heads × head_dim, the hidden size for most models).
 
-    Full recomputation adds one forward pass (2·P + 2·L·s·h).  With LoRA the
-    frozen weights need no weight gradients: forward 2 + backward-to-activations 2.
+    Full recomputation adds one forward pass (2·P + 2·L·s·h).  With LoRA the frozen weights
+    need no weight gradients, so their backward is one pass (to the activations, 2·P); the
+    attention products have no weights, and their backward still differentiates both operands
+    (QKᵀ and the scores × V: twice the forward, 4·L·s·d), so LoRA trains at 4·P + 6·L·s·d.
     """
-    forward = 2 * active_params + 2 * shape.layers * seq_len * shape.attention_width
-    passes = 2.0 if lora else 3.0
+    weights = 2 * active_params
+    attention = 2 * shape.layers * seq_len * shape.attention_width
+    total = (2 if lora else 3) * weights + 3 * attention
     if recompute:
-        passes += 1.0
-    return passes * forward
+        total += weights + attention
+    return total
 
 
 def model_flops_per_token(active_params: float, shape: Shape, seq_len: int) -> float:
