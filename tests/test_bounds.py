@@ -102,6 +102,7 @@ def _ranked(workload, bounds: bool):  # type: ignore[no-untyped-def]
     with (
         mock.patch.object(engine, "_floor", return_value=None),
         mock.patch.object(engine, "_relief_bound", return_value=None),
+        mock.patch.object(engine, "_fewest_chips", return_value=1),
     ):
         return engine.recommend(workload, CATALOG)
 
