@@ -662,9 +662,8 @@ def _owned_cost(
     and the electricity the stack draws (× PUE in a data centre).  A device (edge board,
     workstation, desk computer) pays no facility overhead: PUE 1, no operations share."""
     years = job.eff["device-service-life"]
-    datacenter = cat.chips[spec.chip].segment == "datacenter"
-    ops = job.eff["onprem-operations"] if datacenter else 0.0
-    pue = job.eff["datacenter-pue"] if datacenter else 1.0
+    ops = _operations_share(job, cat, off)
+    pue = job.eff["datacenter-pue"] if cat.chips[off.chip].segment == "datacenter" else 1.0
     usd_kwh = job.eff["electricity-price"]
     hourly = _owned_hourly(job, cat, off)
     cost = hourly * count * seconds / 3600 + pw.facility_energy_cost(energy, pue, usd_kwh)
@@ -680,13 +679,18 @@ def _owned_cost(
     return cost
 
 
+def _operations_share(job: Job, cat: Catalog, off: Offering) -> float:
+    """A bought unit's operations per year as a share of its price: a data-centre system pays
+    `onprem-operations`, a device none (F17c)."""
+    return job.eff["onprem-operations"] if cat.chips[off.chip].segment == "datacenter" else 0.0
+
+
 def _owned_hourly(job: Job, cat: Catalog, off: Offering) -> float:
-    """A bought unit's ownership per hour before power (F17c): a data-centre system pays its
-    operations share, a device none."""
-    datacenter = cat.chips[off.chip].segment == "datacenter"
-    ops = job.eff["onprem-operations"] if datacenter else 0.0
+    """A bought unit's ownership per hour before power (F17c)."""
     assert off.purchase_usd is not None
-    return pw.ownership_hourly(off.purchase_usd, job.eff["device-service-life"], ops)
+    return pw.ownership_hourly(
+        off.purchase_usd, job.eff["device-service-life"], _operations_share(job, cat, off)
+    )
 
 
 def unit_hourly(job: Job, cat: Catalog, off: Offering) -> float | None:
@@ -698,17 +702,20 @@ def unit_hourly(job: Job, cat: Catalog, off: Offering) -> float | None:
     return None if price is None else price.unit_hour(off.chips_per_unit)
 
 
+def _power_parts(job: Job, chip: Chip) -> tuple[float, float, float]:
+    """What F22 charges a chip: its idle watts, the server overhead it runs under, and the
+    watts of the host computer a USB accelerator needs the whole time."""
+    idle = chip.idle_w if chip.idle_w is not None else chip.tdp_w * job.eff["idle-power"]
+    overhead = job.eff["server-overhead"] if chip.segment == "datacenter" else 1.0
+    usb = (chip.host_interconnect or "").startswith("usb")
+    return idle, overhead, job.eff["usb-accelerator-host-power"] if usb else 0.0
+
+
 def idle_power(job: Job, chip: Chip) -> tuple[float, float]:
     """The least a stack draws, as F22 charges it: watts per chip at idle (with the server
     overhead), and a USB accelerator's host computer."""
-    idle = chip.idle_w if chip.idle_w is not None else chip.tdp_w * job.eff["idle-power"]
-    overhead = job.eff["server-overhead"] if chip.segment == "datacenter" else 1.0
-    host = job.eff["usb-accelerator-host-power"] if _usb_hosted(chip) else 0.0
+    idle, overhead, host = _power_parts(job, chip)
     return idle * overhead, host
-
-
-def _usb_hosted(chip: Chip) -> bool:
-    return (chip.host_interconnect or "").startswith("usb")
 
 
 def serving_floor_objectives(
@@ -770,13 +777,9 @@ def finish(
     capacity: float,
 ) -> None:
     """Power, energy and cost for the whole job (F17, F22)."""
-    idle = chip.idle_w if chip.idle_w is not None else chip.tdp_w * job.eff["idle-power"]
+    idle, overhead, host = _power_parts(job, chip)
     per_chip = pw.chip_power(chip.tdp_w, idle, util)
-    overhead = job.eff["server-overhead"] if chip.segment == "datacenter" else 1.0
-    power = per_chip * spec.count * overhead
-    if _usb_hosted(chip):
-        # A USB accelerator runs on a host computer, which draws power the whole time.
-        power += job.eff["usb-accelerator-host-power"]
+    power = per_chip * spec.count * overhead + host
     energy = pw.energy_kwh(power, seconds)
     oc.term(
         "power",

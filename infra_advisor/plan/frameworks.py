@@ -10,6 +10,7 @@ from __future__ import annotations
 from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.models import Chip, Framework, RunsOn
 from infra_advisor.physics.transformer import BYTES_PER_WEIGHT
+from infra_advisor.plan.memo import ByIdentity
 
 SUPPORT_RANK = {"native": 0, "bridge": 1, "experimental": 2}
 MATURITY_RANK = {"reference": 0, "production": 1, "community": 2}
@@ -94,31 +95,29 @@ def _phase_factors(fw: Framework, chip: Chip) -> tuple[tuple[str, float], ...]:
 
 
 _MEMO: dict[tuple[object, ...], tuple[Framework, Capabilities | None]] = {}
-_BY_PAIR: dict[tuple[int, int], tuple[Framework, Chip, Capabilities | None]] = {}
+_BY_PAIR: ByIdentity[Capabilities | None] = ByIdentity()
 MEMO_LIMIT = 50000
 
 
 def capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
-    """The framework on this chip, or None when it does not run there.  What it runs depends on
-    the chip only through its family (type, vendor) and its framework allow-list, so it is
-    memoised per framework and family (by identity: catalog entries are frozen, and the memo
-    holds them, so an identity is never reused)."""
-    seen = _BY_PAIR.get((id(fw), id(chip)))
-    if seen is not None and seen[0] is fw and seen[1] is chip:
-        return seen[2]  # this very pair again (the memo holds both, so ids are not reused)
+    """The framework on this chip, or None when it does not run there (memoised per pair, by
+    identity)."""
+    return _BY_PAIR.get((fw, chip), lambda: _family_capabilities(fw, chip))
+
+
+def _family_capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
+    """What the framework runs depends on the chip only through its family (type, vendor) and
+    its framework allow-list, so it is memoised per framework and family as well (by identity:
+    catalog entries are frozen, and the memo holds them, so an identity is never reused)."""
     barred = bool(chip.runs_frameworks) and fw.id not in chip.runs_frameworks
     key = (id(fw), chip.type, chip.vendor, barred, gating_features(fw, chip))
     hit = _MEMO.get(key)
     if hit is not None and hit[0] is fw:
-        caps = hit[1]
-    else:
-        caps = None if barred else _capabilities(fw, chip)
-        if len(_MEMO) >= MEMO_LIMIT:
-            _MEMO.clear()  # a bound on memory for very large overlay catalogs
-        _MEMO[key] = (fw, caps)
-    if len(_BY_PAIR) >= MEMO_LIMIT:
-        _BY_PAIR.clear()
-    _BY_PAIR[(id(fw), id(chip))] = (fw, chip, caps)
+        return hit[1]
+    caps = None if barred else _capabilities(fw, chip)
+    if len(_MEMO) >= MEMO_LIMIT:
+        _MEMO.clear()  # a bound on memory for very large overlay catalogs
+    _MEMO[key] = (fw, caps)
     return caps
 
 

@@ -13,6 +13,7 @@ import math
 from infra_advisor.catalog import Catalog
 from infra_advisor.models import Chip, Interconnect, Offering, OfferingPrice, Storage
 from infra_advisor.physics.power import HOURS_PER_YEAR
+from infra_advisor.plan.memo import ByIdentity
 
 
 def domain(chip: Chip, off: Offering) -> int:
@@ -24,26 +25,20 @@ def domain(chip: Chip, off: Offering) -> int:
     return max(1, min(chip.scale_up_domain_size, widest))
 
 
-_UNIT_CHIPS: dict[tuple[int, int], tuple[Chip, Offering, Chip]] = {}
-MEMO_LIMIT = 50000
+_UNIT_CHIPS: ByIdentity[Chip] = ByIdentity()
 
 
 def unit_chip(chip: Chip, off: Offering) -> Chip:
     """The chip as this offering runs it: its scale-up domain is the offering's (memoised by
-    identity: entries are frozen, and the memo holds them, so an identity is never reused)."""
-    hit = _UNIT_CHIPS.get((id(chip), id(off)))
-    if hit is not None and hit[0] is chip and hit[1] is off:
-        return hit[2]
+    identity: entries are frozen)."""
+    return _UNIT_CHIPS.get((chip, off), lambda: _unit_chip(chip, off))
+
+
+def _unit_chip(chip: Chip, off: Offering) -> Chip:
     size = domain(chip, off)
-    unit = (
-        chip
-        if size == chip.scale_up_domain_size
-        else dataclasses.replace(chip, scale_up_domain_size=size)
-    )
-    if len(_UNIT_CHIPS) >= MEMO_LIMIT:
-        _UNIT_CHIPS.clear()  # a bound on memory for very large overlay catalogs
-    _UNIT_CHIPS[(id(chip), id(off))] = (chip, off, unit)
-    return unit
+    if size == chip.scale_up_domain_size:
+        return chip
+    return dataclasses.replace(chip, scale_up_domain_size=size)
 
 
 def fabric(off: Offering, link: Interconnect) -> Interconnect:

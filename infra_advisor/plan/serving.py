@@ -435,6 +435,10 @@ class Floor(FrozenRecord):
     requests_per_chip_s: float  # the most requests/s one chip serves
     latency_s: float  # the shortest request latency
 
+    def chips_for(self, rate: float) -> int:
+        """The fewest chips that hold the weights and serve ``rate`` requests/s."""
+        return max(self.chips, math.ceil(0.999 * rate / self.requests_per_chip_s - 1e-9))
+
 
 def floor(
     job: Job,

@@ -240,11 +240,8 @@ def forms(c: Candidate, zeros: list[int]) -> tuple[list[Candidate], list[Candida
     light = [z for z in zeros if z < 3 and (z == 0 or c.replicas > 1)]
     heavy = [z for z in zeros if z >= 3 and c.replicas > 1]
 
-    def make(zero: int, recompute: bool) -> Candidate:
-        return Candidate(c.tp, c.pp, c.dp, c.ep, c.virtual, c.micro_batch, zero, recompute, c.cp)
-
-    first = [make(z, r) for r in (False, True) for z in light]
-    second = [make(z, r) for r in (False, True) for z in heavy]
+    first = [_with(c, z, r) for r in (False, True) for z in light]
+    second = [_with(c, z, r) for r in (False, True) for z in heavy]
     return first, second
 
 
@@ -349,7 +346,7 @@ def step_parts(
     n = c.chips
     m = job.batch_size // (c.dp * c.micro_batch)  # micro-batches per replica per step
     eff_net = job.eff["network"]
-    flops_tok = _flops_per_token(job, c.recompute)
+    flops_tok = flops_per_token(job, c.recompute)
     compute = flops_tok * job.batch_size * job.seq_len / n / flops
     dense, experts, _ = moe_split(job)
     weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
@@ -406,7 +403,7 @@ def lower_bound_s(
     tensor-parallel link (bytes/s, latency), its tensor-parallel all-reduces, which nothing
     overlaps (step_parts); the search skips layouts whose bound is already slower than the best
     found."""
-    compute = _flops_per_token(job, c.recompute) * job.batch_size * job.seq_len / c.chips / flops
+    compute = flops_per_token(job, c.recompute) * job.batch_size * job.seq_len / c.chips / flops
     m = job.batch_size // (c.dp * c.micro_batch)
     bound = compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
     if tp_link is None or c.tp <= 1:
@@ -438,8 +435,8 @@ def _cp_comm(job: Job, c: Candidate, m: int, link: tuple[float, float, str]) -> 
     return m * (job.shape.layers / c.pp) * 3 * (c.cp - 1) * hop
 
 
-def _flops_per_token(job: Job, recompute: bool) -> float:
-    """Training FLOPs per token (F3, with or without recomputation), once per job."""
+def flops_per_token(job: Job, recompute: bool) -> float:
+    """Training FLOPs per token (F2, with or without recomputation), once per job."""
     key = ("training-flops-per-token", recompute)
     if key not in job.cache:
         job.cache[key] = tf.training_flops_per_token(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.checks import to_data
@@ -43,6 +43,9 @@ from infra_advisor.report import (
 from infra_advisor.search import rules, scoring
 from infra_advisor.units import format_duration, format_money
 from infra_advisor.workload import ID_FIELDS, Workload, canonical_id
+
+if TYPE_CHECKING:
+    from infra_advisor.plan.serving import Floor
 
 DEFAULT_TOP = 5
 DEFAULT_HORIZON_S = {"train": 90 * 86400.0, "finetune": 7 * 86400.0}
@@ -477,12 +480,9 @@ class Sizer:
         if (job.workload.optimize == "time" or job.workload.chips is not None or len(counts) < 2
                 or not job.is_transformer or math.isinf(horizon)):  # fmt: skip
             return counts
-        from infra_advisor.physics import transformer as tf
+        from infra_advisor.plan.training import flops_per_token
 
-        lora = job.method in ("lora", "qlora")
-        per_token = tf.training_flops_per_token(
-            job.matmul_active_params, job.shape, job.seq_len, recompute=False, lora=lora
-        )
+        per_token = flops_per_token(job, recompute=False)
         peak = max((self.chip.peak_tflops.get(p) or 0.0) for p in self.chip.peak_tflops.supported())
         ceiling = peak * 1e12 * _best_compute_factor(self.ctx.catalog)
         if ceiling <= 0:
@@ -799,7 +799,7 @@ def find_relief(ctx: Context, oc: Outcome) -> Relief | None:
         if after is None or before <= 0:
             continue
         gain = scoring.gain(metric, before, after)
-        if gain <= 0.02:
+        if gain <= scoring.RELIEF_MIN_GAIN:
             continue
         # The change that acts on the bottleneck itself comes first (PREFERRED is in that order),
         # then the largest gain.
@@ -865,17 +865,28 @@ def _under_workload(
 def _fewest_chips(ctx: Context, chip: Chip, off: Offering | None, framework: str) -> int:
     """The fewest chips (in whole units) any stack of this chip and framework could serve the
     rate on, from the serving floor (plan.serving.floor); 1 where it cannot be bounded."""
-    from infra_advisor.plan.serving_outcome import serving_floor
-
     job = ctx.job
-    unit = rules.operating_point(job, chip).chip
-    unit = unit if off is None else offer.unit_chip(unit, off)
-    found = serving_floor(job, unit, [ctx.catalog.frameworks[framework]], max_chips(job))
+    found = _unit_floor(ctx, chip, off, [ctx.catalog.frameworks[framework]], max_chips(job))
     rate = job.workload.rate
     if found is None or not rate or found.requests_per_chip_s <= 0:
         return 1
-    chips = max(found.chips, math.ceil(0.999 * rate / found.requests_per_chip_s - 1e-9))
+    chips = found.chips_for(rate)
     return offer.round_up(off, chips) if off is not None else chips
+
+
+def _run_chip(job: Job, chip: Chip, off: Offering | None) -> Chip:
+    """The chip as the stack runs it: in its power mode for the job, with its unit's domain."""
+    point = rules.operating_point(job, chip).chip
+    return point if off is None else offer.unit_chip(point, off)
+
+
+def _unit_floor(
+    ctx: Context, chip: Chip, off: Offering | None, frameworks: list[Framework], limit: int
+) -> Floor | None:
+    """The serving floor (plan.serving.floor) of the chip as the stack runs it."""
+    from infra_advisor.plan.serving_outcome import serving_floor
+
+    return serving_floor(ctx.job, _run_chip(ctx.job, chip, off), frameworks, limit)
 
 
 def _lower(a: Outcome, b: Outcome, metric: str) -> bool:
@@ -895,17 +906,16 @@ def _relief_bound(ctx: Context, change: Spec | Workload, metric: str) -> float |
     if not job.inference or w.model_type != "transformer":
         return None
     from infra_advisor.plan.evaluate import idle_power, unit_hourly
-    from infra_advisor.plan.serving_outcome import serving_floor
 
     off = cat.offerings[change.offering]
-    chip = offer.unit_chip(rules.operating_point(job, cat.chips[change.chip]).chip, off)
     if metric == "cost_usd":
         hourly = unit_hourly(job, cat, off)
         return None if hourly is None else hourly * offer.units(off, change.count)
+    chip = cat.chips[change.chip]
     if metric == "energy_kwh":
-        idle, host = idle_power(job, chip)
+        idle, host = idle_power(job, _run_chip(job, chip, off))
         return (idle * change.count + host) / 1000.0  # kWh over the hour
-    found = serving_floor(job, chip, [cat.frameworks[change.framework]], change.count)
+    found = _unit_floor(ctx, chip, off, [cat.frameworks[change.framework]], change.count)
     if found is None:
         return None
     if metric == "latency_s":
@@ -1009,15 +1019,14 @@ def _floor(
     if not w.rate or (w.optimize not in scoring.AXES and rules.bare_chip_allowed(job)):
         return None
     from infra_advisor.plan.evaluate import serving_floor_objectives
-    from infra_advisor.plan.serving_outcome import serving_floor
 
-    unit = offer.unit_chip(rules.operating_point(job, chip).chip, off)
-    found = serving_floor(job, unit, frameworks, max(max_chips(job), w.chips or 0))
+    found = _unit_floor(ctx, chip, off, frameworks, max(max_chips(job), w.chips or 0))
     if found is None:
         return None
     return serving_floor_objectives(
-        job, ctx.catalog, unit, off, found.chips, found.requests_per_chip_s, found.latency_s
-    )
+        job, ctx.catalog, _run_chip(job, chip, off), off, found.chips, found.requests_per_chip_s,
+        found.latency_s,
+    )  # fmt: skip
 
 
 def _floor_key(ctx: Context, floor: tuple[float, float, float] | None) -> tuple[int, float]:

@@ -248,10 +248,13 @@ def gain(metric: str, before: float, after: float) -> float:
     return 1.0 - after / before if before > 0 else 0.0
 
 
+RELIEF_MIN_GAIN = 0.02  # a change that helps less is no relief
+
+
 def could_gain(metric: str, before: float, bound: float, best: float | None) -> bool:
     """Whether a change whose metric is at best ``bound`` could improve on ``before`` by more
-    than the 2% a relief needs, and be no worse than the best change found so far."""
-    if gain(metric, before, bound) <= 0.02:
+    than a relief needs (RELIEF_MIN_GAIN), and be no worse than the best change found so far."""
+    if gain(metric, before, bound) <= RELIEF_MIN_GAIN:
         return False
     return best is None or gain(metric, best, bound) >= 0.0
 

@@ -158,10 +158,10 @@ def _ranking_table(report: Report, narrow: bool = False) -> Table:
 
 
 def _render_rejected(report: Report, console: Console, limit: int) -> None:
-    ruled_out = [r for r in report.rejected if not r.unsized]
-    unsized = len(report.rejected) - len(ruled_out)
     if not report.rejected:
         return
+    ruled_out = [r for r in report.rejected if not r.unsized]
+    unsized = len(report.rejected) - len(ruled_out)
     console.print()
     console.print(Text(f"Rejected ({len(ruled_out)}):", style="bold"))
     for r in ruled_out[:limit]:
