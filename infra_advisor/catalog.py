@@ -204,6 +204,10 @@ def _entry_problem(entry: Entry) -> str | None:
     """A check across fields of one entry that the field types cannot express ("field: reason")."""
     if isinstance(entry, Model):
         return _model_problem(entry)
+    if isinstance(entry, Chip) and entry.matmul_sustained_tflops is not None:
+        problem = _sustained_problem(entry)
+        if problem:
+            return problem
     if isinstance(entry, Chip) and entry.memory_usable_gb is not None:
         usable, total = entry.memory_usable_gb, entry.memory_gb
         if usable > total:
@@ -217,6 +221,25 @@ def _entry_problem(entry: Entry) -> str | None:
                 f"memory_usable_gb: {usable:g} GB is under {USABLE_MEMORY_MIN_SHARE:.0%} of "
                 f"memory_gb {total:g} GB; drivers hold back a few percent at most (are the two "
                 "figures in different units?)"
+            )
+    return None
+
+
+def _sustained_problem(chip: Chip) -> str | None:
+    """A sustained matmul rate needs the peak it is a share of, and cannot exceed it."""
+    sustained = chip.matmul_sustained_tflops
+    assert sustained is not None
+    for precision in sustained.supported():
+        rate, peak = sustained.get(precision), chip.peak_tflops.get(precision)
+        if peak is None:
+            return (
+                f"matmul_sustained_tflops.{precision}: the chip has no {precision} peak in "
+                "peak_tflops to measure it against"
+            )
+        if rate is not None and rate > peak:
+            return (
+                f"matmul_sustained_tflops.{precision}: {rate:g} TFLOPS exceeds the dense peak "
+                f"{peak:g} (is it a sparse figure?)"
             )
     return None
 

@@ -138,6 +138,11 @@ class Chip(Entry):
     sram_mb: PositiveFloat | None = None
     peak_tflops: PeakTflops
     sparse_peak_tflops: PeakTflops | None = None
+    # The highest dense matmul rate measured at the clocks the part holds under sustained load,
+    # per precision (AMD's max-achievable FLOPs, Bekman's MAMF), in TFLOPS.  A part that throttles
+    # under dense GEMMs keeps less of its peak.  Absent: it keeps as much as the chips the compute
+    # efficiencies were calibrated on (efficiency.toml matmul-sustained-*).
+    matmul_sustained_tflops: PeakTflops | None = None
     tdp_w: PositiveFloat
     idle_w: NonNegativeFloat | None = None
     power_modes: list[PowerMode] = field(default_factory=list)

@@ -57,6 +57,8 @@ QUANTITIES: dict[str, tuple[str, float]] = {
     "dataset_size": ("bytes", 1e19),
     "files": ("count", 1e13),
     "checkpoint_every": ("duration", 1e9),
+    "eval_samples": ("count", 1e12),
+    "eval_every": ("count", 1e15),
     "power_budget": ("power", 1e9),
     "battery": ("energy", 1e12),
     "budget": ("money", 1e12),
@@ -155,6 +157,12 @@ class Workload(FrozenRecord):
     dataset_size: float | None = doc("bytes", default=None)
     files: float | None = None
     checkpoint_every: float | None = doc("seconds between checkpoints", default=None)
+    eval_samples: float | None = doc(
+        "samples in one evaluation pass during training (forward only)", default=None
+    )
+    eval_every: float | None = doc(
+        "training samples between evaluation passes (absent: one pass at the end)", default=None
+    )
     deploy: Deploy = "cloud"
     power_budget: float | None = doc("watts", default=None)
     battery: float | None = doc("joules", default=None)
@@ -645,6 +653,7 @@ _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target"), ("transformer",)),
     (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
     (("tensor_parallel", "pipeline_parallel", "expert_parallel"), ("transformer",)),
+    (("eval_samples", "eval_every"), ("transformer",)),
     (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
     (("embedding_rows", "embedding_dim", "lookups_per_sample", "embedding_tables"), ("recsys",)),
     (("flops_per_sample", "bytes_per_sample"), ("recsys", "vision", "generic")),
@@ -662,7 +671,15 @@ _SERVING_ONLY = (
     "tpot_target",
     "kv_precision",
 )
-_TRAINING_ONLY = ("tokens", "epochs", "deadline", "checkpoint_every", "expert_parallel")
+_TRAINING_ONLY = (
+    "tokens",
+    "epochs",
+    "deadline",
+    "checkpoint_every",
+    "expert_parallel",
+    "eval_samples",
+    "eval_every",
+)
 _KIND_NAMES = {
     "transformer": "a transformer",
     "gnn": "a GNN",
@@ -706,6 +723,8 @@ def inapplicable_notes(w: Workload) -> list[str]:
             reasons["batch_size"] = "to --sampling full (each step is the whole graph)"
         elif w.task == "inference":
             reasons["batch_size"] = "to GNN inference (one query per chip per step)"
+    if w.eval_every is not None and w.eval_samples is None and "eval_every" not in reasons:
+        reasons["eval_every"] = "without --eval-samples (no evaluation set is given)"
     if w.max_chips is not None and w.chips is not None:
         reasons["max_chips"] = "when --chips pins the count"
     if w.steps is not None and w.model_type == "generic" and w.model is None:

@@ -43,6 +43,8 @@ WORKLOAD_HELP: dict[str, str] = {
     "dataset_size": "dataset size, e.g. 2TB or 512gib (any case; a bare number is bytes)",
     "files": "number of files in the dataset",
     "checkpoint_every": "interval between checkpoints, e.g. 1h or 30min",
+    "eval_samples": "samples in each evaluation pass while training (forward only), e.g. 173",
+    "eval_every": "training samples between evaluation passes, e.g. 384 (absent: one pass at the end)",
     "deploy": "cloud, onprem or edge",
     "power_budget": "power budget, e.g. 15W, 15w or 1.5kW (a bare number is watts; write mW or MW, not mw)",
     "battery": "battery capacity, e.g. 50Wh or 50wh (a bare number is watt-hours; write mWh or MWh, not mwh)",

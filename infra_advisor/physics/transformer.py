@@ -48,6 +48,14 @@ def training_flops_per_token(
     return total
 
 
+def training_attention_flops_per_token(shape: Shape, seq_len: int, *, recompute: bool) -> float:
+    """The part of F2 in attention's score and value products (6·L·s·d_attn, one more forward
+    2·L·s·d_attn with full recomputation): FlashAttention runs these in 16-bit even when the
+    weight matmuls run in FP8 (Transformer Engine's FP8 attention is off by default)."""
+    attention = 2 * shape.layers * seq_len * shape.attention_width
+    return (4 if recompute else 3) * attention
+
+
 def model_flops_per_token(active_params: float, shape: Shape, seq_len: int) -> float:
     """Useful FLOPs per token for MFU (no recomputation): 6·P + 6·L·s·h."""
     return 3 * (2 * active_params + 2 * shape.layers * seq_len * shape.attention_width)

@@ -125,9 +125,11 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
     order = _compute_order(job, chip, fw, acts, weights, notes)
     for precision in order:
         peak = chip.peak_tflops.get(precision)
+        if peak:
+            peak *= sustained_share(job, chip, precision, notes)
         if peak and precision == "fp8" and chip.peak_tflops.bf16:
             # FP8 doubles GEMM peak, but attention, norms and collectives stay 16-bit.
-            bf16 = chip.peak_tflops.bf16
+            bf16 = chip.peak_tflops.bf16 * sustained_share(job, chip, "bf16", [])
             peak = bf16 + (peak - bf16) * job.eff["fp8-realised"]
         if peak:
             if precision != order[0] and job.workload.precision not in ("fp8", "fp4"):
@@ -144,7 +146,7 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
                         f"2:4 structured sparsity credited: {precision.upper()} peak {sparse:g} TFLOPS "
                         f"instead of {peak:g} dense ({chip.name} and {fw.name} both support it)"
                     )
-                    return precision, sparse * 1e12
+                    return precision, sparse * sustained_share(job, chip, precision, []) * 1e12
                 notes.append(
                     "2:4 sparsity not credited: "
                     + (
@@ -159,6 +161,47 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
                 )
             return precision, peak * 1e12
     return "none", 0.0
+
+
+EIGHT_BIT = ("fp8", "fp4", "int8", "int4")
+
+
+def attention_peak(job: Job, chip: Chip, precision: str, peak: float) -> float:
+    """The peak attention's score and value products run at (F3b): FlashAttention computes in
+    16-bit even when the weight matmuls run in FP8 or FP4 (Transformer Engine's FP8 attention is
+    opt-in, NVTE_FP8_DPA), so those take the chip's sustained 16-bit peak; otherwise the same
+    peak as the matmuls."""
+    bf16 = chip.peak_tflops.bf16 or chip.peak_tflops.fp16
+    if precision not in ("fp8", "fp4") or not bf16:
+        return peak
+    return min(peak, bf16 * sustained_share(job, chip, "bf16", []) * 1e12)
+
+
+def sustained_share(job: Job, chip: Chip, precision: str, notes: list[str]) -> float:
+    """How much of its peak this chip keeps in dense matmuls, relative to the chips the compute
+    efficiencies were calibrated on (F3c): its measured sustained matmul rate over its peak,
+    divided by the least the calibration chips keep (the H100's; efficiency.toml
+    matmul-sustained-16bit / -8bit), at most 1: the calibration (A100, H100, H200) already
+    absorbs the spread among chips that keep more.  A precision with no measurement takes the
+    chip's 16-bit share (the same clocks throttle); no measurement at all: 1."""
+    table = chip.matmul_sustained_tflops
+    if table is None:
+        return 1.0
+    measured, peak, ref = table.get(precision), chip.peak_tflops.get(precision), precision
+    if measured is None or not peak:
+        ref = "bf16" if table.bf16 else "fp16"
+        measured, peak = table.get(ref), chip.peak_tflops.get(ref)
+    if measured is None or not peak:
+        return 1.0
+    reference = job.eff["matmul-sustained-8bit" if ref in EIGHT_BIT else "matmul-sustained-16bit"]
+    share = min(1.0, measured / peak / reference)
+    if share < 0.98:
+        notes.append(
+            f"{chip.name} sustains {measured / peak:.0%} of its {ref.upper()} peak in dense "
+            f"matmuls (measured), against {reference:.0%} on the chips the efficiencies are "
+            f"calibrated on: its peak counts x{share:.2f}"
+        )
+    return share
 
 
 def _compute_order(

@@ -335,19 +335,40 @@ def activation_bytes(job: Job, c: Candidate) -> float:
     return per_layer * job.shape.layers / c.pp * in_flight
 
 
+def compute_seconds(job: Job, c: Candidate, flops: float, attn_flops: float) -> float:
+    """Compute of one step on each chip (compute_split, summed)."""
+    return sum(compute_split(job, c, flops, attn_flops))
+
+
+def compute_split(job: Job, c: Candidate, flops: float, attn_flops: float) -> tuple[float, float]:
+    """Compute of one step on each chip: the weight matmuls at the compute rate ``flops``, and
+    attention's score and value products at ``attn_flops`` (the 16-bit rate when the matmuls
+    run in FP8; F3b), as (matmul seconds, attention seconds)."""
+    tokens = job.batch_size * job.seq_len / c.chips
+    attention = attention_flops_per_token(job, c.recompute)
+    matmul = flops_per_token(job, c.recompute) - attention
+    return tokens * matmul / flops, tokens * attention / attn_flops
+
+
 def step_parts(
-    job: Job, c: Candidate, trainable: float, flops: float, mem_bytes_s: float, links: Links
+    job: Job,
+    c: Candidate,
+    trainable: float,
+    flops: tuple[float, float],
+    mem_bytes_s: float,
+    links: Links,
 ) -> dict[str, Any]:
     """Seconds of one step by part (compute, memory, bubble, TP / CP / DP / PP / EP
-    communication).  Context parallelism splits each sequence over c.cp ranks: activations and
-    the activations exchanged shrink by it, and the ring passes KV chunks (_cp_comm)."""
+    communication), at the compute rates ``flops`` (matmuls, attention; compute_seconds).
+    Context parallelism splits each sequence over c.cp ranks: activations and the activations
+    exchanged shrink by it, and the ring passes KV chunks (_cp_comm)."""
     h, s, L = job.shape.hidden, job.seq_len // c.cp, job.shape.layers
     lora = job.method in ("lora", "qlora")
-    n = c.chips
     m = job.batch_size // (c.dp * c.micro_batch)  # micro-batches per replica per step
     eff_net = job.eff["network"]
     flops_tok = flops_per_token(job, c.recompute)
-    compute = flops_tok * job.batch_size * job.seq_len / n / flops
+    matmul_s, attention_s = compute_split(job, c, *flops)
+    compute = matmul_s + attention_s
     dense, experts, _ = moe_split(job)
     weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
     acts = activation_bytes(job, c)
@@ -385,7 +406,9 @@ def step_parts(
                 2 * experts_per_token(job) * s * h * c.micro_batch, c.ep, bw, lat, eff_net
             )
         )
-    cp_comm = _cp_comm(job, c, m, links.cp)
+    # The ring's hops overlap the attention of the chunk already held (Megatron-Core's
+    # context parallelism double-buffers them): only what attention does not cover is exposed.
+    cp_comm = max(0.0, _cp_comm(job, c, m, links.cp) - attention_s)
     hidden = min(dp_comm * job.eff["dp-overlap"], compute)
     network = tp_comm + dp_comm - hidden + pp_comm + ep_comm + cp_comm
     return {
@@ -397,13 +420,13 @@ def step_parts(
 
 
 def lower_bound_s(
-    job: Job, c: Candidate, flops: float, tp_link: tuple[float, float] | None = None
+    job: Job, c: Candidate, flops: tuple[float, float], tp_link: tuple[float, float] | None = None
 ) -> float:
     """A step can take no less than its compute, the pipeline bubble on it and, given the
     tensor-parallel link (bytes/s, latency), its tensor-parallel all-reduces, which nothing
     overlaps (step_parts); the search skips layouts whose bound is already slower than the best
     found."""
-    compute = flops_per_token(job, c.recompute) * job.batch_size * job.seq_len / c.chips / flops
+    compute = compute_seconds(job, c, *flops)
     m = job.batch_size // (c.dp * c.micro_batch)
     bound = compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
     if tp_link is None or c.tp <= 1:
@@ -424,8 +447,8 @@ def _cp_comm(job: Job, c: Candidate, m: int, link: tuple[float, float, str]) -> 
     """Ring attention over the context-parallel ranks: each layer passes every rank's K and V
     chunk (s/cp tokens, its tensor-parallel share of the KV heads) around the ring, cp − 1
     hops forward and twice that backward (K, V and their gradients), per micro-batch
-    (Liu et al. 2023, Ring Attention; Megatron-Core's context parallelism).  Charged in full:
-    the engines overlap these hops with attention compute, so this is an upper bound."""
+    (Liu et al. 2023, Ring Attention; Megatron-Core's context parallelism).  This is the
+    ring's whole transfer; step_parts exposes only what the attention compute does not hide."""
     if c.cp <= 1:
         return 0.0
     kv_width = job.shape.kv_heads * job.shape.head_dim / min(c.tp, job.shape.kv_heads)
@@ -445,6 +468,46 @@ def flops_per_token(job: Job, recompute: bool) -> float:
         )  # fmt: skip
     value: float = job.cache[key]
     return value
+
+
+def attention_flops_per_token(job: Job, recompute: bool) -> float:
+    """The attention part of flops_per_token (F2), once per job."""
+    key = ("training-attention-flops-per-token", recompute)
+    if key not in job.cache:
+        job.cache[key] = tf.training_attention_flops_per_token(
+            job.shape, job.seq_len, recompute=recompute
+        )
+    value: float = job.cache[key]
+    return value
+
+
+def evaluations(job: Job) -> int:
+    """Evaluation passes in the job: one every ``eval_every`` training samples (at least one),
+    or one at the end when only ``eval_samples`` is given; none without an evaluation set."""
+    w = job.workload
+    if not w.eval_samples:
+        return 0
+    if not w.eval_every:
+        return 1
+    return max(1, math.floor(job.tokens / job.seq_len / w.eval_every + 1e-9))
+
+
+def evaluation_pass_s(job: Job, c: Candidate, parts: dict[str, Any]) -> float:
+    """One evaluation pass (F3d): ``eval_samples`` sequences forward only, in the training
+    layout.  Compute, memory traffic and the bubble scale by forward FLOPs over training FLOPs
+    (2·P + 2·L·s·d of the step's F2); the forward pass has half the tensor-, pipeline- and
+    expert-parallel exchanges and a third of the ring-attention hops; no gradient sync."""
+    w = job.workload
+    if not w.eval_samples:
+        return 0.0
+    forward = 2 * job.matmul_active_params + 2 * job.shape.layers * job.seq_len * (
+        job.shape.attention_width
+    )
+    ratio = forward / flops_per_token(job, c.recompute)
+    step = ratio * (max(parts["compute_s"], parts["memory_s"]) + parts["bubble_s"])
+    step += 0.5 * (parts["tp_comm_s"] + parts["pp_comm_s"] + parts["ep_comm_s"])
+    step += parts["cp_comm_s"] / 3
+    return float(w.eval_samples / job.batch_size * step)
 
 
 def step_seconds(parts: dict[str, Any], host_s: float) -> float:

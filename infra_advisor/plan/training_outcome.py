@@ -23,6 +23,7 @@ from infra_advisor.plan.evaluate import (
     GB,
     Outcome,
     Spec,
+    attention_peak,
     choose_storage,
     compute_peak,
     dominant_overhead,
@@ -62,15 +63,22 @@ class _Search:
     spec: Spec
     trainable: float
     usable: float
-    flops: float
+    flops: tuple[float, float]  # matmul and attention compute rates, FLOP/s per chip
     mem_bytes_s: float
     links: tuple[Any, Any]
 
 
 def plan_training(
-    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, peak: float, capacity: float
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    fw: Framework,
+    spec: Spec,
+    peaks: tuple[float, float],
+    capacity: float,
 ) -> TrainingLayout | str:
-    """The fastest training layout that fits, or a sentence saying why none fits."""
+    """The fastest training layout that fits, or a sentence saying why none fits; ``peaks``
+    are the matmul and attention peaks (compute_peak, attention_peak)."""
     n = spec.count
     lora = job.method in ("lora", "qlora")
     trainable = tf.lora_params(job.shape) if lora else job.params
@@ -84,7 +92,8 @@ def plan_training(
             f"chips; {chip.name} holds {format_bytes(capacity)} ({format_bytes(usable)} usable)"
         )
     mem_bytes_s = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
-    search = _Search(job, cat, chip, spec, trainable, usable, peak * job.eff["compute-training"],
+    eta = job.eff["compute-training"]
+    search = _Search(job, cat, chip, spec, trainable, usable, (peaks[0] * eta, peaks[1] * eta),
                      mem_bytes_s, links_for(cat, chip, spec))  # fmt: skip
     best, smallest = _search_layouts(search, par)
     if best is not None:
@@ -154,8 +163,10 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
             "activation_bytes": parts["activation_bytes"],
             "micro_batches": parts["micro_batches"], "micro_batch": c.micro_batch,
             "virtual_stages": c.virtual, "flops_per_token": parts["flops_per_token"],
+            "attention_flops_per_token": pt.attention_flops_per_token(s.job, c.recompute),
             "tp_link": links.tp[2], "dp_link": links.dp[2], "grad_bytes": parts["grad_bytes"],
             "expert_parallel": c.ep, "context_parallel": c.cp,
+            "eval_pass_s": pt.evaluation_pass_s(s.job, c, parts),
         },
     )  # fmt: skip
 
@@ -171,7 +182,8 @@ def evaluate_training(
             f"{chip.name} lists no peak throughput usable for {job.workload.precision} training"
         )
     capacity = chip.memory_gb * GB
-    layout = plan_training(job, cat, chip, fw, spec, peak, capacity)
+    peaks = (peak, attention_peak(job, chip, precision, peak))
+    layout = plan_training(job, cat, chip, fw, spec, peaks, capacity)
     if isinstance(layout, str):
         return oc.reject(layout)
     oc.layout = _layout_dict(job, layout, precision)
@@ -185,10 +197,13 @@ def evaluate_training(
     tokens_step = job.batch_size * job.seq_len
     useful = tf.model_flops_per_token(job.matmul_active_params, job.shape, job.seq_len)
     useful *= 2 / 3 if job.method in ("lora", "qlora") else 1
+    # MFU as it is published: over the datasheet's dense peak in the compute precision, not
+    # the sustained, FP8-blended rate the step is costed at.
+    datasheet = (chip.peak_tflops.get(precision) or peak / 1e12) * 1e12
     oc.metrics.update(
         tokens_per_s=tokens_step / step,
         samples_per_s=job.batch_size / step,
-        mfu=useful * tokens_step / (step * spec.count * peak) if step > 0 else None,
+        mfu=useful * tokens_step / (step * spec.count * datasheet) if step > 0 else None,
         ttft_s=None,
         tpot_s=None,
     )
@@ -197,10 +212,10 @@ def evaluate_training(
     # Sizing and relief candidates are compared on their metrics: the breakdown, working and
     # prose are written only for a stack that is reported.
     def explain() -> None:
-        _layout_terms(job, spec, oc, layout, peak)
+        _layout_terms(job, spec, oc, layout, peaks)
         cost = step_cost(layout, storage_s, ckpt_share * step)
         oc.breakdown = cost.breakdown() | {"bubble_s": layout.parts["bubble_s"]}
-        _attribute(job, chip, spec, oc, layout, peak)
+        _attribute(job, chip, spec, oc, layout, peaks)
 
     oc.deferred.append(explain)
     return oc
@@ -216,7 +231,7 @@ def step_cost(layout: TrainingLayout, storage_s: float, checkpoint_s: float) -> 
         PhaseCost("data-parallel gradient sync (exposed)", network_s=exposed_dp),
         PhaseCost("pipeline sends", network_s=p["pp_comm_s"]),
         PhaseCost("expert all-to-all", network_s=p["ep_comm_s"]),
-        PhaseCost("context-parallel ring (KV chunks)", network_s=p["cp_comm_s"]),
+        PhaseCost("context-parallel ring (KV chunks, exposed)", network_s=p["cp_comm_s"]),
         PhaseCost("TCP copies on the host", host_s=p["host_s"]),
         PhaseCost("data reads (exposed)", storage_s=storage_s),
         PhaseCost("checkpoint writes (amortised)", storage_s=checkpoint_s),
@@ -241,7 +256,9 @@ def _layout_dict(job: Job, layout: TrainingLayout, precision: str) -> dict[str, 
     }
 
 
-def _layout_terms(job: Job, spec: Spec, oc: Outcome, layout: TrainingLayout, peak: float) -> None:
+def _layout_terms(
+    job: Job, spec: Spec, oc: Outcome, layout: TrainingLayout, peaks: tuple[float, float]
+) -> None:
     """The working of memory and compute: states, activations, FLOPs, compute per step."""
     d, lora = layout.detail, job.method in ("lora", "qlora")
     trainable = tf.lora_params(job.shape) if lora else job.params
@@ -256,12 +273,16 @@ def _layout_terms(job: Job, spec: Spec, oc: Outcome, layout: TrainingLayout, pea
             d["activation_bytes"], "bytes", "F7", s=job.seq_len, b=d["micro_batch"],
             h=job.shape.hidden, t=layout.tp, L=job.shape.layers, p=layout.pp)  # fmt: skip
     oc.term("FLOPs per token",
-            "6·P_act + 6·L·s·h" + (" + recompute forward" if layout.recompute else ""),
+            ("4" if lora else "6") + "·P_act + 6·L·s·h"
+            + (" + recompute forward" if layout.recompute else ""),
             d["flops_per_token"], "FLOP", "F2", P_act=job.matmul_active_params, L=job.shape.layers,
             s=job.seq_len, h=job.shape.hidden)  # fmt: skip
-    oc.term("compute per step", "FLOPs/token × tokens/step / (N · peak · η)",
-            layout.parts["compute_s"], "s", "F3", tokens_per_step=job.batch_size * job.seq_len,
-            N=spec.count, peak_tflops=peak / 1e12,
+    oc.term("compute per step",
+            "tokens/step / N × (matmul FLOPs/token / (peak · η) + attention FLOPs/token / "
+            "(attention peak · η))",
+            layout.parts["compute_s"], "s", "F3/F3b", tokens_per_step=job.batch_size * job.seq_len,
+            N=spec.count, peak_tflops=peaks[0] / 1e12, attention_peak_tflops=peaks[1] / 1e12,
+            attention_flops_per_token=d["attention_flops_per_token"],
             efficiency=job.eff["compute-training"])  # fmt: skip
     _collective_terms(oc, layout)
 
@@ -299,16 +320,25 @@ def _storage_and_time(
         return None
     steps = math.ceil(job.tokens / tokens_step)
     step = layout.step_s + storage_s
-    total = steps * step * (1 + share)
+    passes, eval_s = pt.evaluations(job), layout.detail["eval_pass_s"]
+    total = steps * step * (1 + share) + passes * eval_s
     oc.term("steps", "tokens / (batch · seq_len)", steps, "steps", "", tokens=job.tokens,
             batch=job.batch_size, seq_len=job.seq_len)  # fmt: skip
-    oc.term("job time", "steps × step × (1 + checkpoint share)", total, "s", "F3/F20",
-            step_s=step, checkpoint_share=share)  # fmt: skip
+    if passes:
+        oc.term("evaluation pass", "eval samples / batch × forward share of a step", eval_s, "s",
+                "F3d", eval_samples=w.eval_samples, passes=passes)  # fmt: skip
+    oc.term("job time", "steps × step × (1 + checkpoint share) + passes × evaluation pass",
+            total, "s", "F3/F20/F3d", step_s=step, checkpoint_share=share)  # fmt: skip
     return store, provisioned, step, total, share, storage_s
 
 
 def _attribute(
-    job: Job, chip: Chip, spec: Spec, oc: Outcome, layout: TrainingLayout, peak: float
+    job: Job,
+    chip: Chip,
+    spec: Spec,
+    oc: Outcome,
+    layout: TrainingLayout,
+    peaks: tuple[float, float],
 ) -> None:
     """The bottleneck (F24): compute unless another resource costs half as much; memory
     capacity when fitting forced recomputation, pipelining or ZeRO-3 that costs a quarter."""
@@ -328,7 +358,7 @@ def _attribute(
         kind = "memory_capacity"
     oc.kind = kind
     share = terms.get(kind, overhead) / step if step else 0
-    oc.explanation = _explain(job, chip, spec, oc, layout, kind, (share, overhead, peak))
+    oc.explanation = _explain(job, chip, spec, oc, layout, kind, (share, overhead, *peaks))
 
 
 def _explain(
@@ -338,16 +368,23 @@ def _explain(
     oc: Outcome,
     layout: TrainingLayout,
     kind: BottleneckKind,
-    figures: tuple[float, float, float],
+    figures: tuple[float, float, float, float],
 ) -> str:
-    """The bottleneck in words; ``figures`` = (its share of the step, forced overhead, peak)."""
-    share, overhead, peak = figures
+    """The bottleneck in words; ``figures`` = (its share of the step, forced overhead, matmul
+    peak, attention peak)."""
+    share, overhead, peak, attn_peak = figures
     b, step, d = oc.breakdown, oc.metrics["step_time_s"], layout.detail
     if kind == "compute":
         flops = d["flops_per_token"] * job.batch_size * job.seq_len
+        attn = d["attention_flops_per_token"] / d["flops_per_token"]
+        split = (
+            f" ({attn:.0%} of them attention, at the 16-bit {attn_peak / 1e12:g} TFLOPS)"
+            if attn_peak < peak and attn >= 0.005
+            else ""
+        )
         return (
             f"forward and backward: each step does {flops:.3g} FLOPs over {spec.count} × "
-            f"{chip.name} at {peak / 1e12:g} TFLOPS × "
+            f"{chip.name} at {peak / 1e12:g} TFLOPS{split} × "
             f"{job.eff['compute-training']:.2f} → {format_duration(b['compute_s'])} of compute in "
             f"a {format_duration(step)} step ({share:.0%})"
         )

@@ -480,10 +480,13 @@ class Sizer:
         if (job.workload.optimize == "time" or job.workload.chips is not None or len(counts) < 2
                 or not job.is_transformer or math.isinf(horizon)):  # fmt: skip
             return counts
+        from infra_advisor.plan.evaluate import sustained_share
         from infra_advisor.plan.training import flops_per_token
 
         per_token = flops_per_token(job, recompute=False)
-        peak = max((self.chip.peak_tflops.get(p) or 0.0) for p in self.chip.peak_tflops.supported())
+        chip = self.chip
+        peak = max((chip.peak_tflops.get(p) or 0.0) * sustained_share(job, chip, p, [])
+                   for p in chip.peak_tflops.supported())  # fmt: skip
         ceiling = peak * 1e12 * _best_compute_factor(self.ctx.catalog)
         if ceiling <= 0:
             return counts

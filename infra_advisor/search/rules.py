@@ -217,6 +217,7 @@ def _in_mode(chip: Chip, mode: PowerMode) -> tuple[Chip, str]:
         chip,
         peak_tflops=scaled(chip.peak_tflops) or chip.peak_tflops,
         sparse_peak_tflops=scaled(chip.sparse_peak_tflops),
+        matmul_sustained_tflops=scaled(chip.matmul_sustained_tflops),
         memory_bandwidth_gb_s=chip.memory_bandwidth_gb_s * memory,
         tdp_w=mode.power_w,
     )
