@@ -40,7 +40,9 @@ from typing import Any
 CASES = Path(__file__).resolve().parent / "fidelity" / "cases.toml"
 STACK_KEYS = ("chip", "chips", "interconnect", "storage", "framework")
 SATURATED_METRICS = ("tokens_per_s", "samples_per_s", "requests_per_s")
-SATURATING_RATE = 1e7
+# More than any stack serves (DLRM-v2 offline on 8 GPUs runs 1.7e8 user-item pairs a second),
+# so the engine reports its capacity; the workload's own ceiling for a rate is 1e9.
+SATURATING_RATE = 1e9
 # Categories whose target is printed but does not (yet) decide the exit status.
 UNGATED_CATEGORIES = ("llm-serving",)
 LLM_SERVING = "llm-serving"

@@ -60,8 +60,9 @@ def vary(entry: dict[str, Any], index: int) -> dict[str, Any]:
     for key in SCALED:
         if isinstance(out.get(key), (int, float)) and not isinstance(out.get(key), bool):
             out[key] = round(out[key] * factor, 6)
-    if isinstance(out.get("peak_tflops"), dict):
-        out["peak_tflops"] = {k: round(v * factor, 6) for k, v in out["peak_tflops"].items()}
+    for table in ("peak_tflops", "sparse_peak_tflops", "matmul_sustained_tflops"):
+        if isinstance(out.get(table), dict):
+            out[table] = {k: round(v * factor, 6) for k, v in out[table].items()}
     if "chips_per_unit" in out:  # an offering: of the chip variant with the same index
         out["chip"] = f"{entry['chip']}-v{index}"
         out["price"] = [

@@ -240,3 +240,52 @@ def test_a_host_resident_graph_still_pays_the_dispatch(catalog: Catalog) -> None
     dispatch = 2 * 50e-6  # two layers × launch-overhead (catalog/efficiency.toml)
     assert stack.metrics.step_time_s >= dispatch
     assert stack.breakdown.host_s >= dispatch
+
+
+DLRM_SERVING = dict(model="dlrm-v2", task="inference", precision="int8", rate=1e9)
+
+
+def test_dlrm_serving_keeps_a_copy_of_the_tables_on_each_gpu(catalog: Catalog) -> None:
+    # NVIDIA's MLPerf Inference v4.1 DLRM-v2 configs (closed/NVIDIA/configs/dlrm-v2): every table
+    # on every GPU (embedding_weights_on_gpu_part 1.0), INT8 embeddings and MLPs, batch 600,000;
+    # the 8-GPU systems serve 8x one GPU.  DGX H100 Offline: 595,658 samples/s x 270.06 user-item
+    # pairs a sample = 1.609e8 pairs/s (mlperf_log_summary.txt, accuracy.txt).
+    stack = explain(catalog, "h100-sxm:8/nvlink-4/-/-/tensorrt", **DLRM_SERVING)
+    assert stack.layout["shards"] == 1 and stack.layout["replicas"] == 8
+    assert stack.layout["precision"] == "int8"
+    assert stack.breakdown.network_s == 0.0
+    assert not any(t.name == "embedding all-to-all per step" for t in stack.terms)
+    tables = next(t for t in stack.terms if t.name == "embedding tables")
+    assert tables.inputs["by"] == 1.0
+    assert stack.metrics.samples_per_s == pytest.approx(1.609e8, rel=0.5)
+    one = explain(catalog, "h100-sxm:1/-/-/-/tensorrt", **DLRM_SERVING)
+    assert stack.metrics.samples_per_s == pytest.approx(8 * one.metrics.samples_per_s, rel=1e-6)
+
+
+def test_dlrm_serving_shards_when_a_copy_does_not_fit(catalog: Catalog) -> None:
+    # 26.1 B embedding parameters in fp32 are 105 GB: more than an 80 GB H100 holds.
+    flags = dict(DLRM_SERVING, precision="fp32")
+    stack = explain(catalog, "h100-sxm:8/nvlink-4/-/-/tensorrt", **flags)
+    assert stack.layout["shards"] >= 2
+    assert stack.layout["replicas"] * stack.layout["shards"] == 8
+    assert any(t.name == "embedding all-to-all per step" for t in stack.terms)
+
+
+def test_a_latency_target_caps_the_serving_batch(catalog: Catalog) -> None:
+    fast = explain(catalog, "h100-sxm:1/-/-/-/tensorrt", **DLRM_SERVING, latency_target=0.001)
+    free = explain(catalog, "h100-sxm:1/-/-/-/tensorrt", **DLRM_SERVING)
+    assert fast.metrics.latency_s <= 0.001
+    assert fast.layout["batch"] < free.layout["batch"] or free.metrics.latency_s <= 0.001
+
+
+def test_dlrm_training_lookups_and_mlps_run_one_after_the_other(catalog: Catalog) -> None:
+    # MLPerf Training v4.0, NVIDIA DGX H100 x8 DLRM-DCNv2: 1.38e7 samples/s (the case
+    # mlperf-t40-dlrm-8xh100-nvidia-throughput in benchmarks/fidelity/cases.toml).
+    stack = explain(catalog, "h100-sxm:8/nvlink-4/-/-/torchrec", model="dlrm-v2", task="train",
+                    batch_size=65536, samples="4.2B")  # fmt: skip
+    b = stack.breakdown
+    assert b.overlap_s == pytest.approx(0.0, abs=1e-12)
+    assert stack.metrics.step_time_s == pytest.approx(
+        b.compute_s + b.memory_s + b.network_s + b.host_s + b.storage_s, rel=1e-9
+    )
+    assert stack.metrics.samples_per_s == pytest.approx(1.38e7, rel=0.5)

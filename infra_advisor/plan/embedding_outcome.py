@@ -75,6 +75,11 @@ def describe_tables(job: Job) -> Tables:
     )  # fmt: skip
 
 
+# Serving batches tried per copy of the tables when --batch-size is not given: up to NVIDIA's
+# MLPerf DLRM-v2 offline batch (configs/dlrm-v2/Offline: gpu_batch_size 600,000 pairs per GPU).
+INFERENCE_BATCHES = (512, 4096, 32768, 262144, 600000)
+
+
 @dataclass
 class _Work:
     where: str
@@ -84,54 +89,98 @@ class _Work:
     compute_s: float
     memory_s: float
     host_s: float
+    group: int  # chips one copy of the tables is sharded over (all of them in training)
+    batch: int  # samples one copy takes a step
     network_s: float = 0.0
+    exchange_bytes: float = 0.0
+    link: str = "none"
+
+    def step_s(self) -> float:
+        return self.compute_s + self.memory_s + self.network_s + self.host_s
 
 
-def _work(job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, peak: float) -> _Work | str:
-    """Where the tables live, and the lookups and dense compute of one chip's step."""
-    train, n = not job.inference, spec.count
+def _layouts(job: Job, spec: Spec, t: Tables) -> list[tuple[int, int]]:
+    """(group, batch) pairs to cost.  Training shards the tables over every chip (TorchRec's
+    model parallelism).  Serving may instead keep a whole copy on each group of g chips, g a
+    power of two dividing the count, and serve the copies side by side (NVIDIA's MLPerf DLRM-v2
+    configs hold every table on every GPU: embedding_weights_on_gpu_part 1.0), with the largest
+    batch that pays (INFERENCE_BATCHES) unless --batch-size gives one."""
+    n = spec.count
+    if not job.inference:
+        return [(n, t.batch)]
+    groups = [g for g in (2**k for k in range(n.bit_length())) if n % g == 0]
+    if n not in groups:
+        groups.append(n)
+    batches = [t.batch] if job.workload.batch_size else list(INFERENCE_BATCHES)
+    return [(g, b) for g in groups for b in batches]
+
+
+def _work(
+    job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, peak: float, layout: tuple[int, int]
+) -> _Work | str:
+    """Where one copy of the tables lives on its group of chips, and one step of it: the
+    lookups, the dense compute and the pooled all-to-all inside the group."""
+    train, (g, batch) = not job.inference, layout
     usable = usable_memory(job, chip)
     dense_bytes = t.dense_params * (16.0 if train else t.element_bytes)
-    free = max(usable - dense_bytes, 0.0) * n
-    where, _ = where_data_lives(t.table_bytes, free, host_of(job, cat, chip, spec), n)
+    # Each sample in flight holds its pooled vectors (twice: gathered and exchanged) and input.
+    in_flight = batch / g * (2 * t.tables * t.dim * t.element_bytes + SAMPLE_BYTES)
+    free = max(usable - dense_bytes - in_flight, 0.0) * g
+    where, _ = where_data_lives(t.table_bytes, free, host_of(job, cat, chip, spec), g)
     if where == "storage":
         return (
-            f"embedding tables of {format_bytes(t.table_bytes)} exceed the memory of {n} × "
+            f"embedding tables of {format_bytes(t.table_bytes)} exceed the memory of {g} × "
             f"{chip.name} and their hosts"
         )
     sparsecore = "sparsecore" in chip.features
     eff = job.eff["gather-bandwidth-sparsecore" if sparsecore else "gather-bandwidth"]
     # Read, gradient, write back in training.
-    lookup = t.batch * t.lookups * t.dim * t.element_bytes / n * (3 if train else 1)
+    lookup = batch * t.lookups * t.dim * t.element_bytes / g * (3 if train else 1)
     if where == "device":
         memory_s, host_s = lookup / (chip.memory_bandwidth_gb_s * GB * eff), 0.0
     else:
         memory_s, host_s = 0.0, lookup / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff)
-    compute = t.dense_flops * t.batch * (3 if train else 1) / n / (peak * job.eff["compute-small"])
-    return _Work(where, lookup, eff, sparsecore, compute, memory_s, host_s)
+    compute = t.dense_flops * batch * (3 if train else 1) / g / (peak * job.eff["compute-small"])
+    work = _Work(where, lookup, eff, sparsecore, compute, memory_s, host_s, g, batch)
+    _exchange(job, cat, chip, spec, t, work)
+    return work
 
 
-def _exchange(
-    job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, oc: Outcome, work: _Work
-) -> None:
+def _exchange(job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, work: _Work) -> None:
     """Model-parallel tables send each sample's pooled vectors, one per table, to the chip that
     owns the sample (DLRM, Naumov et al. 2019 §3; TorchRec's pooled embedding all-to-all):
-    tables × dim bytes a sample, however many lookups are pooled."""
-    n, train = spec.count, not job.inference
-    if n <= 1:
-        return
+    tables × dim bytes a sample, however many lookups are pooled; training also all-reduces
+    the dense gradients over every chip."""
+    g, n, train = work.group, spec.count, not job.inference
     up, out = links_for(cat, chip, spec)
-    bw, lat, link_id = group_link(n, n, chip, up, out)
-    pooled = min(t.lookups, t.tables)
-    a2a = t.batch * pooled * t.dim * t.element_bytes / n * (2 if train else 1)
-    network = net.all_to_all_time(a2a, n, bw, lat, job.eff["network"])
-    if train:
+    network, a2a, link = 0.0, 0.0, "none"
+    if g > 1:
+        bw, lat, link = group_link(g, g, chip, up, out)
+        pooled = min(t.lookups, t.tables)
+        a2a = work.batch * pooled * t.dim * t.element_bytes / g * (2 if train else 1)
+        network = net.all_to_all_time(a2a, g, bw, lat, job.eff["network"])
+        network += tcp_host_time(job, cat, spec, a2a)
+    if train and n > 1:
+        bw, lat, link = group_link(n, n, chip, up, out)
         network += net.all_reduce_time(2 * t.dense_params, n, bw, lat, job.eff["network"])
-    network += tcp_host_time(job, cat, spec, a2a)
-    work.network_s = network
-    oc.term("embedding all-to-all per step",
-            "(n−1)/n · batch·tables·dim·by/n /(BW·η) (pooled per table)", network, "s",
-            "F12/F13", link=link_id, bytes=a2a)  # fmt: skip
+    work.network_s, work.exchange_bytes, work.link = network, a2a, link
+
+
+def _best(job: Job, spec: Spec, works: list[_Work]) -> _Work:
+    """The layout a serving engineer would run: within the latency target where one is given,
+    the lowest latency that still serves the rate asked, else the highest rate."""
+    w, n = job.workload, spec.count
+    if w.latency_target is not None:
+        works = [x for x in works if x.step_s() <= w.latency_target] or works
+
+    def rate(x: _Work) -> float:
+        return n / x.group * x.batch / x.step_s()
+
+    if w.rate:
+        serving = [x for x in works if rate(x) >= w.rate * 0.999]
+        if serving:
+            return min(serving, key=lambda x: (x.step_s(), x.group))
+    return max(works, key=lambda x: (rate(x), -x.group))
 
 
 def evaluate_embedding(
@@ -143,16 +192,21 @@ def evaluate_embedding(
     if peak <= 0:
         return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision}")
     t = describe_tables(job)
-    work = _work(job, cat, chip, spec, t, peak)
-    if isinstance(work, str):
-        return oc.reject(work)
-    _exchange(job, cat, chip, spec, t, oc, work)
+    tried = [_work(job, cat, chip, spec, t, peak, layout) for layout in _layouts(job, spec, t)]
+    works = [x for x in tried if not isinstance(x, str)]
+    if not works:
+        return oc.reject(str(tried[-1]))
+    work = _best(job, spec, works)
     stored = _storage(job, cat, chip, spec, t, oc, work)
     if stored is None:
         return oc
     store, storage_s, provisioned = stored
+    # The lookups and the dense layers are separate kernels one after the other on each chip
+    # (TorchRec's embedding kernels, then the MLPs; NVIDIA's MLPerf DLRM-v2 serving runs one
+    # inference stream, gpu_inference_streams = 1), so their times add.
     cost = StepCost((
-        PhaseCost("lookups and dense layers", compute_s=work.compute_s, memory_s=work.memory_s),
+        PhaseCost("embedding lookups", memory_s=work.memory_s),
+        PhaseCost("dense layers", compute_s=work.compute_s),
         PhaseCost("pooled embedding all-to-all", network_s=work.network_s),
         PhaseCost("lookups over the host link", host_s=work.host_s),
         PhaseCost("sample reads (exposed)", storage_s=storage_s),
@@ -160,8 +214,9 @@ def evaluate_embedding(
     _terms(t, oc, work)
     oc.layout = {
         "tables": work.where,
-        "shards": spec.count,
-        "batch": t.batch,
+        "shards": work.group,
+        "replicas": spec.count // work.group,
+        "batch": work.batch,
         "precision": precision,
     }
     oc.breakdown = cost.breakdown() | {"bubble_s": 0.0}
@@ -177,7 +232,7 @@ def _storage(
     samples = (w.samples or 4e9) * (w.epochs or 1)
     store, storage_s, _, provisioned = choose_storage(
         job, cat, chip, spec, oc, t.batch * (w.bytes_per_sample or SAMPLE_BYTES) if train else 0.0,
-        max(work.compute_s, work.memory_s), t.table_bytes if train else 0.0,
+        work.compute_s + work.memory_s, t.table_bytes if train else 0.0,
         w.checkpoint_every or job.eff["checkpoint-interval"],
         w.dataset_size or samples * SAMPLE_BYTES, math.ceil(spec.count / node_size(chip)),
     )  # fmt: skip
@@ -195,6 +250,10 @@ def _terms(t: Tables, oc: Outcome, work: _Work) -> None:
     oc.term(
         "dense compute per step", "FLOPs/sample · batch · 3 / (n·F·η)", work.compute_s, "s", "F3"
     )
+    if work.network_s:
+        oc.term("embedding all-to-all per step",
+                "(n−1)/n · batch·tables·dim·by/n /(BW·η) (pooled per table)", work.network_s,
+                "s", "F12/F13", link=work.link, bytes=work.exchange_bytes)  # fmt: skip
 
 
 def _power_and_metrics(
@@ -214,14 +273,15 @@ def _power_and_metrics(
     total = math.ceil(samples / t.batch) * step if train else (
         w.samples / w.rate if (w.samples and w.rate) else 3600.0
     )  # fmt: skip
+    g = work.group
     dense_bytes = t.dense_params * (16.0 if train else t.element_bytes)
-    memory = (t.table_bytes / n if work.where == "device" else 0.0) + dense_bytes
+    memory = (t.table_bytes / g if work.where == "device" else 0.0) + dense_bytes
     memory += job.eff["runtime-overhead"]
-    # Each chip finishes batch / n samples a step: serving power follows that load.
-    util = duty_cycle(job, work.compute_s + work.memory_s, step, n, t.batch / n)
+    # Each chip finishes batch / g samples a step: serving power follows that load.
+    util = duty_cycle(job, work.compute_s + work.memory_s, step, n, work.batch / g)
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step, util=util,
            memory=memory, capacity=chip.memory_gb * GB)  # fmt: skip
-    rate = t.batch / step
+    rate = n // g * work.batch / step
     oc.metrics.update(
         samples_per_s=rate,
         requests_per_s=min(rate, w.rate or rate) if job.inference else None,

@@ -232,11 +232,12 @@ def _compute_order(
     if (
         wanted == "int8"
         and job.inference
-        and job.workload.model_type in ("vision", "generic")
+        and job.workload.model_type in ("vision", "generic", "recsys")
         and "int8" in weights
     ):
-        # CNN and other dense-model inference engines (TensorRT, LiteRT, OpenVINO) quantise weights
-        # and activations: the matmuls and convolutions run on the integer units.
+        # CNN, recommender and other dense-model inference engines (TensorRT, LiteRT, OpenVINO)
+        # quantise weights and activations: the matmuls and convolutions run on the integer
+        # units (NVIDIA's MLPerf DLRM-v2: INT8 bottom and top MLPs and interaction).
         return ["int8", "bf16", "fp16", "fp32"]
     if wanted in ("int8", "int4"):
         # LLM weight-only quantisation: weights stored small, matmuls in 16-bit (or int8 on

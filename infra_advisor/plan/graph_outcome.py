@@ -46,7 +46,11 @@ PCIE_GEN4_X16 = 32e9  # bytes/s per direction: the host link assumed where a chi
 
 
 def element_bytes(precision: str) -> float:
-    return 4.0 if precision in ("fp32", "tf32") else 2.0
+    """Bytes of one stored feature or embedding element (8-bit tables: NVIDIA's MLPerf DLRM-v2
+    serves INT8 embeddings; 4-bit where asked)."""
+    return {"fp32": 4.0, "tf32": 4.0, "fp8": 1.0, "int8": 1.0, "fp4": 0.5, "int4": 0.5}.get(
+        precision, 2.0
+    )
 
 
 def where_data_lives(need: float, usable_total: float, host: Host, chips: int) -> tuple[str, float]:

@@ -347,9 +347,11 @@ def _attribute(
     capacity = chip.memory_gb * GB
     forced = layout.recompute or layout.pp > 1 or layout.zero >= 3
     overhead = b["bubble_s"] + (b["compute_s"] * 0.25 if layout.recompute else 0.0)
+    # Weight and activation traffic overlaps the matmuls (the roofline): it limits the step only
+    # when it takes longer than the compute it hides under.
     terms: dict[BottleneckKind, float] = {
         "compute": b["compute_s"],
-        "memory_bandwidth": b["memory_s"],
+        "memory_bandwidth": b["memory_s"] if b["memory_s"] > b["compute_s"] else 0.0,
         "network": b["network_s"],
         "storage": b["storage_s"],
     }
