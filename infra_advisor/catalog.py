@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from infra_advisor.checks import Record, record
 from infra_advisor.errors import CatalogError
 from infra_advisor.models import (
     Chip,
@@ -49,8 +50,8 @@ KINDS: dict[str, tuple[str, type[Entry], str]] = {
 LIST_KINDS = ("chips", "interconnects", "storage", "frameworks", "models", "offerings")
 
 
-@dataclass
-class Catalog:
+@record()
+class Catalog(Record):
     """The merged catalog: entries by kind and id, and the file each came from."""
 
     chips: dict[str, Chip] = field(default_factory=dict)

@@ -239,5 +239,17 @@ def write_shipped_form(target: Path | None = None) -> Path:
     return path
 
 
+def write_parsed_presets(target: Path | None = None) -> Path:
+    """Parse the shipped presets into the package's JSON form (a build step)."""
+    from pathlib import Path
+
+    from infra_advisor import presets
+
+    path = target or Path(__file__).with_name(presets.PARSED_FORM)
+    path.write_text(presets.parsed_form(), encoding="utf-8")
+    return path
+
+
 if __name__ == "__main__":
     print(f"wrote {write_shipped_form()}")
+    print(f"wrote {write_parsed_presets()}")

@@ -37,6 +37,21 @@ class Record:
     __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, *args: Any, **values: Any) -> None:
+        if not args:
+            fast = _keyword_plan(type(self))
+            names, defaults, factories, required = fast
+            if values.keys() <= names and all(r in values for r in required):
+                full = {**defaults, **values}
+                for name, factory in factories:
+                    if name not in values:
+                        full[name] = factory()
+                for name, value in full.items():
+                    _SET(self, name, value)
+                _set_late(self)
+                post = getattr(type(self), "__post_init__", None)
+                if post is not None:
+                    post(self)
+                return
         plan = _init_plan(type(self))
         if args:
             if len(args) > len(plan):
@@ -59,6 +74,7 @@ class Record:
             raise TypeError(
                 f"{type(self).__name__}() got unexpected keyword argument {next(iter(values))!r}"
             )
+        _set_late(self)
         post = getattr(type(self), "__post_init__", None)
         if post is not None:
             post(self)
@@ -101,20 +117,65 @@ def _init_plan(cls: type) -> tuple[tuple[str, Any, Any], ...]:
     return plan
 
 
+_LATE: dict[type, tuple[tuple[str, Any, Any], ...]] = {}
+
+
+def _set_late(obj: Record) -> None:
+    """Fields outside the constructor (``init=False``) that have a default or a factory."""
+    cls = type(obj)
+    late = _LATE.get(cls)
+    if late is None:
+        late = _LATE[cls] = tuple(
+            (f.name, f.default, f.default_factory)
+            for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if not f.init and (f.default is not _MISSING or f.default_factory is not _MISSING)
+        )
+    for name, default, factory in late:
+        _SET(obj, name, default if default is not _MISSING else factory())
+
+
+def _hash(self: Record) -> int:
+    return hash(tuple(getattr(self, name) for name, _, _ in _init_plan(type(self))))
+
+
+_KEYWORD_PLANS: dict[type, Any] = {}
+
+
+def _keyword_plan(cls: type) -> Any:
+    """For keyword-only construction: the field names, the plain defaults, the default
+    factories and the required names (the common case, done with dict operations)."""
+    fast = _KEYWORD_PLANS.get(cls)
+    if fast is None:
+        plan = _init_plan(cls)
+        names = frozenset(name for name, _, _ in plan)
+        defaults = {n: d for n, d, _ in plan if d is not _MISSING}
+        factories = tuple((n, f) for n, d, f in plan if d is _MISSING and f is not _MISSING)
+        required = tuple(n for n, d, f in plan if d is _MISSING and f is _MISSING)
+        fast = _KEYWORD_PLANS[cls] = (names, defaults, factories, required)
+    return fast
+
+
 @dataclass_transform(kw_only_default=True, field_specifiers=(dataclasses.field,))
-def record(*, frozen: bool = False, kw_only: bool = True) -> Callable[[type[T]], type[T]]:
+def record(
+    *, frozen: bool = False, kw_only: bool = True, hashable: bool = False
+) -> Callable[[type[T]], type[T]]:
     """Declare a Record dataclass: slots, keyword-only fields (``kw_only=False``: positional
     too), and Record's shared methods (``frozen``: the class must be a FrozenRecord, which
-    refuses assignment)."""
+    refuses assignment; ``hashable``: a frozen record hashed on its constructor's fields, to
+    serve as a dict key)."""
 
     def wrap(cls: type[T]) -> type[T]:
         if frozen != issubclass(cls, FrozenRecord):
             raise TypeError(
                 f"{cls.__name__}: frozen={frozen} needs {'' if frozen else 'no '}FrozenRecord base"
             )
+        if hashable and not frozen:
+            raise TypeError(f"{cls.__name__}: only a frozen record can be hashable")
         made: type[T] = dataclasses.dataclass(
             slots=True, kw_only=kw_only, init=False, eq=False, repr=False
         )(cls)
+        if hashable:
+            made.__hash__ = _hash  # type: ignore[assignment]
         return made
 
     return wrap

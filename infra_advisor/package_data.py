@@ -66,3 +66,12 @@ def path_of(package: str, name: str) -> str | None:
     if folder is None or not os.path.isfile(os.path.join(folder, name)):
         return None
     return os.path.join(folder, name)
+
+
+def digest(data: bytes) -> str:
+    """A short content digest (blake2b through ``_blake2``, which skips hashlib's OpenSSL load)."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - CPython always builds _blake2
+        from hashlib import blake2b
+    return blake2b(data, digest_size=16).hexdigest()

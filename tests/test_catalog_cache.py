@@ -177,3 +177,26 @@ def test_catalog_validate_always_validates_and_keeps_nothing(tmp_path: Path) -> 
     )
     assert result.returncode == 0 and "catalog valid" in result.stdout
     assert not cache.exists()
+
+
+def test_the_parsed_presets_are_current() -> None:
+    from infra_advisor import presets
+
+    shipped = (Path(catalog_cache.__file__).parent / presets.PARSED_FORM).read_text("utf-8")
+    assert shipped == presets.parsed_form(), (
+        "infra_advisor/presets_parsed.json is stale: run `python -m infra_advisor.catalog_cache`"
+    )
+
+
+def test_a_preset_edited_after_parsing_is_read_from_its_toml(monkeypatch: Any) -> None:
+    import json
+
+    from infra_advisor import presets
+
+    stale = json.loads(presets.parsed_form())
+    stale["llama-8b-chat"]["data"]["workload"]["rate"] = 12345.0
+    stale["llama-8b-chat"]["digest"] = "0" * 32
+    monkeypatch.setattr(presets, "_parsed", lambda: stale)
+    assert presets.load_preset("llama-8b-chat")["rate"] != 12345.0
+    stale["llama-8b-chat"]["digest"] = json.loads(presets.parsed_form())["llama-8b-chat"]["digest"]
+    assert presets.load_preset("llama-8b-chat")["rate"] == 12345.0

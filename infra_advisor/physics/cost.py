@@ -9,14 +9,16 @@ reported times are all read from the same StepCost, so they cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from infra_advisor.checks import FrozenRecord, record
 
 RESOURCES = ("compute", "memory", "network", "host", "storage")
 ROOFLINE = ("compute", "memory")
 
 
-@dataclass(frozen=True)
-class PhaseCost:
+@record(frozen=True, kw_only=False, hashable=True)
+class PhaseCost(FrozenRecord):
     """Seconds of each resource one occurrence of a phase needs, and which of them overlap."""
 
     name: str
@@ -62,8 +64,8 @@ class PhaseCost:
         return max(RESOURCES, key=lambda r: (getattr(self, f"{r}_s"), -RESOURCES.index(r)))
 
 
-@dataclass(frozen=True)
-class StepCost:
+@record(frozen=True, kw_only=False, hashable=True)
+class StepCost(FrozenRecord):
     """A step or a request as its phases."""
 
     phases: tuple[PhaseCost, ...]

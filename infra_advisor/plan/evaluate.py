@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.checks import FrozenRecord, record
+from infra_advisor.checks import FrozenRecord, Record, record
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect, Offering, Storage
 from infra_advisor.physics import data as dt
@@ -29,8 +29,8 @@ from infra_advisor.units import format_bytes, format_duration
 GB = 1e9
 
 
-@dataclass(frozen=True)
-class Spec:
+@record(frozen=True, kw_only=False, hashable=True)
+class Spec(FrozenRecord):
     """The components of one stack."""
 
     chip: str
@@ -42,8 +42,8 @@ class Spec:
     offering: str | None = None  # the unit rented or bought (None: a bare chip, unpriced)
 
 
-@dataclass
-class Outcome:
+@record(kw_only=False)
+class Outcome(Record):
     """The evaluation of one stack: fit, metrics, breakdown, bottleneck and the working."""
 
     spec: Spec

@@ -10,7 +10,6 @@ precisions, batching, paged KV) from plan.frameworks.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from infra_advisor.checks import FrozenRecord, record
 from infra_advisor.job import Job
@@ -30,8 +29,8 @@ PREFILL_CHUNK_TOKENS = 8192
 QUEUED_PHASE = "other requests' prefill between its steps"
 
 
-@dataclass(frozen=True)
-class Group:
+@record(frozen=True, kw_only=False, hashable=True)
+class Group(FrozenRecord):
     """One model replica: tensor × pipeline parallel chips, and how many replicas run."""
 
     tp: int
@@ -43,8 +42,8 @@ class Group:
         return self.tp * self.pp
 
 
-@dataclass(frozen=True)
-class Served:
+@record(frozen=True, kw_only=False, hashable=True)
+class Served(FrozenRecord):
     """A replica group at one batch: the request's phases, capacity, latency and load."""
 
     group: Group

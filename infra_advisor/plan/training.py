@@ -177,6 +177,8 @@ def _inner(
            and experts % e == 0 and (e == 1 or "expert" in par) and w.expert_parallel in (None, e)]  # fmt: skip
     if not job.is_moe:
         eps = [1]
+    elif not eps and w.expert_parallel is not None:
+        return  # the pinned expert-parallel degree does not fit this shape
     virtuals = [1, 2] if p > 1 and "interleaved_pipeline" in par else [1]
     per_replica = job.batch_size // dp if dp else 0
     micro = [m for m in (1, 2, 4) if per_replica and per_replica % m == 0]

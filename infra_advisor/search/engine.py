@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.checks import to_data
+from infra_advisor.checks import Record, record, to_data
 from infra_advisor.errors import WorkloadError
 from infra_advisor.job import Job, build_job
 from infra_advisor.models import Chip, Framework, Interconnect, Offering
@@ -54,8 +54,8 @@ DEFAULT_HORIZON_S = {"train": 90 * 86400.0, "finetune": 7 * 86400.0}
 RELIEF_STORAGE = 12  # storage swaps considered: the fastest readers
 
 
-@dataclasses.dataclass
-class Context:
+@record(kw_only=False)
+class Context(Record):
     """One search: the job, the catalog, and how many stacks were evaluated."""
 
     job: Job
