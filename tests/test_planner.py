@@ -116,6 +116,18 @@ def test_expert_parallel_is_bounded_by_the_expert_count(catalog: Catalog) -> Non
     assert max(eps) == 4
 
 
+def test_a_pinned_expert_parallel_degree_is_never_replaced(catalog: Catalog) -> None:
+    # Megatron-Bridge's Qwen3-30B-A3B on 16 H100s runs EP 8 (TP1 PP2): with the pin, shapes whose
+    # data-parallel degree cannot hold 8 expert groups are left out, not run at EP 1.
+    w = build_workload(dict(task="train", model="qwen3-30b-a3b", expert_parallel=8))
+    job = build_job(w, catalog)
+    found = pt.candidates(job, 16, 8, frozenset({"data", "tensor", "pipeline", "expert"}))
+    assert found and {c.ep for c in found} == {8}
+    w = build_workload(dict(task="train", model="qwen3-30b-a3b", expert_parallel=8, chips=16,
+                            chip="h100-sxm", framework="megatron-lm", pipeline_parallel=2))  # fmt: skip
+    assert _top(recommend(w, catalog)).layout["expert_parallel"] == 8
+
+
 def test_cnn_serving_batches_on_one_chip(catalog: Catalog) -> None:
     w = build_workload(dict(task="inference", model_type="vision", params="25M", rate=10000,
                             chip="h100-sxm", framework="tensorrt"))  # fmt: skip

@@ -299,6 +299,13 @@ def _collective_terms(oc: Outcome, layout: TrainingLayout) -> None:
     if layout.pp > 1:
         oc.term("pipeline bubble per step", "(p−1)/(v·m) × compute", p["bubble_s"], "s", "F14",
                 p=layout.pp, m=d["micro_batches"], v=d["virtual_stages"])  # fmt: skip
+    if d["expert_parallel"] > 1:
+        oc.term("expert all-to-all per step", "m · L/p · 4 · all-to-all(2·k·s·b·h bytes, ep)",
+                p["ep_comm_s"], "s", "F12", ep=d["expert_parallel"])  # fmt: skip
+    if d["context_parallel"] > 1:
+        oc.term("context-parallel ring per step (exposed)",
+                "max(0, m · L/p · 3(c−1) hops of 2·(s/c)·b·kv·2 bytes − attention compute)",
+                p["cp_comm_s"], "s", "F14b", c=d["context_parallel"])  # fmt: skip
 
 
 def _storage_and_time(
@@ -363,6 +370,21 @@ def _attribute(
     oc.explanation = _explain(job, chip, spec, oc, layout, kind, (share, overhead, *peaks))
 
 
+def _exchanges(layout: TrainingLayout) -> str:
+    """The step's exchanges that cost anything, largest first, each with its link."""
+    p, d = layout.parts, layout.detail
+    parts = [
+        (p["tp_comm_s"], f"tensor-parallel all-reduces {{}} over {d['tp_link']}"),
+        (p["dp_comm_s"] - p["overlap_s"], f"data-parallel gradient sync {{}} over {d['dp_link']} "
+         f"(another {format_duration(p['overlap_s'])} hides under compute)"),
+        (p["ep_comm_s"], f"expert all-to-all {{}} (EP {d['expert_parallel']})"),
+        (p["pp_comm_s"], "pipeline sends {}"),
+        (p["cp_comm_s"], f"context-parallel ring {{}} (CP {d['context_parallel']}, exposed)"),
+    ]  # fmt: skip
+    shown = [text.format(format_duration(s)) for s, text in sorted(parts, reverse=True) if s > 0]
+    return "; ".join(shown) or "none"
+
+
 def _explain(
     job: Job,
     chip: Chip,
@@ -393,10 +415,7 @@ def _explain(
     if kind == "network":
         return (
             f"communication exposed per step: {format_duration(b['network_s'])} of a "
-            f"{format_duration(step)} step ({share:.0%}); tensor-parallel "
-            f"{format_duration(layout.parts['tp_comm_s'])} over {d['tp_link']}, data-parallel "
-            f"{format_duration(layout.parts['dp_comm_s'])} over {d['dp_link']} of which "
-            f"{format_duration(layout.parts['overlap_s'])} hides under compute"
+            f"{format_duration(step)} step ({share:.0%}): " + _exchanges(layout)
         )
     if kind == "memory_capacity":
         return (
