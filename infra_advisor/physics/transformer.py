@@ -56,6 +56,38 @@ def training_attention_flops_per_token(shape: Shape, seq_len: int, *, recompute:
     return (4 if recompute else 3) * attention
 
 
+def elementwise_bytes_per_token_layer(
+    shape: Shape,
+    ffn_width: float,
+    gated: bool,
+    *,
+    experts_per_token: int = 0,
+    expert_width: float = 0.0,
+    shared_width: float = 0.0,
+) -> float:
+    """Bytes the element-wise kernels of one layer move per trained token, forward and backward
+    (F3e): the matmuls' own operands are not counted (they overlap the matmuls), these kernels
+    run between them.  Forward, in 16-bit elements: two norms (read and write h each, 4·h),
+    two residual adds (read 2·h, write h each, 6·h), rotary embedding of the queries and keys
+    (read and write, 2·(d_attn + d_kv)), and the MLP's activation (SwiGLU reads the gate and up
+    projections and writes one: 3·f; GELU reads and writes: 2·f).  A mixture-of-experts layer
+    instead runs the activation on each of its k routed experts (3·k·f_e) and its shared
+    experts, and moves each token's hidden state to its experts and back: the dispatch copy
+    (read h, write k·h) and the weighted combine (read k·h, write h).  The backward pass reads
+    the saved inputs and the incoming gradients and writes the outgoing ones, about twice the
+    forward traffic (Korthikanti et al. 2022 count the same tensors for activation memory)."""
+    h = shape.hidden
+    kv = shape.kv_heads * shape.head_dim
+    act = 3 if gated else 2
+    elements: float = 10 * h + 2 * (shape.attention_width + kv)
+    if experts_per_token:
+        k = experts_per_token
+        elements += act * (k * expert_width + shared_width) + (1 + k) * h + (k + 1) * h
+    else:
+        elements += act * ffn_width
+    return 3 * 2 * elements
+
+
 def model_flops_per_token(active_params: float, shape: Shape, seq_len: int) -> float:
     """Useful FLOPs per token for MFU (no recomputation): 6·P + 6·L·s·h."""
     return 3 * (2 * active_params + 2 * shape.layers * seq_len * shape.attention_width)

@@ -381,7 +381,8 @@ def step_parts(
         passes = 3 if c.recompute else 2
         frozen = (dense + experts / c.ep) / (c.tp * c.pp)
         memory += frozen * QLORA_DEQUANT_BYTES * passes * m / mem_bytes_s
-    bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * max(compute, memory)
+    elementwise = elementwise_seconds(job, c, mem_bytes_s)
+    bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * (max(compute, memory) + elementwise)
     bw, lat, _ = links.tp
     tp_comm = _tp_comm(job, c, m, bw, lat)
     grads = (trainable if lora else dense + experts / c.ep) * tf.GRAD_BYTES / (c.tp * c.pp)
@@ -414,7 +415,8 @@ def step_parts(
     hidden = min(dp_comm * job.eff["dp-overlap"], compute)
     network = tp_comm + dp_comm - hidden + pp_comm + ep_comm + cp_comm
     return {
-        "compute_s": compute, "memory_s": memory, "network_s": network, "bubble_s": bubble,
+        "compute_s": compute, "memory_s": memory, "elementwise_s": elementwise,
+        "network_s": network, "bubble_s": bubble,
         "overlap_s": hidden, "tp_comm_s": tp_comm, "dp_comm_s": dp_comm, "pp_comm_s": pp_comm,
         "ep_comm_s": ep_comm, "cp_comm_s": cp_comm, "grad_bytes": grads, "flops_per_token": flops_tok,
         "micro_batches": m, "activation_bytes": acts,
@@ -472,6 +474,49 @@ def flops_per_token(job: Job, recompute: bool) -> float:
     return value
 
 
+def elementwise_bytes(job: Job) -> float:
+    """Element-wise bytes per trained token per layer (F3e), averaged over the model's layers
+    (a named model's dense FFN layers and MoE layers apart), once per job."""
+    key = "elementwise-bytes"
+    if key not in job.cache:
+        job.cache[key] = _elementwise_bytes(job)
+    value: float = job.cache[key]
+    return value
+
+
+def _elementwise_bytes(job: Job) -> float:
+    shape, model = job.shape, job.model
+    ffn = float(model.ffn_hidden or 3.5 * shape.hidden) if model is not None else 3.5 * shape.hidden
+    gated = bool(model.gated_ffn) if model is not None else True
+    dense = tf.elementwise_bytes_per_token_layer(shape, ffn, gated)
+    if not job.is_moe:
+        return dense
+    moe = model.moe if model is not None else None
+    k = experts_per_token(job)
+    if moe is not None:
+        width = float(moe.expert_ffn_hidden)
+        shared = moe.shared_experts * float(moe.shared_expert_ffn_hidden or width)
+        dense_layers = int(moe.dense_layers)
+    else:  # an expert's width from its parameters: x = 3·f_e·h per layer (SwiGLU)
+        _, experts_total, experts = moe_split(job)
+        width = experts_total / experts / shape.layers / (3 * shape.hidden)
+        shared, dense_layers = 0.0, 0
+    routed = tf.elementwise_bytes_per_token_layer(
+        shape, ffn, gated, experts_per_token=k, expert_width=width, shared_width=shared
+    )
+    layers = shape.layers
+    return float(dense * dense_layers + routed * (layers - dense_layers)) / layers
+
+
+def elementwise_seconds(job: Job, c: Candidate, mem_bytes_s: float) -> float:
+    """The element-wise kernels of one step on each chip (F3e): every token's bytes over the
+    model's layers, shared by the chips (tensor and sequence parallelism split the tokens'
+    hidden states, pipelining the layers, data and context parallelism the tokens); full
+    recomputation runs the forward's third again."""
+    per_token = elementwise_bytes(job) * (4 / 3 if c.recompute else 1)
+    return job.batch_size * job.seq_len * job.shape.layers * per_token / c.chips / mem_bytes_s
+
+
 def attention_flops_per_token(job: Job, recompute: bool) -> float:
     """The attention part of flops_per_token (F2), once per job."""
     key = ("training-attention-flops-per-token", recompute)
@@ -507,6 +552,7 @@ def evaluation_pass_s(job: Job, c: Candidate, parts: dict[str, Any]) -> float:
     )
     ratio = forward / flops_per_token(job, c.recompute)
     step = ratio * (max(parts["compute_s"], parts["memory_s"]) + parts["bubble_s"])
+    step += parts["elementwise_s"] / 3
     step += 0.5 * (parts["tp_comm_s"] + parts["pp_comm_s"] + parts["ep_comm_s"])
     step += parts["cp_comm_s"] / 3
     return float(w.eval_samples / job.batch_size * step)
@@ -514,7 +560,11 @@ def evaluation_pass_s(job: Job, c: Candidate, parts: dict[str, Any]) -> float:
 
 def step_seconds(parts: dict[str, Any], host_s: float) -> float:
     return float(
-        max(parts["compute_s"], parts["memory_s"]) + parts["bubble_s"] + parts["network_s"] + host_s
+        max(parts["compute_s"], parts["memory_s"])
+        + parts["elementwise_s"]
+        + parts["bubble_s"]
+        + parts["network_s"]
+        + host_s
     )
 
 

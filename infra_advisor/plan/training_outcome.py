@@ -152,8 +152,8 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
     )
     parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links)
     host = tcp_host_time(s.job, s.cat, s.spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
-    keep = ("compute_s", "memory_s", "network_s", "bubble_s", "overlap_s", "tp_comm_s",
-            "dp_comm_s", "pp_comm_s", "ep_comm_s", "cp_comm_s")  # fmt: skip
+    keep = ("compute_s", "memory_s", "elementwise_s", "network_s", "bubble_s", "overlap_s",
+            "tp_comm_s", "dp_comm_s", "pp_comm_s", "ep_comm_s", "cp_comm_s")  # fmt: skip
     return TrainingLayout(
         tp=c.tp, pp=c.pp, dp=c.dp, zero=c.zero, recompute=c.recompute, memory=memory,
         step_s=pt.step_seconds(parts, host),
@@ -227,6 +227,9 @@ def step_cost(layout: TrainingLayout, storage_s: float, checkpoint_s: float) -> 
     exposed_dp = p["dp_comm_s"] - p["overlap_s"]
     phases = (
         PhaseCost("forward and backward", compute_s=p["compute_s"], memory_s=p["memory_s"]),
+        PhaseCost(
+            "element-wise kernels (norms, activations, routing)", memory_s=p["elementwise_s"]
+        ),  # fmt: skip
         PhaseCost("tensor-parallel all-reduces", network_s=p["tp_comm_s"]),
         PhaseCost("data-parallel gradient sync (exposed)", network_s=exposed_dp),
         PhaseCost("pipeline sends", network_s=p["pp_comm_s"]),
@@ -284,6 +287,10 @@ def _layout_terms(
             N=spec.count, peak_tflops=peaks[0] / 1e12, attention_peak_tflops=peaks[1] / 1e12,
             attention_flops_per_token=d["attention_flops_per_token"],
             efficiency=job.eff["compute-training"])  # fmt: skip
+    oc.term("element-wise kernels per step",
+            "tokens/step · L · bytes/token-layer / (N · BW · η) (+1/3 with recomputation)",
+            layout.parts["elementwise_s"], "s", "F3e",
+            bytes_per_token_layer=pt.elementwise_bytes(job), N=spec.count)  # fmt: skip
     _collective_terms(oc, layout)
 
 
@@ -355,10 +362,12 @@ def _attribute(
     forced = layout.recompute or layout.pp > 1 or layout.zero >= 3
     overhead = b["bubble_s"] + (b["compute_s"] * 0.25 if layout.recompute else 0.0)
     # Weight and activation traffic overlaps the matmuls (the roofline): it limits the step only
-    # when it takes longer than the compute it hides under.
+    # when it takes longer than the compute it hides under; the element-wise kernels run
+    # between the matmuls, so all their time counts.
+    p = layout.parts
     terms: dict[BottleneckKind, float] = {
         "compute": b["compute_s"],
-        "memory_bandwidth": b["memory_s"] if b["memory_s"] > b["compute_s"] else 0.0,
+        "memory_bandwidth": p["elementwise_s"] + max(0.0, p["memory_s"] - p["compute_s"]),
         "network": b["network_s"],
         "storage": b["storage_s"],
     }
@@ -426,10 +435,20 @@ def _explain(
             "of each step"
         )
     if kind == "memory_bandwidth":
+        p = layout.parts
+        hidden = max(0.0, p["memory_s"] - p["compute_s"])
+        streamed = (
+            f"; weight and activation reads take {format_duration(hidden)} beyond the compute "
+            "they overlap"
+            if hidden > 0
+            else ""
+        )
         return (
-            f"forward and backward stream weights and activations at "
+            f"element-wise kernels (norms, activations{', expert routing' if job.is_moe else ''}) "
+            f"stream {format_bytes(pt.elementwise_bytes(job) * job.shape.layers)} a token at "
             f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:.2f} → "
-            f"{format_duration(b['memory_s'])} per step, more than compute"
+            f"{format_duration(p['elementwise_s'])} of a {format_duration(step)} step, between "
+            f"{format_duration(p['compute_s'])} of matmuls{streamed}"
         )
     return (
         f"storage adds {format_duration(b['storage_s'])} per step ({share:.0%}): token reads and "
