@@ -375,13 +375,14 @@ def step_parts(
     weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
     acts = activation_bytes(job, c)
     memory = (3 * weights * m + 2 * acts * m / max(min(c.pp, m), 1)) / mem_bytes_s
+    elementwise = elementwise_seconds(job, c, mem_bytes_s)
     if job.method == "qlora":
-        # bitsandbytes dequantizes the NF4 weights to the compute dtype before every matmul: each
-        # pass over a micro-batch reads 0.5 B and writes 2 B per frozen parameter more.
+        # bitsandbytes dequantizes the NF4 weights to the compute dtype before every matmul, a
+        # kernel of its own (so it adds, as the element-wise kernels do, F3e): each pass over a
+        # micro-batch reads 0.5 B and writes 2 B per frozen parameter more.
         passes = 3 if c.recompute else 2
         frozen = (dense + experts / c.ep) / (c.tp * c.pp)
-        memory += frozen * QLORA_DEQUANT_BYTES * passes * m / mem_bytes_s
-    elementwise = elementwise_seconds(job, c, mem_bytes_s)
+        elementwise += frozen * QLORA_DEQUANT_BYTES * passes * m / mem_bytes_s
     bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * (max(compute, memory) + elementwise)
     bw, lat, _ = links.tp
     tp_comm = _tp_comm(job, c, m, bw, lat)

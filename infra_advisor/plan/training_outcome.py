@@ -288,7 +288,8 @@ def _layout_terms(
             attention_flops_per_token=d["attention_flops_per_token"],
             efficiency=job.eff["compute-training"])  # fmt: skip
     oc.term("element-wise kernels per step",
-            "tokens/step · L · bytes/token-layer / (N · BW · η) (+1/3 with recomputation)",
+            "tokens/step · L · bytes/token-layer / (N · BW · η) (+1/3 with recomputation; "
+            "QLoRA: + NF4 dequantisation, 2.5 B a frozen weight a pass)",
             layout.parts["elementwise_s"], "s", "F3e",
             bytes_per_token_layer=pt.elementwise_bytes(job), N=spec.count)  # fmt: skip
     _collective_terms(oc, layout)
