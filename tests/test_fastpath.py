@@ -83,3 +83,30 @@ def test_the_console_survives_a_closed_pipe() -> None:
     )
     run = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, check=False)
     assert run.stdout.startswith("###") and "Traceback" not in run.stderr
+
+
+def test_a_json_answer_never_loads_inspect_and_its_users_get_the_real_one() -> None:
+    # dataclasses imports inspect (and with it ast, dis, tokenize) only to write signatures into
+    # classes without docstrings; the console entry defers it (interface/_deferred.py).
+    code = (
+        "import io, sys, contextlib\n"
+        "sys.argv = ['infra-advisor', 'recommend', '--preset', 'llama-8b-chat', '--json']\n"
+        "from infra_advisor.interface import entry\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    try:\n"
+        "        entry.main()\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(type(sys.modules['inspect']).__name__, 'ast' in sys.modules)\n"
+        "import inspect, dataclasses\n"
+        "@dataclasses.dataclass\n"
+        "class Plain:\n"
+        "    a: int\n"
+        "print(Plain.__doc__, inspect.signature(len).parameters['obj'].name,\n"
+        "      type(sys.modules['inspect']).__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    first, second = done.stdout.strip().splitlines()[-2:]
+    assert first == "_Deferred False"
+    assert second == "Plain(a: int) obj module"

@@ -10,6 +10,10 @@ fast path therefore never produces an answer the typer app would not.
 
 from __future__ import annotations
 
+# Before anything imports dataclasses: what it imports and an answer never uses loads on use.
+from infra_advisor.interface import _deferred  # noqa: F401
+
+# isort: split
 import gc
 import os
 import sys
