@@ -232,3 +232,24 @@ def test_a_row_that_requires_a_feature_matches_only_chips_that_have_it() -> None
     frameworks = {**catalog.frameworks, fw.id: fw}
     assert [f.id for f in rules.frameworks_for(job, frameworks, versal)[0]] == ["vitis-test"]
     assert "vitis-test" not in [f.id for f in rules.frameworks_for(job, frameworks, alveo)[0]]
+
+
+def test_torchtpu_is_pytorchs_tpu_backend_and_does_not_outrank_the_reference_stacks(
+    catalog: Catalog,
+) -> None:
+    # Google Cloud, 'PyTorch on Cloud TPU': TorchTPU is the PyTorch-native TPU backend that
+    # replaces PyTorch/XLA; JAX and MaxText remain the TPU reference stacks.
+    from infra_advisor.plan.frameworks import capabilities
+    from infra_advisor.search.engine import recommend
+    from infra_advisor.workload import build_workload
+
+    torchtpu = catalog.frameworks["torchtpu"]
+    assert catalog.frameworks["pytorch-xla"].status == "legacy"
+    assert capabilities(torchtpu, catalog.chips["tpu-v6e"]) is not None
+    assert capabilities(torchtpu, catalog.chips["h100-sxm"]) is None
+    w = build_workload(dict(task="train", model="llama-3.1-8b", tokens="10B", chip="tpu-v6e"))
+    top = recommend(w, catalog, top=1).stacks[0]
+    assert top.components.framework in ("jax", "maxtext")
+    pinned = build_workload(dict(task="train", model="llama-3.1-8b", tokens="10B",
+                                 chip="tpu-v6e", framework="torchtpu"))  # fmt: skip
+    assert recommend(pinned, catalog, top=1).stacks[0].components.framework == "torchtpu"
