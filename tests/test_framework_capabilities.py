@@ -253,3 +253,19 @@ def test_torchtpu_is_pytorchs_tpu_backend_and_does_not_outrank_the_reference_sta
     pinned = build_workload(dict(task="train", model="llama-3.1-8b", tokens="10B",
                                  chip="tpu-v6e", framework="torchtpu"))  # fmt: skip
     assert recommend(pinned, catalog, top=1).stacks[0].components.framework == "torchtpu"
+
+
+def test_the_alveo_fpga_serves_cnns_through_vitis_ai_2(catalog: Catalog) -> None:
+    # AMD UG1354 2.0 (Vitis AI Library): the Alveo U55C is a supported card for the CNN samples;
+    # later releases dropped Alveo, so the path is legacy.
+    from infra_advisor.search.engine import recommend
+    from infra_advisor.workload import build_workload
+
+    base = dict(task="inference", model="resnet-50", precision="int8", rate=100,
+                chip="alveo-u55c", include_unpriced=True)  # fmt: skip
+    assert not recommend(build_workload(base), catalog, top=1).stacks
+    found = recommend(build_workload(dict(base, include_legacy=True)), catalog, top=1).stacks
+    assert found and found[0].components.framework == "vitis-ai-alveo"
+    llm = dict(task="inference", model="llama-3.2-1b", precision="int8", rate=1,
+               chip="alveo-u55c", include_unpriced=True, include_legacy=True)  # fmt: skip
+    assert not recommend(build_workload(llm), catalog, top=1).stacks
