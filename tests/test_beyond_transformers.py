@@ -289,3 +289,15 @@ def test_dlrm_training_lookups_and_mlps_run_one_after_the_other(catalog: Catalog
         b.compute_s + b.memory_s + b.network_s + b.host_s + b.storage_s, rel=1e-9
     )
     assert stack.metrics.samples_per_s == pytest.approx(1.38e7, rel=0.5)
+
+
+@pytest.mark.parametrize("precision", ["int8", "fp32"])
+def test_more_chips_never_serve_fewer_recommendations(catalog: Catalog, precision: str) -> None:
+    # Copies of the tables side by side (int8: one per chip) or sharded groups (fp32: 105 GB of
+    # tables over several chips): either way a larger count serves at least as much.
+    rates = [
+        explain(catalog, f"h100-sxm:{n}/nvlink-4/-/-/tensorrt",
+                **dict(DLRM_SERVING, precision=precision)).metrics.samples_per_s
+        for n in (2, 4, 8)
+    ]  # fmt: skip
+    assert rates == sorted(rates)
