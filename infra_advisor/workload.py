@@ -653,7 +653,7 @@ _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target"), ("transformer",)),
     (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
     (("tensor_parallel", "pipeline_parallel", "expert_parallel"), ("transformer",)),
-    (("eval_samples", "eval_every"), ("transformer",)),
+    (("eval_samples", "eval_every"), ("transformer", "recsys")),
     (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
     (("embedding_rows", "embedding_dim", "lookups_per_sample", "embedding_tables"), ("recsys",)),
     (("flops_per_sample", "bytes_per_sample"), ("recsys", "vision", "generic")),

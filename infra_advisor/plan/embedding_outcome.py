@@ -25,6 +25,7 @@ from infra_advisor.plan.evaluate import (
     compute_peak,
     dominant_overhead,
     duty_cycle,
+    evaluation_passes,
     finish,
     group_link,
     host_link_bandwidth,
@@ -94,6 +95,7 @@ class _Work:
     network_s: float = 0.0
     exchange_bytes: float = 0.0
     link: str = "none"
+    exchange_s: float = 0.0  # the pooled all-to-all alone (forward and, in training, backward)
 
     def step_s(self) -> float:
         return self.compute_s + self.memory_s + self.network_s + self.host_s
@@ -160,6 +162,7 @@ def _exchange(job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, work: _
         a2a = work.batch * pooled * t.dim * t.element_bytes / g * (2 if train else 1)
         network = net.all_to_all_time(a2a, g, bw, lat, job.eff["network"])
         network += tcp_host_time(job, cat, spec, a2a)
+        work.exchange_s = network
     if train and n > 1:
         bw, lat, link = group_link(n, n, chip, up, out)
         network += net.all_reduce_time(2 * t.dense_params, n, bw, lat, job.eff["network"])
@@ -270,9 +273,14 @@ def _power_and_metrics(
 ) -> None:
     w, n, train = job.workload, spec.count, not job.inference
     samples = (w.samples or 4e9) * (w.epochs or 1)
-    total = math.ceil(samples / t.batch) * step if train else (
+    passes = evaluation_passes(job, samples)
+    eval_s = passes * _evaluation_pass_s(job, t, work)
+    total = math.ceil(samples / t.batch) * step + eval_s if train else (
         w.samples / w.rate if (w.samples and w.rate) else 3600.0
     )  # fmt: skip
+    if passes:
+        oc.term("evaluation passes", "passes × eval samples × a sample's forward share of a step",
+                eval_s, "s", "F3d", passes=passes, eval_samples=w.eval_samples)  # fmt: skip
     g = work.group
     dense_bytes = t.dense_params * (16.0 if train else t.element_bytes)
     memory = (t.table_bytes / g if work.where == "device" else 0.0) + dense_bytes
@@ -291,6 +299,17 @@ def _power_and_metrics(
         oc.saturation_rps = rate
     oc.objective_time_s = total if train else step
     serving_targets(job, oc, rate, step, "samples", latency=False)
+
+
+def _evaluation_pass_s(job: Job, t: Tables, work: _Work) -> float:
+    """One evaluation pass (F3d): ``eval_samples`` samples forward only, in the training layout:
+    a third of the lookup traffic (reads, no gradients or write-back) and of the dense compute,
+    half the pooled all-to-all, no gradient all-reduce."""
+    samples = job.workload.eval_samples or 0.0
+    if not samples:
+        return 0.0
+    forward = (work.memory_s + work.compute_s + work.host_s) / 3 + work.exchange_s / 2
+    return float(samples / work.batch * forward)
 
 
 def _attribute(

@@ -166,6 +166,18 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
 EIGHT_BIT = ("fp8", "fp4", "int8", "int4")
 
 
+def evaluation_passes(job: Job, trained_samples: float) -> int:
+    """Evaluation passes in a training job (F3d): one every ``eval_every`` training samples (at
+    least one), or one at the end when only ``eval_samples`` is given; none without an
+    evaluation set."""
+    w = job.workload
+    if not w.eval_samples or job.inference:
+        return 0
+    if not w.eval_every:
+        return 1
+    return max(1, math.floor(trained_samples / w.eval_every + 1e-9))
+
+
 def attention_peak(job: Job, chip: Chip, precision: str, peak: float) -> float:
     """The peak attention's score and value products run at (F3b): FlashAttention computes in
     16-bit even when the weight matmuls run in FP8 or FP4 (Transformer Engine's FP8 attention is

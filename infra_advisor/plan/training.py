@@ -530,14 +530,10 @@ def attention_flops_per_token(job: Job, recompute: bool) -> float:
 
 
 def evaluations(job: Job) -> int:
-    """Evaluation passes in the job: one every ``eval_every`` training samples (at least one),
-    or one at the end when only ``eval_samples`` is given; none without an evaluation set."""
-    w = job.workload
-    if not w.eval_samples:
-        return 0
-    if not w.eval_every:
-        return 1
-    return max(1, math.floor(job.tokens / job.seq_len / w.eval_every + 1e-9))
+    """Evaluation passes in the job (plan.evaluate.evaluation_passes over its sequences)."""
+    from infra_advisor.plan.evaluate import evaluation_passes
+
+    return evaluation_passes(job, job.tokens / job.seq_len)
 
 
 def evaluation_pass_s(job: Job, c: Candidate, parts: dict[str, Any]) -> float:
