@@ -62,11 +62,9 @@ def cache_dir() -> Path:
 
 
 def _hasher(data: bytes = b"") -> Any:
-    try:  # hashlib.blake2b itself, without hashlib loading OpenSSL first (3 ms of every start)
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - CPython always builds _blake2
-        from hashlib import blake2b
-    return blake2b(data, digest_size=32)
+    from infra_advisor import package_data
+
+    return package_data.hasher(data)
 
 
 def cache_key(files: CatalogFiles) -> str:

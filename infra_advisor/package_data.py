@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from typing import Any
 
 
 @cache
@@ -68,10 +69,16 @@ def path_of(package: str, name: str) -> str | None:
     return os.path.join(folder, name)
 
 
-def digest(data: bytes) -> str:
-    """A short content digest (blake2b through ``_blake2``, which skips hashlib's OpenSSL load)."""
+def hasher(data: bytes = b"", digest_size: int = 32) -> Any:
+    """A blake2b hasher, taken from ``_blake2`` itself: hashlib loads OpenSSL first (3 ms of
+    every start)."""
     try:
         from _blake2 import blake2b
     except ImportError:  # pragma: no cover - CPython always builds _blake2
         from hashlib import blake2b
-    return blake2b(data, digest_size=16).hexdigest()
+    return blake2b(data, digest_size=digest_size)
+
+
+def digest(data: bytes) -> str:
+    """A short content digest of shipped bytes."""
+    return str(hasher(data, 16).hexdigest())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from infra_advisor import package_data
@@ -16,7 +17,9 @@ def _files() -> list[str]:
     return [n[:-5] for n in package_data.names("infra_advisor", "presets") if n.endswith(".toml")]
 
 
+@cache
 def _parsed() -> dict[str, Any]:
+    """The parsed form, read once per process (every preset read consults it)."""
     import json
 
     raw = package_data.read_bytes("infra_advisor", PARSED_FORM)

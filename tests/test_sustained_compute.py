@@ -14,8 +14,7 @@ from infra_advisor.job import build_job
 from infra_advisor.plan.evaluate import attention_peak, compute_peak, sustained_share
 from infra_advisor.workload import Workload, build_workload
 from tests.test_bad_input import run_main
-from tests.test_catalog import CHIP
-from tests.test_catalog_checks import assert_named, line_of, validate
+from tests.test_catalog_checks import assert_named, chip, line_of, validate
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +161,7 @@ def test_a_ring_that_attention_covers_is_not_exposed(capsys: Any) -> None:
 
 
 def test_a_sustained_rate_above_the_peak_is_rejected(tmp_path: Path, capsys: Any) -> None:
-    text = CHIP.format(id="test-chip", memory="80") + "matmul_sustained_tflops = { bf16 = 120 }\n"
+    text = chip("matmul_sustained_tflops = { bf16 = 120 }\n")
     code, message = validate(tmp_path, {"chips.toml": text}, capsys)
     assert code == 2
     where = f"{tmp_path}/chips.toml:{line_of(text, 'id =')}"
@@ -171,7 +170,7 @@ def test_a_sustained_rate_above_the_peak_is_rejected(tmp_path: Path, capsys: Any
 
 
 def test_a_sustained_rate_needs_its_peak(tmp_path: Path, capsys: Any) -> None:
-    text = CHIP.format(id="test-chip", memory="80") + "matmul_sustained_tflops = { fp8 = 50 }\n"
+    text = chip("matmul_sustained_tflops = { fp8 = 50 }\n")
     code, message = validate(tmp_path, {"chips.toml": text}, capsys)
     assert code == 2
     assert "matmul_sustained_tflops.fp8: the chip has no fp8 peak" in message
