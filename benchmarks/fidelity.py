@@ -150,19 +150,33 @@ def run_collective(case: dict[str, Any], catalog: Any) -> Result:
 
 
 def run_storage(case: dict[str, Any], catalog: Any) -> Result:
+    """The read rate a storage system delivers.  Without an ``emulation`` table, its ceiling for
+    the capacity and clients (a vendor's spec).  With one (MLPerf Storage: DLIO emulates
+    accelerators that each compute ``computation_time_s`` on every batch they read), the rate those
+    accelerators draw from it: their demand while it keeps up, its ceiling once it does not."""
+    from infra_advisor.physics import data as dt
     from infra_advisor.physics import storage as st
+    from infra_advisor.units import parse_bytes
 
     store = catalog.storage[case["stack"]["storage"]]
     workload = case.get("workload", {})
-    from infra_advisor.units import parse_bytes
-
-    need = parse_bytes(str(workload.get("bytes_per_sample", "0"))) * float(
-        workload.get("files") or workload.get("samples") or 0
-    )
-    provisioned = st.provisioned_bytes(store, need)
+    sample = parse_bytes(str(workload.get("bytes_per_sample", "0")))
+    samples = float(workload.get("samples") or workload.get("files") or 0)
+    provisioned = st.provisioned_bytes(store, sample * samples)
     nodes = int(case.get("clients", 1))
-    bw = st.read_bandwidth(store, provisioned, nodes) * catalog.eff("storage-read").value
-    return Result(case, bw, f"{store.id}: η storage-read {catalog.eff('storage-read').value:g}")
+    eff = catalog.eff("storage-read").value
+    bw = st.read_bandwidth(store, provisioned, nodes) * eff
+    emulation = case.get("emulation")
+    if not emulation:
+        return Result(case, bw, f"{store.id}: η storage-read {eff:g}")
+    per_step = int(case["stack"]["chips"]) * int(workload.get("batch_size", 1))
+    files = float(workload.get("files") or 0)
+    opens = dt.file_opens_per_step(per_step, samples, files) if files else 0.0
+    read_s = st.read_seconds(store, bw, nodes, per_step * sample, opens=opens)
+    compute_s = float(emulation["computation_time_s"])
+    rate = st.delivered_read_rate(per_step * sample, read_s, compute_s)
+    limit = "storage" if read_s > compute_s else "emulated accelerators"
+    return Result(case, rate, f"{store.id}: {limit} (η storage-read {eff:g})")
 
 
 RUNNERS = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from infra_advisor.models import Storage
+from infra_advisor.physics.data import metadata_time
 
 TIB = 2.0**40
 
@@ -41,6 +42,43 @@ def write_bandwidth(store: Storage, provisioned: float, nodes: int) -> float:
     if store.write_gb_s is not None:
         return store.write_gb_s * 1e9 * (nodes if store.per_node else 1)
     return read_bandwidth(store, provisioned, nodes) / 2
+
+
+def read_seconds(
+    store: Storage,
+    bandwidth: float,
+    nodes: int,
+    read_bytes: float,
+    *,
+    random_rows: float = 0.0,
+    opens: float = 0.0,
+) -> float:
+    """Seconds to read one step's data at ``bandwidth`` bytes/s (F19): the bytes, or the random
+    rows at the system's IOPS when those are slower (graph feature rows), plus one metadata
+    operation for each file opened, each a round trip."""
+    read_s = read_bytes / bandwidth if read_bytes else 0.0
+    if random_rows and store.read_iops:
+        iops = store.read_iops * (nodes if store.per_node else 1)
+        read_s = max(read_s, random_rows / iops)
+    if opens:
+        latency = (store.latency_ms or 1.0) / 1e3
+        read_s += metadata_time(opens, store.metadata_ops_per_s, latency, 64 * nodes)
+    return read_s
+
+
+def exposed_read_s(read_s: float, compute_s: float) -> float:
+    """Read seconds a step waits for (F19): a prefetching loader reads the next batch while the
+    accelerators compute this one, so only reads beyond the compute time add to the step."""
+    return max(0.0, read_s - compute_s)
+
+
+def delivered_read_rate(read_bytes: float, read_s: float, compute_s: float) -> float:
+    """Bytes/s the storage delivers to accelerators that consume read_bytes per compute_s of work
+    when it alone would take read_s (F19): the step lasts compute plus the exposed reads, so the
+    rate is the accelerators' demand while storage keeps up and the storage's rate once it does not
+    (what MLPerf Storage measures of its emulated accelerators)."""
+    step_s = compute_s + exposed_read_s(read_s, compute_s)
+    return read_bytes / step_s if step_s > 0 else math.inf
 
 
 def checkpoint_bytes(params: float, trainable: float, *, full_states: bool) -> float:

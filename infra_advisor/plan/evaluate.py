@@ -17,7 +17,6 @@ from infra_advisor.catalog import Catalog
 from infra_advisor.checks import FrozenRecord, Record, record
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework, Interconnect, Offering, Storage
-from infra_advisor.physics import data as dt
 from infra_advisor.physics import power as pw
 from infra_advisor.physics import storage as st
 from infra_advisor.physics import transformer as tf
@@ -521,7 +520,7 @@ def _best_storage(
     """The storage whose exposed reads and checkpoint writes cost least time, then least money."""
     best: tuple[float, float, str, Storage, float, float, float] | None = None
     for read_s, share, cost, store_id, store, provisioned in front:
-        exposed = max(0.0, read_s - compute_s)
+        exposed = st.exposed_read_s(read_s, compute_s)
         key = (round(exposed + share * compute_s, 9), cost, store_id)
         if best is None or key < best[:3]:
             best = (key[0], key[1], key[2], store, exposed, share, provisioned)
@@ -600,15 +599,7 @@ def _store_figures(
     read_step, ckpt_bytes, interval_s, random_rows, opens = demand
     provisioned = st.provisioned_bytes(store, need)
     read_bw = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
-    read_s = read_step / read_bw if read_step else 0.0
-    if random_rows and store.read_iops:
-        # Random small reads (graph feature rows) are bound by IOPS, not bandwidth.
-        iops = store.read_iops * (nodes if store.per_node else 1)
-        read_s = max(read_s, random_rows / iops)
-    if opens:
-        # Many small files: each open is a metadata operation with a round trip (F19).
-        latency = (store.latency_ms or 1.0) / 1e3
-        read_s += dt.metadata_time(opens, store.metadata_ops_per_s, latency, 64 * nodes)
+    read_s = st.read_seconds(store, read_bw, nodes, read_step, random_rows=random_rows, opens=opens)
     share = 0.0
     if ckpt_bytes:
         write_s = ckpt_bytes / (
