@@ -219,3 +219,14 @@ def test_emulated_accelerators_draw_their_demand_while_storage_keeps_up() -> Non
     assert storage.delivered_read_rate(step_bytes, read_s=1.0, compute_s=0.323) == step_bytes
     assert storage.exposed_read_s(1.0, 0.323) == pytest.approx(0.677)
     assert storage.exposed_read_s(0.2, 0.323) == 0.0
+
+
+def test_a_sharded_feature_store_serves_each_device_one_shard_of_its_minibatch() -> None:
+    # NVIDIA's MLPerf Training R-GAT shards the IGBH features over every GPU by node id
+    # (WG_SHARDING_LOCATION=cuda in its v4.0 config); the sampled nodes come from the whole graph,
+    # so on 512 GPUs all but 1/512 of them are fetched from another GPU, on one device none.
+    from infra_advisor.physics import graph
+
+    assert graph.remote_feature_share(512) == pytest.approx(511 / 512)
+    assert graph.remote_feature_share(8) == pytest.approx(7 / 8)
+    assert graph.remote_feature_share(1) == 0.0

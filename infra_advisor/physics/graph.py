@@ -80,3 +80,11 @@ def halo_bytes(
     else:
         distinct = cut_edges
     return distinct * hidden * by
+
+
+def remote_feature_share(shards: int) -> float:
+    """Share of a sampled minibatch's input features that another shard holds (F21): a feature
+    store sharded over ``shards`` devices or hosts by node id (WholeGraph's distributed memory,
+    NVIDIA's MLPerf R-GAT WG_SHARDING_LOCATION) spreads the sampled nodes, which are drawn from
+    the whole graph, evenly over the shards, so each fetches (shards − 1) / shards of them."""
+    return 1.0 - 1.0 / shards if shards > 1 else 0.0

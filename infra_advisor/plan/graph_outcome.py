@@ -216,9 +216,18 @@ def _work(job: Job, chip: Chip, g: Graph, p: _Placement, peak: float) -> _Work:
 
 
 def _exchange(
-    job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, oc: Outcome, work: _Work
+    job: Job,
+    cat: Catalog,
+    chip: Chip,
+    spec: Spec,
+    g: Graph,
+    p: _Placement,
+    oc: Outcome,
+    work: _Work,
 ) -> None:
-    """A partitioned graph: remote neighbours' states and gradients over the network."""
+    """A partitioned graph: remote neighbours' states (full batch) or remote input features
+    (sampled minibatches: the feature store is sharded over the devices, or over the hosts when
+    it lives in host memory), and gradients, over the network."""
     n, train = spec.count, not job.inference
     if n <= 1:
         return
@@ -230,14 +239,20 @@ def _exchange(
         halo = gr.halo_bytes(g.chip_edges, cut, g.hidden, g.element_bytes, remote)
         halo *= g.layers * (2 if train else 1)
     else:
-        halo = g.sampled_bytes * cut
+        hosts = math.ceil(n / host_of(job, cat, chip, spec).chips)
+        shards = {"device": n, "host": hosts}.get(p.where, 1)
+        halo = g.sampled_bytes * gr.remote_feature_share(shards)
     network = net.point_to_point_time(halo, bw, lat) if math.isfinite(bw) else 0.0
     if train:
         network += net.all_reduce_time(2 * g.params, n, bw, lat, job.eff["network"])
     network += tcp_host_time(job, cat, spec, halo)
     work.network_s = network
-    oc.term("halo exchange per step",
-            "distinct remote neighbours R·(1 − e^(−cut edges/R)) × state bytes / link", network,
+    formula = (
+        "distinct remote neighbours R·(1 − e^(−cut edges/R)) × state bytes / link"
+        if g.sampling == "full"
+        else "sampled features × (shards − 1)/shards / link"
+    )
+    oc.term("halo exchange per step", formula, network,
             "s", "F21", cut_fraction=cut, link=link_id, bytes=halo)  # fmt: skip
 
 
@@ -273,7 +288,7 @@ def evaluate_graph(
         return oc.reject(p)
     _size_terms(g, oc)
     work = _work(job, chip, g, p, peak)
-    _exchange(job, cat, chip, spec, g, oc, work)
+    _exchange(job, cat, chip, spec, g, p, oc, work)
     _sampling(job, cat, chip, spec, g, oc, work)
     stored = _storage(job, cat, chip, spec, g, p, oc, work)
     if stored is None:
