@@ -112,10 +112,29 @@ def _pinned_workload(case: dict[str, Any]) -> Any:
     return build_workload(values, f"case {case['id']}: ")
 
 
+def _at_operating_point(case: dict[str, Any], catalog: Any) -> Any:
+    """The catalog with the case's chip at the clocks the measured system ran (a submitter's
+    configuration outside the chip's power modes, e.g. NVIDIA's MLPerf MaxQ clocks), derived as a
+    power mode derives it; the catalog itself where the case names none."""
+    point = case.get("operating_point")
+    if not point:
+        return catalog
+    import dataclasses
+
+    from infra_advisor.models import PowerMode
+    from infra_advisor.search.rules import chip_in_mode
+
+    chip = catalog.chips[case["stack"]["chip"]]
+    clocks = {k: point[k] for k in ("gpu_max_mhz", "gpu_tpcs", "emc_max_mhz") if k in point}
+    mode = PowerMode(name="measured", power_w=chip.tdp_w, **clocks)
+    capped, _ = chip_in_mode(chip, mode)
+    return dataclasses.replace(catalog, chips={**catalog.chips, chip.id: capped})
+
+
 def run_engine(case: dict[str, Any], catalog: Any) -> Result:
     from infra_advisor.search.engine import recommend
 
-    report = recommend(_pinned_workload(case), catalog, top=1)
+    report = recommend(_pinned_workload(case), _at_operating_point(case, catalog), top=1)
     if not report.stacks:
         reasons = "; ".join(r for rej in report.rejected[:1] for r in rej.reasons[:2])
         return Result(case, None, f"no stack fits: {reasons}"[:160])

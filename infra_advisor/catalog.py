@@ -27,6 +27,7 @@ from infra_advisor.models import (
     Interconnect,
     Model,
     Offering,
+    PeakTflops,
     Storage,
 )
 
@@ -205,8 +206,10 @@ def _entry_problem(entry: Entry) -> str | None:
     """A check across fields of one entry that the field types cannot express ("field: reason")."""
     if isinstance(entry, Model):
         return _model_problem(entry)
-    if isinstance(entry, Chip) and entry.matmul_sustained_tflops is not None:
-        problem = _sustained_problem(entry)
+    if isinstance(entry, Chip):
+        problem = _part_of_peak_problem(
+            entry, "matmul_sustained_tflops", "is it a sparse figure?"
+        ) or _part_of_peak_problem(entry, "dla_peak_tflops", "the DLAs are part of the peak")
         if problem:
             return problem
     if isinstance(entry, Chip) and entry.memory_usable_gb is not None:
@@ -226,22 +229,21 @@ def _entry_problem(entry: Entry) -> str | None:
     return None
 
 
-def _sustained_problem(chip: Chip) -> str | None:
-    """A sustained matmul rate needs the peak it is a share of, and cannot exceed it."""
-    sustained = chip.matmul_sustained_tflops
-    assert sustained is not None
-    for precision in sustained.supported():
-        rate, peak = sustained.get(precision), chip.peak_tflops.get(precision)
+def _part_of_peak_problem(chip: Chip, name: str, hint: str) -> str | None:
+    """A rate that is a part of the dense peak (a sustained matmul rate, the DLAs' share) needs
+    the peak it is a part of, and cannot exceed it."""
+    part: PeakTflops | None = getattr(chip, name)
+    if part is None:
+        return None
+    for precision in part.supported():
+        rate, peak = part.get(precision), chip.peak_tflops.get(precision)
         if peak is None:
             return (
-                f"matmul_sustained_tflops.{precision}: the chip has no {precision} peak in "
-                "peak_tflops to measure it against"
+                f"{name}.{precision}: the chip has no {precision} peak in peak_tflops to "
+                "measure it against"
             )
         if rate is not None and rate > peak:
-            return (
-                f"matmul_sustained_tflops.{precision}: {rate:g} TFLOPS exceeds the dense peak "
-                f"{peak:g} (is it a sparse figure?)"
-            )
+            return f"{name}.{precision}: {rate:g} TFLOPS exceeds the dense peak {peak:g} ({hint})"
     return None
 
 

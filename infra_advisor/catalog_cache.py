@@ -89,8 +89,9 @@ def _chip(data: dict[str, Any]) -> models.Chip:
     data["peak_tflops"] = models.PeakTflops(**data["peak_tflops"])
     if data.get("sparse_peak_tflops") is not None:
         data["sparse_peak_tflops"] = models.PeakTflops(**data["sparse_peak_tflops"])
-    if data.get("matmul_sustained_tflops") is not None:
-        data["matmul_sustained_tflops"] = models.PeakTflops(**data["matmul_sustained_tflops"])
+    for name in ("matmul_sustained_tflops", "dla_peak_tflops"):
+        if data.get(name) is not None:
+            data[name] = models.PeakTflops(**data[name])
     data["power_modes"] = [models.PowerMode(**mode) for mode in data.get("power_modes", [])]
     return models.Chip(**data)
 

@@ -143,6 +143,10 @@ class Chip(Entry):
     # under dense GEMMs keeps less of its peak.  Absent: it keeps as much as the chips the compute
     # efficiencies were calibrated on (efficiency.toml matmul-sustained-*).
     matmul_sustained_tflops: PeakTflops | None = None
+    # The part of peak_tflops on deep-learning accelerators beside the GPU (a Jetson's DLAs), per
+    # precision, dense TFLOPS.  They run batched streams in parallel to the GPU; a request served
+    # alone (batch 1) runs on the GPU, without them.
+    dla_peak_tflops: PeakTflops | None = None
     tdp_w: PositiveFloat
     idle_w: NonNegativeFloat | None = None
     power_modes: list[PowerMode] = field(default_factory=list)

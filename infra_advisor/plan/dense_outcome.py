@@ -62,6 +62,7 @@ class DenseModel:
     host_link_bytes_s: float | None
     layers: int
     dispatch_s: float  # per layer: eager per-operator dispatch, or a compiled engine's launch
+    lone_peak: float  # FLOP/s a request served alone computes at: without the DLAs beside the GPU
 
     @property
     def train(self) -> bool:
@@ -75,15 +76,31 @@ class DenseModel:
             host += samples * self.bytes_per_sample / link  # inputs cross the chip's host link
         host += self.layers * self.dispatch_s  # kernel launches, per layer
         work = self.flops_per_sample * (3 if self.train else 1) * samples
-        return work / (self.peak * self.efficiency), host
+        peak = self.lone_peak if samples <= 1 else self.peak
+        return work / (peak * self.efficiency), host
 
     def step_at(self, samples: int) -> float:
         compute, host = self.per_chip(samples)
         return max(compute, self.weights_s) + host
 
 
+def compute_efficiency_id(model_type: str, compiled_inference: bool) -> str:
+    """The efficiency entry a dense model's compute runs at: a CNN served by a compiled engine
+    (TensorRT fuses each convolution with its batch norm and activation, so those make no
+    memory-bound passes of their own) at compute-cnn-compiled, an eager CNN at compute-cnn, any
+    other small dense model at compute-small."""
+    if model_type == "vision":
+        return "compute-cnn-compiled" if compiled_inference else "compute-cnn"
+    return "compute-small"
+
+
 def dense_model(
-    job: Job, chip: Chip, oc: Outcome, peak: float, compiled: bool = False
+    job: Job,
+    chip: Chip,
+    oc: Outcome,
+    peak: float,
+    compiled: bool = False,
+    precision: str = "bf16",
 ) -> DenseModel | str:
     """The model's numbers on this chip, or why it cannot run there.  A compiled engine
     (``compiled``: TensorRT) pays a kernel launch per layer instead of eager dispatch (F18)."""
@@ -128,11 +145,20 @@ def dense_model(
     return DenseModel(
         job=job, chip=chip, peak=peak, flops_per_sample=fwd,
         bytes_per_sample=w.bytes_per_sample or (110e3 if w.model_type == "vision" else 4e3),
-        efficiency=job.eff["compute-cnn" if w.model_type == "vision" else "compute-small"],
+        efficiency=job.eff[compute_efficiency_id(w.model_type, compiled and not train)],
         model_bytes=model_bytes, streamed_bytes=streamed, weights_s=weights_s,
         host_link_bytes_s=link, layers=w.layers or 50,
         dispatch_s=job.eff["launch-overhead-compiled" if compiled else "launch-overhead"],
+        lone_peak=peak - dla_flops(chip, precision, peak),
     )  # fmt: skip
+
+
+def dla_flops(chip: Chip, precision: str, peak: float) -> float:
+    """FLOP/s of ``peak`` that the chip's DLAs hold (their share of the dense peak, at the same
+    sustained share), which a request served alone does not use."""
+    dla = chip.dla_peak_tflops.get(precision) if chip.dla_peak_tflops else None
+    dense = chip.peak_tflops.get(precision)
+    return peak * dla / dense if dla and dense else 0.0
 
 
 def serving_batch(job: Job, chips: int, step_at: Callable[[int], float]) -> int:
@@ -208,7 +234,7 @@ def evaluate_dense(
     precision, peak = compute_peak(job, chip, fw, oc.notes)
     if peak <= 0:
         return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision}")
-    dm = dense_model(job, chip, oc, peak, fw.compiled)
+    dm = dense_model(job, chip, oc, peak, fw.compiled, precision)
     if isinstance(dm, str):
         return oc.reject(dm)
     s = _step(dm, cat, spec)

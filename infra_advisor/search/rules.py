@@ -193,12 +193,14 @@ def operating_point(job: Job, chip: Chip) -> OperatingPoint:
     key = ("operating-point", chip.id, mode.name)
     known: OperatingPoint | None = job.cache.get(key)
     if known is None:
-        capped, note = _in_mode(chip, mode)
+        capped, note = chip_in_mode(chip, mode)
         known = job.cache[key] = OperatingPoint(capped, mode, note)
     return known
 
 
-def _in_mode(chip: Chip, mode: PowerMode) -> tuple[Chip, str]:
+def chip_in_mode(chip: Chip, mode: PowerMode) -> tuple[Chip, str]:
+    """The chip as it runs in ``mode`` (its peaks, memory bandwidth and board power scaled to the
+    clocks the mode allows, F22c), and a note saying so."""
     import dataclasses
 
     from infra_advisor.physics.power import mode_shares
@@ -218,6 +220,7 @@ def _in_mode(chip: Chip, mode: PowerMode) -> tuple[Chip, str]:
         peak_tflops=scaled(chip.peak_tflops) or chip.peak_tflops,
         sparse_peak_tflops=scaled(chip.sparse_peak_tflops),
         matmul_sustained_tflops=scaled(chip.matmul_sustained_tflops),
+        dla_peak_tflops=scaled(chip.dla_peak_tflops),
         memory_bandwidth_gb_s=chip.memory_bandwidth_gb_s * memory,
         tdp_w=mode.power_w,
     )

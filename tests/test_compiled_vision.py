@@ -1,0 +1,54 @@
+"""Convolutional networks served by a compiled engine (TensorRT) and the DLAs beside a Jetson's GPU:
+each against the published figure it comes from."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_bad_input import run_main
+from tests.test_catalog_checks import assert_named, chip, line_of, validate
+
+RESNET50 = [
+    "--task", "inference", "--model-type", "vision", "--params", "25.6M",
+    "--flops-per-sample", "8.2G", "--bytes-per-sample", "150KB", "--precision", "int8",
+    "--framework", "tensorrt", "--chips", "1", "--top", "1", "--json",
+]  # fmt: skip
+
+
+def _stack(argv: list[str], capsys: Any) -> dict[str, Any]:
+    code, out, err = run_main(["recommend", *RESNET50, *argv], capsys)
+    assert code == 0, err
+    stack: dict[str, Any] = json.loads(out)["stacks"][0]
+    return stack
+
+
+def test_tensorrt_serves_resnet50_at_the_share_mlperf_measured(capsys: Any) -> None:
+    # MLPerf Inference v4.0 closed, NVIDIA DGX-H100 1 x H100-SXM TensorRT, ResNet-50 Offline:
+    # 88,714.3 samples/s (mlperf_log_summary.txt) -- the figure compute-cnn-compiled comes from.
+    stack = _stack(["--chip", "h100-sxm", "--batch-size", "2048", "--deploy", "onprem"], capsys)
+    assert stack["metrics"]["samples_per_s"] == pytest.approx(88_714.3, rel=0.25)
+
+
+def test_a_lone_request_on_a_jetson_runs_on_its_gpu_without_the_dlas(capsys: Any) -> None:
+    # MLPerf Inference v3.1 closed edge, NVIDIA Orin_TRT ResNet-50 SingleStream: 90th-percentile
+    # latency 640,258 ns; NVIDIA's harness uses the DLAs only in Offline (Orin_TRT_MaxQ.json).
+    one = _stack(["--chip", "jetson-agx-orin-64gb", "--batch-size", "1", "--deploy", "edge"], capsys)
+    many = _stack(["--chip", "jetson-agx-orin-64gb", "--batch-size", "64", "--deploy", "edge"], capsys)
+    assert one["metrics"]["latency_s"] == pytest.approx(640e-6, rel=0.5)
+    per_sample_one = one["breakdown"]["compute_s"]
+    per_sample_many = many["breakdown"]["compute_s"] / 64
+    # GPU alone: 85 of the 137.5 dense INT8 TOPS.
+    assert per_sample_one / per_sample_many == pytest.approx(137.5 / 85, rel=1e-6)
+
+
+def test_a_dla_share_above_the_peak_is_rejected(tmp_path: Path, capsys: Any) -> None:
+    text = chip("dla_peak_tflops = { bf16 = 120 }\n")
+    code, message = validate(tmp_path, {"chips.toml": text}, capsys)
+    assert code == 2
+    where = f"{tmp_path}/chips.toml:{line_of(text, 'id =')}"
+    assert_named(message, where, "test-chip", "dla_peak_tflops.bf16")
+    assert "exceeds the dense peak 100" in message
