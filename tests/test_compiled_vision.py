@@ -36,8 +36,12 @@ def test_tensorrt_serves_resnet50_at_the_share_mlperf_measured(capsys: Any) -> N
 def test_a_lone_request_on_a_jetson_runs_on_its_gpu_without_the_dlas(capsys: Any) -> None:
     # MLPerf Inference v3.1 closed edge, NVIDIA Orin_TRT ResNet-50 SingleStream: 90th-percentile
     # latency 640,258 ns; NVIDIA's harness uses the DLAs only in Offline (Orin_TRT_MaxQ.json).
-    one = _stack(["--chip", "jetson-agx-orin-64gb", "--batch-size", "1", "--deploy", "edge"], capsys)
-    many = _stack(["--chip", "jetson-agx-orin-64gb", "--batch-size", "64", "--deploy", "edge"], capsys)
+    one = _stack(
+        ["--chip", "jetson-agx-orin-64gb", "--batch-size", "1", "--deploy", "edge"], capsys
+    )
+    many = _stack(
+        ["--chip", "jetson-agx-orin-64gb", "--batch-size", "64", "--deploy", "edge"], capsys
+    )
     assert one["metrics"]["latency_s"] == pytest.approx(640e-6, rel=0.5)
     per_sample_one = one["breakdown"]["compute_s"]
     per_sample_many = many["breakdown"]["compute_s"] / 64

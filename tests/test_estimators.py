@@ -230,3 +230,18 @@ def test_a_sharded_feature_store_serves_each_device_one_shard_of_its_minibatch()
     assert graph.remote_feature_share(512) == pytest.approx(511 / 512)
     assert graph.remote_feature_share(8) == pytest.approx(7 / 8)
     assert graph.remote_feature_share(1) == 0.0
+
+
+def test_small_all_reduces_over_many_ranks_take_the_tree() -> None:
+    # NCCL runs double binary trees (Sanders, Speck & Träff 2009; NCCL 2.4) where a ring's
+    # 2·(n−1) latency steps would dominate: 128 ranks, 8 KB, 5 µs per hop.
+    bw, lat = 50e9, 5e-6
+    ring = 2 * 127 / 128 * 8e3 / bw + 2 * 127 * lat
+    tree = 2 * 8e3 / bw + 2 * 7 * lat
+    assert network.all_reduce_time(8e3, 128, bw, lat, 1.0) == pytest.approx(min(ring, tree))
+    assert network.all_reduce_time(8e3, 128, bw, lat, 1.0) == pytest.approx(tree)
+    # A large gradient bucket keeps the bandwidth-optimal ring (nccl-tests' bus bandwidth).
+    big = 4e9
+    assert network.all_reduce_time(big, 8, bw, lat, 1.0) == pytest.approx(
+        2 * 7 / 8 * big / bw + 2 * 7 * lat
+    )
