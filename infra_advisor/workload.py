@@ -59,6 +59,7 @@ QUANTITIES: dict[str, tuple[str, float]] = {
     "checkpoint_every": ("duration", 1e9),
     "eval_samples": ("count", 1e12),
     "eval_every": ("count", 1e15),
+    "bits_per_weight": ("count", 32.0),
     "power_budget": ("power", 1e9),
     "battery": ("energy", 1e12),
     "budget": ("money", 1e12),
@@ -133,6 +134,11 @@ class Workload(FrozenRecord):
     )
     tpot_target: float | None = doc(
         "seconds: time per output token under load (LLM serving)", default=None
+    )
+    bits_per_weight: float | None = doc(
+        "stored bits per weight of the served checkpoint's format (GGUF Q4_K_M: 4.9); absent = "
+        "the precision's",
+        default=None,
     )
     kv_precision: KvPrecision | None = doc(
         "KV-cache element precision (LLM serving); absent = the planner chooses", default=None
@@ -670,6 +676,7 @@ _SERVING_ONLY = (
     "latency_target",
     "tpot_target",
     "kv_precision",
+    "bits_per_weight",
 )
 _TRAINING_ONLY = (
     "tokens",

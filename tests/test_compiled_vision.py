@@ -56,3 +56,34 @@ def test_a_dla_share_above_the_peak_is_rejected(tmp_path: Path, capsys: Any) -> 
     where = f"{tmp_path}/chips.toml:{line_of(text, 'id =')}"
     assert_named(message, where, "test-chip", "dla_peak_tflops.bf16")
     assert "exceeds the dense peak 100" in message
+
+
+def test_a_gguf_k_quant_is_read_at_its_stated_bits_per_weight(capsys: Any) -> None:
+    # llama.cpp's quantize table: Q4_K_M is 4.58 GiB for Llama-3-8B (tools/quantize/quantize.cpp),
+    # 4.58 x 2^30 bytes = 4.92 GB, which --bits-per-weight 4.9 reproduces for its 8.03B weights.
+    argv = [
+        "recommend", "--model", "llama-3.1-8b", "--task", "inference", "--precision", "int4",
+        "--bits-per-weight", "4.9", "--prompt-tokens", "1", "--output-tokens", "512",
+        "--batch-size", "1", "--chip", "apple-m2-ultra", "--framework", "llama-cpp",
+        "--deploy", "onprem", "--top", "1", "--json",
+    ]  # fmt: skip
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    stack = json.loads(out)["stacks"][0]
+    weights = next(t for t in stack["terms"] if t["name"] == "weights")
+    assert weights["value"] == pytest.approx(4.58 * 2**30, rel=0.01)
+
+
+@pytest.mark.parametrize("value", ["0", "40", "-4"])
+def test_bits_per_weight_out_of_range_is_refused(value: str, capsys: Any) -> None:
+    argv = [
+        "recommend",
+        "--model",
+        "llama-3.1-8b",
+        "--task",
+        "inference",
+        f"--bits-per-weight={value}",
+    ]
+    code, _, err = run_main(argv, capsys)
+    assert code == 2
+    assert "--bits-per-weight" in err and "Traceback" not in err

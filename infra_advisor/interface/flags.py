@@ -44,6 +44,7 @@ WORKLOAD_HELP: dict[str, str] = {
     "files": "number of files in the dataset",
     "checkpoint_every": "interval between checkpoints, e.g. 1h or 30min",
     "eval_samples": "samples in each evaluation pass while training (forward only), e.g. 173",
+    "bits_per_weight": "average stored bits per weight of the served checkpoint's format, e.g. 4.9 for GGUF Q4_K_M (absent: the precision's; serving only)",
     "eval_every": "training samples between evaluation passes, e.g. 384 (absent: one pass at the end)",
     "deploy": "cloud, onprem or edge",
     "power_budget": "power budget, e.g. 15W, 15w or 1.5kW (a bare number is watts; write mW or MW, not mw)",

@@ -21,6 +21,15 @@ BYTES_PER_WEIGHT = {
     "int8": 1.0,
     "int4": 0.5 + 2 / 128,
 }
+
+
+def bytes_per_weight(precision: str, bits: float | None = None) -> float:
+    """Bytes a served weight is stored in (F5): ``bits`` / 8 where the checkpoint's format states
+    its average bits per weight (a GGUF k-quant mix keeps some tensors at 6 bits: Q4_K_M is
+    4.58 GiB for Llama 3 8B, 4.9 bits a weight, llama.cpp's quantize table), else the precision's."""
+    return bits / 8 if bits else BYTES_PER_WEIGHT[precision]
+
+
 # QLoRA stores the frozen base in 4-bit NF4 with double-quantised constants:
 # 0.127 bits of constants per parameter (Dettmers et al. 2023, §2).
 QLORA_BYTES_PER_PARAM = 0.5 + 0.127 / 8

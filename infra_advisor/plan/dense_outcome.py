@@ -117,7 +117,7 @@ def dense_model(
     by_w = (
         tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES
         if train
-        else tf.BYTES_PER_WEIGHT[w.precision]
+        else tf.bytes_per_weight(w.precision, w.bits_per_weight)
     )
     model_bytes = job.params * by_w
     usable = usable_memory(job, chip)

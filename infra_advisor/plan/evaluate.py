@@ -264,7 +264,10 @@ def _compute_order(
 
 
 def weight_bytes_per_param(job: Job) -> float:
-    return tf.BYTES_PER_WEIGHT[job.workload.precision] if job.inference else tf.WEIGHT_BYTES
+    """Bytes a weight is held in: as served (its precision, or the format's stated bits per
+    weight), or as trained (16-bit, beside its optimizer states)."""
+    w = job.workload
+    return tf.bytes_per_weight(w.precision, w.bits_per_weight) if job.inference else tf.WEIGHT_BYTES
 
 
 # --------------------------------------------------------------------------- topology

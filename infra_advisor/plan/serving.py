@@ -458,7 +458,7 @@ def floor(
     read of the weights a token touches and of its KV cache, split over at most the scale-up
     domain's tensor-parallel ranks (pipeline stages run one after another and shorten neither).
     ``kv_precision``: the lightest KV cache any framework holds the job in."""
-    weights = job.params * tf.BYTES_PER_WEIGHT[job.workload.precision]
+    weights = job.params * tf.bytes_per_weight(job.workload.precision, job.workload.bits_per_weight)
     m = served_model(job, weights, kv_precision)
     s, o = job.prompt_tokens, job.output_tokens
     context = s + o / 2

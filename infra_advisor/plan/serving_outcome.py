@@ -13,7 +13,6 @@ import math
 from infra_advisor.catalog import Catalog
 from infra_advisor.job import Job
 from infra_advisor.models import Chip, Framework
-from infra_advisor.physics import transformer as tf
 from infra_advisor.physics.cost import PhaseCost, StepCost
 from infra_advisor.plan.evaluate import (
     Outcome,
@@ -24,6 +23,7 @@ from infra_advisor.plan.evaluate import (
     finish,
     links_for,
     serving_memory,
+    weight_bytes_per_param,
 )
 from infra_advisor.plan.frameworks import Capabilities, capabilities, kv_precision_choices
 from infra_advisor.plan.serving import (
@@ -74,7 +74,7 @@ def _inputs(
         caps=caps,
         count=spec.count,
         flops=flops,
-        weight_bytes=job.params * tf.BYTES_PER_WEIGHT[job.workload.precision],
+        weight_bytes=job.params * weight_bytes_per_param(job),
         capacity_bytes=chip_capacity_bytes(chip),
         usable_bytes=serving_memory(job, chip),
         link_bytes_s=link,
@@ -193,7 +193,7 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
     job, chip = inp.job, inp.chip
     m = model_for(inp, s.kv_precision)
     oc.term("weights", "P · bytes/weight", inp.weight_bytes, "bytes", "F5", P=job.params,
-            bytes_per_weight=tf.BYTES_PER_WEIGHT[job.workload.precision])  # fmt: skip
+            bytes_per_weight=weight_bytes_per_param(job))  # fmt: skip
     oc.term("KV cache per token", "2·L·n_kv·d_head·bytes", m.kv_bytes_per_token, "bytes", "F8",
             L=job.shape.layers, n_kv=job.shape.kv_heads, d_head=job.shape.head_dim,
             precision=s.kv_precision)  # fmt: skip
