@@ -234,15 +234,23 @@ def _exchange(
     up, out = links_for(cat, chip, spec)
     bw, lat, link_id = group_link(n, n, chip, up, out)
     cut = job.eff["graph-edge-cut"]
+    network = 0.0
     if g.sampling == "full":
         remote = g.nodes * (1 - 1 / n)  # nodes outside this partition
         halo = gr.halo_bytes(g.chip_edges, cut, g.hidden, g.element_bytes, remote)
         halo *= g.layers * (2 if train else 1)
+        network = net.point_to_point_time(halo, bw, lat) if math.isfinite(bw) else 0.0
     else:
         hosts = math.ceil(n / host_of(job, cat, chip, spec).chips)
         shards = {"device": n, "host": hosts}.get(p.where, 1)
         halo = g.sampled_bytes * gr.remote_feature_share(shards)
-    network = net.point_to_point_time(halo, bw, lat) if math.isfinite(bw) else 0.0
+        if shards > 1 and math.isfinite(bw):
+            # A sharded store gathers in two all-to-alls: the node ids each shard is asked
+            # for, then their features back (WholeGraph's distributed gather).
+            eff = job.eff["network"]
+            ids = g.chip_nodes * gr.index_bytes(g.nodes, g.edges)
+            network = net.all_to_all_time(ids, shards, bw, lat, eff)
+            network += net.all_to_all_time(g.sampled_bytes, shards, bw, lat, eff)
     if train:
         network += net.all_reduce_time(2 * g.params, n, bw, lat, job.eff["network"])
     network += tcp_host_time(job, cat, spec, halo)
@@ -250,7 +258,7 @@ def _exchange(
     formula = (
         "distinct remote neighbours R·(1 − e^(−cut edges/R)) × state bytes / link"
         if g.sampling == "full"
-        else "sampled features × (shards − 1)/shards / link"
+        else "ids and sampled features, two all-to-alls over the shards: (s − 1)/s · S/(BW·η) + (s − 1)·α each"
     )
     oc.term("halo exchange per step", formula, network,
             "s", "F21", cut_fraction=cut, link=link_id, bytes=halo)  # fmt: skip
