@@ -147,8 +147,11 @@ def build_job(workload: Workload, catalog: Catalog, scenario: str = "central") -
     notes.extend(inapplicable_notes(w))  # a flag the task or model type ignores is named
     model = _unchanged_model(w, catalog)
     matmul, read = _matmul_and_read_params(model, active, params)
-    if model is not None and model.head_dim:  # e.g. gpt-oss: 64 heads of 64 over hidden 2880
-        shape = dataclasses.replace(shape, named_head_dim=model.head_dim)
+    if model is not None and (model.head_dim or model.mla is not None):
+        # e.g. gpt-oss: 64 heads of 64 over hidden 2880; DeepSeek's latent attention: 160 wide
+        from infra_advisor.model_params import attention_head_widths
+
+        shape = dataclasses.replace(shape, named_head_dim=attention_head_widths(model)[0])
     return Job(
         workload=w,
         task=task,

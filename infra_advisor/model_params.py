@@ -41,6 +41,21 @@ def _head_dim(model: Model) -> int:
     return model.head_dim or model.hidden // model.heads
 
 
+def attention_head_widths(model: Model) -> tuple[int, int]:
+    """The per-head width attention's QKᵀ and AV run over, as (prefill and training, decode):
+    the mean of the key and value widths, since the FLOPs are 2·(d_qk + d_v) a head and context
+    token.  A multi-head latent attention layer computes prefill over its expanded heads
+    (qk_nope + qk_rope keys, v_head values) and decode over the latent it caches, with the up-
+    projections absorbed into the query and output (kv_lora + qk_rope keys, kv_lora values;
+    DeepSeek-V2, arXiv 2405.04434 §2.1.2 and App. C; FlashMLA); other layers over head_dim."""
+    if model.mla is None:
+        return _head_dim(model), _head_dim(model)
+    mla = model.mla
+    prefill = (mla.qk_nope_head_dim + mla.qk_rope_head_dim + mla.v_head_dim) // 2
+    decode = (2 * mla.kv_lora_rank + mla.qk_rope_head_dim) // 2
+    return prefill, decode
+
+
 def _attention_params(model: Model) -> float:
     """One self-attention block: projections and their biases."""
     assert model.hidden is not None and model.heads is not None

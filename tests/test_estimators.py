@@ -245,3 +245,16 @@ def test_small_all_reduces_over_many_ranks_take_the_tree() -> None:
     assert network.all_reduce_time(big, 8, bw, lat, 1.0) == pytest.approx(
         2 * 7 / 8 * big / bw + 2 * 7 * lat
     )
+
+
+def test_latent_attention_runs_over_its_expanded_heads_then_its_latent() -> None:
+    # DeepSeek-R1 config.json: qk_nope_head_dim 128, qk_rope_head_dim 64, v_head_dim 128,
+    # kv_lora_rank 512 (DeepSeek-V2 §2.1.2: decode absorbs the up-projections, so its scores run
+    # over the 576-wide cached latent and its values over the 512-wide latent).
+    from infra_advisor.catalog import load_catalog
+    from infra_advisor.model_params import attention_head_widths
+
+    model = load_catalog().models["deepseek-r1"]
+    assert attention_head_widths(model) == ((128 + 64 + 128) // 2, (2 * 512 + 64) // 2)
+    llama = load_catalog().models["llama-3.1-8b"]
+    assert attention_head_widths(llama) == (128, 128)

@@ -26,7 +26,7 @@ class ServedModel(FrozenRecord):
 
     layers: int
     hidden: int
-    attention_width: int  # heads × head_dim
+    attention_width: int  # heads × head_dim: what prefill attention runs over
     active_params: float
     params: float
     weight_bytes: float  # all weights, at their stored precision
@@ -34,6 +34,11 @@ class ServedModel(FrozenRecord):
     experts: int = 0  # routing of a mixture of experts, where known
     experts_per_token: int = 0
     dense_params: float = 0.0  # parameters every token uses (attention, dense and shared FFNs)
+    decode_attention_width: int = 0  # what a decode step's attention runs over (0: as prefill)
+
+    @property
+    def decode_width(self) -> int:
+        return self.decode_attention_width or self.attention_width
 
     def touched(self, tokens: float) -> float:
         return touched_weight_fraction(self.active_params, self.params, tokens, self.experts,
@@ -103,7 +108,7 @@ def _decode_parts(
     return (
         2 * m.active_params * micro / group / hw.flops,
         m.weight_bytes * touched / group / hw.memory_bytes_s,
-        4 * m.layers * context * m.attention_width * micro / group / hw.flops,
+        4 * m.layers * context * m.decode_width * micro / group / hw.flops,
         m.kv_bytes_per_token * context * micro / group / hw.memory_bytes_s,
         _all_reduces(m, hw, tp, pp, micro),
         _hops(m, hw, tp, pp, micro),

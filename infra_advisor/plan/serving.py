@@ -97,7 +97,7 @@ def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedMod
     """A named model's own KV cache (GQA, latent KV, sliding-window layers at the request's
     length) and head width; else the derived shape's (F8)."""
     shape = job.shape
-    width = shape.heads * shape.head_dim
+    width = decode_width = shape.heads * shape.head_dim
     kv = tf.kv_bytes_per_token(shape, KV_BYTES[kv_precision])
     if job.model is not None:
         from infra_advisor.model_params import kv_bytes_per_token
@@ -105,7 +105,10 @@ def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedMod
         kv = kv_bytes_per_token(
             job.model, KV_BYTES[kv_precision], job.prompt_tokens + job.output_tokens
         )
-        width = job.model.heads * (job.model.head_dim or shape.head_dim)
+        from infra_advisor.model_params import attention_head_widths
+
+        prefill_head, decode_head = attention_head_widths(job.model)
+        width, decode_width = job.model.heads * prefill_head, job.model.heads * decode_head
     experts = k = 0
     dense = 0.0
     if job.model is not None and job.model.moe is not None:
@@ -117,6 +120,7 @@ def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedMod
         layers=shape.layers,
         hidden=shape.hidden,
         attention_width=width,
+        decode_attention_width=decode_width,
         active_params=job.matmul_active_params,
         params=job.read_params,
         weight_bytes=weight_bytes * job.read_params / job.params,
@@ -466,7 +470,7 @@ def floor(
         2 * m.layers * s**2 * m.attention_width / flops, m.kv_bytes_per_token * s / bytes_s
     )
     token = 2 * m.active_params / flops + max(
-        4 * m.layers * context * m.attention_width / flops,
+        4 * m.layers * context * m.decode_width / flops,
         m.kv_bytes_per_token * context / bytes_s,
     )
     tp = max(1, min(domain, limit, 64))
