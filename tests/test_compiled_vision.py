@@ -98,3 +98,21 @@ def test_a_compiled_engine_copies_the_next_batch_while_one_computes(capsys: Any)
     assert batched["breakdown"]["host_s"] == pytest.approx(50 * 3.4e-6, rel=0.01)
     alone = _stack(["--chip", "h100-sxm", "--batch-size", "1", "--deploy", "onprem"], capsys)
     assert alone["breakdown"]["host_s"] > 50 * 3.4e-6 + 150e3 / 128e9 * 0.5
+
+
+def test_llama_cpp_splits_a_model_over_two_cards_by_layers(capsys: Any) -> None:
+    # llama.cpp's default split mode is layer (pipeline parallelism; tensor is experimental,
+    # docs/multi-gpu.md); XiongjieDai's llama-bench table: 2 x RTX 4090, Llama 3 70B Q4_K_M,
+    # tg 512 = 19.22 tokens/s, a token passing the two halves in turn.
+    argv = [
+        "recommend", "--model", "llama-3.1-70b", "--task", "inference", "--precision", "int4",
+        "--bits-per-weight", "4.9", "--prompt-tokens", "1", "--output-tokens", "512",
+        "--batch-size", "1", "--chip", "rtx-4090", "--chips", "2", "--framework", "llama-cpp",
+        "--deploy", "onprem", "--top", "1", "--json",
+    ]  # fmt: skip
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    stack = json.loads(out)["stacks"][0]
+    assert stack["layout"]["pipeline_parallel"] == 2
+    assert stack["layout"]["tensor_parallel"] == 1
+    assert stack["metrics"]["tokens_per_s"] == pytest.approx(19.22, rel=0.25)

@@ -63,6 +63,7 @@ def _inputs(
     assert caps is not None  # the caller has checked the framework runs here
     up = cat.interconnects.get(chip.scale_up_interconnect or "")
     _, hop = links_for(cat, chip, spec)
+    hop_link = hop or up  # stages in one box hop over the chips' own link
     link = (
         chip.scale_up_bandwidth_gb_s * GB
         if up is not None and chip.scale_up_bandwidth_gb_s
@@ -79,10 +80,18 @@ def _inputs(
         usable_bytes=serving_memory(job, chip),
         link_bytes_s=link,
         link_latency_s=up.latency_us * 1e-6 if up is not None else 0.0,
-        hop_bytes_s=hop.bandwidth_gb_s * GB if hop is not None else math.inf,
-        hop_latency_s=hop.latency_us * 1e-6 if hop is not None else 0.0,
-        has_hop=hop is not None,
+        hop_bytes_s=hop.bandwidth_gb_s * GB if hop is not None else link,
+        hop_latency_s=hop_link.latency_us * 1e-6 if hop_link is not None else 0.0,
+        has_hop=hop is not None or (up is not None and _stages_in_box(job, caps)),
     )
+
+
+def _stages_in_box(job: Job, caps: Capabilities) -> bool:
+    """Whether pipeline stages may sit inside one scale-up domain, hopping over the chips' own
+    link: where the user pins pipeline stages, or the framework splits a model across its
+    chips by layers only (llama.cpp's default layer split).  Otherwise stages span nodes and a
+    box's chips split by tensor parallelism, as the serving engines run them."""
+    return bool(job.workload.pipeline_parallel) or "tensor" not in caps.parallelism
 
 
 def evaluate_serving(
