@@ -344,6 +344,10 @@ class Framework(Entry):
     # Runs the model as a compiled engine (fused kernels launched as one graph), so a layer
     # costs a kernel's launch, not an eager framework's per-operator dispatch.
     compiled: Flag = False
+    # Dispatches each operator from Python in eager mode (PyTorch and the graph libraries on it),
+    # so a layer costs Python's per-operator dispatch (launch-overhead-python), not a C++
+    # runtime's (launch-overhead) or a compiled engine's launch.
+    eager_python: Flag = False
     edge_features: Flag | None = None
     # What it really runs (empty = derived from `precisions`: weights = precisions; activations =
     # the floating-point ones; KV cache = 16-bit).  A family row in `runs_on` may narrow them.

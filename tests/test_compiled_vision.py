@@ -116,3 +116,16 @@ def test_llama_cpp_splits_a_model_over_two_cards_by_layers(capsys: Any) -> None:
     assert stack["layout"]["pipeline_parallel"] == 2
     assert stack["layout"]["tensor_parallel"] == 1
     assert stack["metrics"]["tokens_per_s"] == pytest.approx(19.22, rel=0.25)
+
+
+def test_eager_pytorch_at_batch_one_is_its_host_dispatching_operators(capsys: Any) -> None:
+    # NVIDIA DeepLearningExamples ResNet-50 v1.5 README, 'Inference performance: NVIDIA T4',
+    # Mixed Precision Inference Latency: 12.96 ms at batch 1 and 12.82 ms at batch 8 (the host
+    # dispatch, launch-overhead-python, set from the same tables' V100 rows, not these).
+    argv = ["--chip", "t4", "--deploy", "onprem", "--framework", "pytorch", "--precision", "fp16"]
+    base = [a for a in RESNET50 if a not in ("--framework", "tensorrt", "--precision", "int8")]
+    code, out, err = run_main(["recommend", *base, *argv, "--batch-size", "1"], capsys)
+    assert code == 0, err
+    one = json.loads(out)["stacks"][0]
+    assert one["metrics"]["latency_s"] == pytest.approx(12.96e-3, rel=0.25)
+    assert one["bottleneck"]["kind"] == "host"

@@ -27,6 +27,7 @@ from infra_advisor.plan.evaluate import (
     Spec,
     choose_storage,
     compute_peak,
+    dispatch_per_layer,
     dominant_overhead,
     duty_cycle,
     finish,
@@ -82,7 +83,13 @@ class DenseModel:
         if self.job.inference and link:
             inputs = samples * self.bytes_per_sample / link
             host += max(0.0, inputs - compute) if self.copies_overlap and samples > 1 else inputs
-        host += self.layers * self.dispatch_s  # kernel launches, per layer
+        # An eager framework's host dispatches operators ahead of the accelerator running them,
+        # so only the dispatch beyond its compute is exposed (on a CPU the same cores do both).
+        # A compiled engine's per-layer figure is the gap between its graph's kernels on the
+        # device (launch-overhead-compiled), which adds.
+        dispatch = self.layers * self.dispatch_s
+        ahead = not self.copies_overlap and self.chip.type != "cpu"
+        host += max(0.0, dispatch - compute) if ahead else dispatch
         return compute, host
 
     def step_at(self, samples: int) -> float:
@@ -105,12 +112,13 @@ def dense_model(
     chip: Chip,
     oc: Outcome,
     peak: float,
-    compiled: bool = False,
+    fw: Framework,
     precision: str = "bf16",
 ) -> DenseModel | str:
-    """The model's numbers on this chip, or why it cannot run there.  A compiled engine
-    (``compiled``: TensorRT) pays a kernel launch per layer instead of eager dispatch (F18)."""
+    """The model's numbers on this chip, or why it cannot run there.  A layer costs the
+    framework's dispatch (F18): a compiled engine's launch, Python's or a runtime's dispatch."""
     w = job.workload
+    compiled, dispatch_s = fw.compiled, dispatch_per_layer(job, fw)
     fwd = w.flops_per_sample
     if fwd is None:
         fwd = RESNET50_FLOPS if w.model_type == "vision" else 2 * job.params
@@ -154,7 +162,7 @@ def dense_model(
         efficiency=job.eff[compute_efficiency_id(w.model_type, compiled and not train)],
         model_bytes=model_bytes, streamed_bytes=streamed, weights_s=weights_s,
         host_link_bytes_s=link, layers=w.layers or 50,
-        dispatch_s=job.eff["launch-overhead-compiled" if compiled else "launch-overhead"],
+        dispatch_s=dispatch_s,
         lone_peak=peak - dla_flops(chip, precision, peak),
         copies_overlap=compiled,
     )  # fmt: skip
@@ -241,7 +249,7 @@ def evaluate_dense(
     precision, peak = compute_peak(job, chip, fw, oc.notes)
     if peak <= 0:
         return oc.reject(f"{chip.name} lists no peak throughput usable for {w.precision}")
-    dm = dense_model(job, chip, oc, peak, fw.compiled, precision)
+    dm = dense_model(job, chip, oc, peak, fw, precision)
     if isinstance(dm, str):
         return oc.reject(dm)
     s = _step(dm, cat, spec)

@@ -263,6 +263,16 @@ def _compute_order(
     return [wanted, "bf16" if wanted == "fp16" else "fp16", "fp32", "int8"]
 
 
+def dispatch_per_layer(job: Job, fw: Framework) -> float:
+    """Seconds a layer's operators take to dispatch, per step (F18): a compiled engine launches
+    its fused kernels (launch-overhead-compiled), an eager Python framework dispatches each
+    operator from Python (launch-overhead-python), a C++ runtime from its interpreter
+    (launch-overhead)."""
+    if fw.compiled:
+        return job.eff["launch-overhead-compiled"]
+    return job.eff["launch-overhead-python" if fw.eager_python else "launch-overhead"]
+
+
 def weight_bytes_per_param(job: Job) -> float:
     """Bytes a weight is held in: as served (its precision, or the format's stated bits per
     weight), or as trained (16-bit, beside its optimizer states)."""

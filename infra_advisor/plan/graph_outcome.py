@@ -26,6 +26,7 @@ from infra_advisor.plan.evaluate import (
     Spec,
     choose_storage,
     compute_peak,
+    dispatch_per_layer,
     dominant_overhead,
     duty_cycle,
     finish,
@@ -193,7 +194,7 @@ class _Work:
     sampling_s: float = 0.0
 
 
-def _work(job: Job, chip: Chip, g: Graph, p: _Placement, peak: float) -> _Work:
+def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: float) -> _Work:
     """Message passing, irregular gathers and host time (F21)."""
     train = not job.inference
     flops = sum(gr.layer_flops(g.chip_nodes, g.chip_edges, g.width(i), g.hidden, g.edge_features)
@@ -204,7 +205,7 @@ def _work(job: Job, chip: Chip, g: Graph, p: _Placement, peak: float) -> _Work:
     aggregate *= 2 if train else 1
     memory_s, gather_s = aggregate / (hbm * eff_gather), 0.0
     # Kernel launches and framework dispatch: CPU time that dominates one-seed queries.
-    launch = g.layers * job.eff["launch-overhead"] * (3 if train else 1)
+    launch = g.layers * dispatch_per_layer(job, fw) * (3 if train else 1)
     host_s = launch
     if p.where == "device":
         gather_s = g.sampled_bytes / (hbm * eff_gather)
@@ -295,7 +296,7 @@ def evaluate_graph(
     if isinstance(p, str):
         return oc.reject(p)
     _size_terms(g, oc)
-    work = _work(job, chip, g, p, peak)
+    work = _work(job, chip, fw, g, p, peak)
     _exchange(job, cat, chip, spec, g, p, oc, work)
     _sampling(job, cat, chip, spec, g, oc, work)
     stored = _storage(job, cat, chip, spec, g, p, oc, work)
