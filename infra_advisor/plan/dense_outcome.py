@@ -64,7 +64,9 @@ class DenseModel:
     layers: int
     dispatch_s: float  # per layer: eager per-operator dispatch, or a compiled engine's launch
     lone_peak: float  # FLOP/s a request served alone computes at: without the DLAs beside the GPU
-    copies_overlap: bool = False  # a compiled engine copies the next batch in while one computes
+    # A compiled engine: it copies the next batch in on its own stream while one computes, and
+    # its per-layer cost is the device-side gap between its graph's kernels.
+    compiled: bool = False
 
     @property
     def train(self) -> bool:
@@ -82,13 +84,13 @@ class DenseModel:
         compute = work / (peak * self.efficiency)
         if self.job.inference and link:
             inputs = samples * self.bytes_per_sample / link
-            host += max(0.0, inputs - compute) if self.copies_overlap and samples > 1 else inputs
+            host += max(0.0, inputs - compute) if self.compiled and samples > 1 else inputs
         # An eager framework's host dispatches operators ahead of the accelerator running them,
         # so only the dispatch beyond its compute is exposed (on a CPU the same cores do both).
         # A compiled engine's per-layer figure is the gap between its graph's kernels on the
         # device (launch-overhead-compiled), which adds.
         dispatch = self.layers * self.dispatch_s
-        ahead = not self.copies_overlap and self.chip.type != "cpu"
+        ahead = not self.compiled and self.chip.type != "cpu"
         host += max(0.0, dispatch - compute) if ahead else dispatch
         return compute, host
 
@@ -164,7 +166,7 @@ def dense_model(
         host_link_bytes_s=link, layers=w.layers or 50,
         dispatch_s=dispatch_s,
         lone_peak=peak - dla_flops(chip, precision, peak),
-        copies_overlap=compiled,
+        compiled=compiled,
     )  # fmt: skip
 
 
