@@ -39,6 +39,7 @@ from infra_advisor.plan.evaluate import (
     serving_targets,
     tcp_host_time,
     usable_memory,
+    weight_bytes_per_param,
 )
 from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration
@@ -133,7 +134,7 @@ def dense_model(
     by_w = (
         tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES
         if train
-        else tf.bytes_per_weight(w.precision, w.bits_per_weight)
+        else weight_bytes_per_param(job)
     )
     model_bytes = job.params * by_w
     usable = usable_memory(job, chip)

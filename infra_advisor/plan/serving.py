@@ -17,6 +17,7 @@ from infra_advisor.models import Chip
 from infra_advisor.physics import transformer as tf
 from infra_advisor.physics import transformer_serving as ts
 from infra_advisor.physics.cost import PhaseCost, StepCost, combine
+from infra_advisor.plan.evaluate import weight_bytes_per_param
 from infra_advisor.plan.frameworks import Capabilities, kv_precision_choices
 
 GB = 1e9
@@ -100,13 +101,11 @@ def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedMod
     width = decode_width = shape.heads * shape.head_dim
     kv = tf.kv_bytes_per_token(shape, KV_BYTES[kv_precision])
     if job.model is not None:
-        from infra_advisor.model_params import kv_bytes_per_token
+        from infra_advisor.model_params import attention_head_widths, kv_bytes_per_token
 
         kv = kv_bytes_per_token(
             job.model, KV_BYTES[kv_precision], job.prompt_tokens + job.output_tokens
         )
-        from infra_advisor.model_params import attention_head_widths
-
         prefill_head, decode_head = attention_head_widths(job.model)
         width, decode_width = job.model.heads * prefill_head, job.model.heads * decode_head
     experts = k = 0
@@ -462,7 +461,7 @@ def floor(
     read of the weights a token touches and of its KV cache, split over at most the scale-up
     domain's tensor-parallel ranks (pipeline stages run one after another and shorten neither).
     ``kv_precision``: the lightest KV cache any framework holds the job in."""
-    weights = job.params * tf.bytes_per_weight(job.workload.precision, job.workload.bits_per_weight)
+    weights = job.params * weight_bytes_per_param(job)
     m = served_model(job, weights, kv_precision)
     s, o = job.prompt_tokens, job.output_tokens
     context = s + o / 2
