@@ -348,6 +348,10 @@ class Framework(Entry):
     # so a layer costs Python's per-operator dispatch (launch-overhead-python), not a C++
     # runtime's (launch-overhead) or a compiled engine's launch.
     eager_python: Flag = False
+    # Dropless MoE training: the token dispatch brings each local expert's token count to the
+    # host (a device-to-host sync each MoE layer), then launches every local expert's kernels
+    # from there, so that launch time is exposed (moe-expert-launch per local expert).
+    moe_expert_launches: Flag = False
     edge_features: Flag | None = None
     # What it really runs (empty = derived from `precisions`: weights = precisions; activations =
     # the floating-point ones; KV cache = 16-bit).  A family row in `runs_on` may narrow them.

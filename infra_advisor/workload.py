@@ -81,6 +81,7 @@ INTEGERS: dict[str, float] = {
     "tensor_parallel": 1024,
     "pipeline_parallel": 1024,
     "expert_parallel": 4096,
+    "micro_batch": 1e5,
     "experts": 1e5,
     "steps": 1e4,
 }
@@ -187,6 +188,7 @@ class Workload(FrozenRecord):
     tensor_parallel: int | None = doc("pin the tensor-parallel degree", default=None)
     pipeline_parallel: int | None = doc("pin the pipeline-parallel degree", default=None)
     expert_parallel: int | None = doc("pin the expert-parallel degree (MoE)", default=None)
+    micro_batch: int | None = doc("pin the sequences per micro-batch (training)", default=None)
     optimize: Optimize = "balanced"
     include_legacy: bool = False
     include_unpriced: bool = False
@@ -658,7 +660,7 @@ def magnitude_warnings(given: Mapping[str, Any], workload: Workload) -> list[str
 _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target"), ("transformer",)),
     (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
-    (("tensor_parallel", "pipeline_parallel", "expert_parallel"), ("transformer",)),
+    (("tensor_parallel", "pipeline_parallel", "expert_parallel", "micro_batch"), ("transformer",)),
     (("eval_samples", "eval_every"), ("transformer", "recsys")),
     (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
     (("embedding_rows", "embedding_dim", "lookups_per_sample", "embedding_tables"), ("recsys",)),
@@ -684,6 +686,7 @@ _TRAINING_ONLY = (
     "deadline",
     "checkpoint_every",
     "expert_parallel",
+    "micro_batch",
     "eval_samples",
     "eval_every",
 )

@@ -226,3 +226,15 @@ def test_presets_and_schema() -> None:
 def test_no_arguments_without_terminal_prints_help_and_exits_2() -> None:
     code, _, err = run()
     assert code == 2 and "Usage" in err
+
+
+def test_micro_batch_flag_pins_the_training_micro_batch() -> None:
+    code, out, _ = run("recommend", "--model", "qwen3-30b-a3b", "--task", "train", "--tokens", "10B",
+                       "--seq-len", "4096", "--batch-size", "512", "--chip", "b200", "--chips", "8",
+                       "--micro-batch", "2", "--top", "1", "--json")  # fmt: skip
+    assert code == 0
+    layout = json.loads(out)["stacks"][0]["layout"]
+    assert layout["micro_batch"] == 2
+    assert layout["micro_batches"] * layout["micro_batch"] * layout["data_parallel"] == 512
+    code, _, err = run("recommend", "--task", "train", "--micro-batch", "0")
+    assert code == 2 and "--micro-batch" in err

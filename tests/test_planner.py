@@ -517,3 +517,55 @@ def test_a_128k_context_stage_splits_its_sequences_over_context_parallel_ranks(
     assert all(c.cp == 1 or 131072 // c.cp >= pt.CP_MIN_CHUNK for c in shapes)
     for c in shapes[::97]:
         assert pt.smallest_state_fraction(job, c, job.params) >= 1 - 1e-9
+
+
+def test_a_pinned_micro_batch_is_the_only_one_searched(catalog: Catalog) -> None:
+    # Megatron Bridge's GPT-OSS-120B on 64 H100s runs MBS 4 with PP 4 (performance-summary.md,
+    # 25.11 container): with the pin, its 8 micro-batches a replica and their bubble are costed.
+    flags = dict(task="train", model="gpt-oss-120b", tokens="100B", seq_len=4096, batch_size=512,
+                 chip="h100-sxm", chips=64, framework="megatron-lm", tensor_parallel=1,
+                 pipeline_parallel=4, expert_parallel=8)  # fmt: skip
+    job = build_job(build_workload(flags | {"micro_batch": 4}), catalog)
+    shapes = list(pt.candidates(job, 64, 8, frozenset({"data", "pipeline", "expert"})))
+    assert shapes and {c.micro_batch for c in shapes} == {4}
+    pinned = _top(recommend(build_workload(flags | {"micro_batch": 4}), catalog))
+    free = _top(recommend(build_workload(flags), catalog))
+    assert pinned.layout["micro_batch"] == 4 and pinned.layout["micro_batches"] == 8
+    assert free.layout["micro_batch"] < 4  # more micro-batches, a smaller bubble
+    assert pinned.breakdown.bubble_s > free.breakdown.bubble_s
+    # A micro-batch the batch per replica cannot divide into leaves no layout, and says why.
+    odd = recommend(build_workload(flags | {"micro_batch": 3}), catalog)
+    assert not odd.stacks and "no parallel layout" in odd.rejected[0].reasons[0]
+
+
+def test_dropless_moe_exposes_each_local_experts_launches(catalog: Catalog) -> None:
+    # Megatron-Core syncs each MoE layer's token counts to the host, then launches every local
+    # expert's kernels (token_dispatcher.py): per step m × MoE layers / p × experts a rank × the
+    # per-expert launch time (efficiency moe-expert-launch).
+    flags = dict(task="train", model="qwen3-30b-a3b", tokens="100B", seq_len=4096, batch_size=512,
+                 chip="b200", chips=8, framework="megatron-lm", micro_batch=1)  # fmt: skip
+    w = build_workload(flags | {"expert_parallel": 8})
+    top = _top(recommend(w, catalog))
+    job = build_job(w, catalog)
+    per_expert = job.eff["moe-expert-launch"]
+    m = top.layout["micro_batches"]
+    assert m == 64 and top.layout["expert_parallel"] == 8 and top.layout["recompute"] == "none"
+    assert top.breakdown.host_s == pytest.approx(m * 48 * (128 / 8) * per_expert)
+    assert top.bottleneck.kind == "host"
+    assert (
+        "16 experts" in top.bottleneck.explanation
+        and "64 micro-batches" in top.bottleneck.explanation
+    )
+    # Fewer experts a rank (EP 4 → 32 a rank) launch more; a framework without the sync none.
+    wider = _top(recommend(build_workload(flags | {"expert_parallel": 4}), catalog))
+    assert wider.breakdown.host_s == pytest.approx(2 * top.breakdown.host_s, rel=1e-9)
+    assert not catalog.frameworks["torchtitan"].moe_expert_launches
+    titan = _top(
+        recommend(
+            build_workload(flags | {"expert_parallel": 8, "framework": "torchtitan"}), catalog
+        )
+    )
+    assert titan.breakdown.host_s == 0.0
+    # A dense model has no experts to launch.
+    dense = dict(flags, model="llama-3.1-8b")
+    assert _top(recommend(build_workload(dense), catalog)).breakdown.host_s == 0.0

@@ -64,6 +64,7 @@ WORKLOAD_HELP: dict[str, str] = {
     "tensor_parallel": "pin the tensor-parallel degree the planner would choose",
     "pipeline_parallel": "pin the pipeline-parallel degree the planner would choose",
     "expert_parallel": "pin the expert-parallel degree (mixture of experts)",
+    "micro_batch": "pin the sequences per micro-batch (training; the global batch must divide into micro-batches per data-parallel replica)",
     "optimize": "time, cost, energy or balanced",
     "include_legacy": "also consider legacy and discontinued parts",
     "include_unpriced": "also rank chips no offering in the catalog prices (their cost is unknown)",

@@ -90,6 +90,25 @@ def experts_per_token(job: Job) -> int:
     return int(moe.experts_per_token) if moe is not None else TOP_K
 
 
+def moe_layers(job: Job) -> int:
+    """Layers whose FFN is a routed MoE: all of them, less a named model's dense ones."""
+    moe = job.model.moe if job.model is not None else None
+    return job.shape.layers - (moe.dense_layers if moe is not None else 0)
+
+
+def expert_launch_seconds(job: Job, c: Candidate, per_expert: float) -> float:
+    """Host time a step exposes launching the local experts' kernels after each MoE layer's
+    device-to-host sync (F12b): micro-batches × MoE layers per stage × experts per EP rank ×
+    ``per_expert`` (forward and backward), a third more with recomputation (the forward runs
+    again).  Zero for a dense model or a framework whose dispatch does not sync (per_expert 0)."""
+    if not job.is_moe or per_expert <= 0:
+        return 0.0
+    _, _, experts = moe_split(job)
+    m = job.batch_size // (c.dp * c.micro_batch)
+    passes = 4 / 3 if c.recompute else 1.0
+    return m * moe_layers(job) / c.pp * (experts / c.ep) * per_expert * passes
+
+
 def state_bytes(job: Job, c: Candidate, trainable: float) -> float:
     """Model states per chip: dense parameters over TP·PP with ZeRO over DP; routed experts also
     over EP, with ZeRO over the DP/EP replicas of each expert (F6, F23)."""
@@ -181,7 +200,8 @@ def _inner(
         return  # the pinned expert-parallel degree does not fit this shape
     virtuals = [1, 2] if p > 1 and "interleaved_pipeline" in par else [1]
     per_replica = job.batch_size // dp if dp else 0
-    micro = [m for m in (1, 2, 4) if per_replica and per_replica % m == 0]
+    sizes = (w.micro_batch,) if w.micro_batch else (1, 2, 4)
+    micro = [m for m in sizes if per_replica and per_replica % m == 0]
     if p == 1:
         micro.reverse()  # without a pipeline the largest micro-batch that fits is the fastest
     for ep in eps or [1]:

@@ -66,6 +66,7 @@ class _Search:
     flops: tuple[float, float]  # matmul and attention compute rates, FLOP/s per chip
     mem_bytes_s: float
     links: tuple[Any, Any]
+    expert_launch: float = 0.0  # host seconds per local expert per MoE layer per micro-batch
 
 
 def plan_training(
@@ -93,8 +94,9 @@ def plan_training(
         )
     mem_bytes_s = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
     eta = job.eff["compute-training"]
+    launch = job.eff["moe-expert-launch"] if fw.moe_expert_launches else 0.0
     search = _Search(job, cat, chip, spec, trainable, usable, (peaks[0] * eta, peaks[1] * eta),
-                     mem_bytes_s, links_for(cat, chip, spec))  # fmt: skip
+                     mem_bytes_s, links_for(cat, chip, spec), launch)  # fmt: skip
     best, smallest = _search_layouts(search, par)
     if best is not None:
         return best
@@ -151,13 +153,16 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
         cp=group_link(c.cp, c.tp * c.cp, s.chip, up, out),
     )
     parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links)
-    host = tcp_host_time(s.job, s.cat, s.spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
+    tcp = tcp_host_time(s.job, s.cat, s.spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
+    launches = pt.expert_launch_seconds(s.job, c, s.expert_launch)
+    host = tcp + launches
     keep = ("compute_s", "memory_s", "elementwise_s", "network_s", "bubble_s", "overlap_s",
             "tp_comm_s", "dp_comm_s", "pp_comm_s", "ep_comm_s", "cp_comm_s")  # fmt: skip
     return TrainingLayout(
         tp=c.tp, pp=c.pp, dp=c.dp, zero=c.zero, recompute=c.recompute, memory=memory,
         step_s=pt.step_seconds(parts, host),
-        parts={k: parts[k] for k in keep} | {"host_s": host},
+        parts={k: parts[k] for k in keep}
+        | {"host_s": host, "tcp_host_s": tcp, "expert_host_s": launches},
         detail={
             "states_bytes": pt.state_bytes(s.job, c, s.trainable),
             "activation_bytes": parts["activation_bytes"],
@@ -235,7 +240,8 @@ def step_cost(layout: TrainingLayout, storage_s: float, checkpoint_s: float) -> 
         PhaseCost("pipeline sends", network_s=p["pp_comm_s"]),
         PhaseCost("expert all-to-all", network_s=p["ep_comm_s"]),
         PhaseCost("context-parallel ring (KV chunks, exposed)", network_s=p["cp_comm_s"]),
-        PhaseCost("TCP copies on the host", host_s=p["host_s"]),
+        PhaseCost("TCP copies on the host", host_s=p["tcp_host_s"]),
+        PhaseCost("expert launches after each MoE layer's host sync", host_s=p["expert_host_s"]),
         PhaseCost("data reads (exposed)", storage_s=storage_s),
         PhaseCost("checkpoint writes (amortised)", storage_s=checkpoint_s),
     )
@@ -292,6 +298,13 @@ def _layout_terms(
             "QLoRA: + NF4 dequantisation, 2.5 B a frozen weight a pass)",
             layout.parts["elementwise_s"], "s", "F3e",
             bytes_per_token_layer=pt.elementwise_bytes(job), N=spec.count)  # fmt: skip
+    if layout.parts["expert_host_s"] > 0:
+        _, _, experts = pt.moe_split(job)
+        oc.term("expert launches per step",
+                "m · MoE layers/p · E/ep · launch per expert (×4/3 with recomputation)",
+                layout.parts["expert_host_s"], "s", "F12b", m=d["micro_batches"],
+                moe_layers=pt.moe_layers(job), p=layout.pp, E=experts, ep=d["expert_parallel"],
+                launch_s=job.eff["moe-expert-launch"])  # fmt: skip
     _collective_terms(oc, layout)
 
 
@@ -371,6 +384,7 @@ def _attribute(
         "memory_bandwidth": p["elementwise_s"] + max(0.0, p["memory_s"] - p["compute_s"]),
         "network": b["network_s"],
         "storage": b["storage_s"],
+        "host": b["host_s"],
     }
     kind = dominant_overhead(terms)
     if forced and overhead > 0.25 * step and layout.memory > 0.6 * capacity:
@@ -393,6 +407,27 @@ def _exchanges(layout: TrainingLayout) -> str:
     ]  # fmt: skip
     shown = [text.format(format_duration(s)) for s, text in sorted(parts, reverse=True) if s > 0]
     return "; ".join(shown) or "none"
+
+
+def _explain_host(job: Job, layout: TrainingLayout, step: float, share: float) -> str:
+    """Host time in words: expert launches after each MoE layer's sync, TCP copies."""
+    p, d = layout.parts, layout.detail
+    shown = []
+    if p["expert_host_s"] > 0:
+        _, _, experts = pt.moe_split(job)
+        shown.append(
+            f"launching each rank's {experts // d['expert_parallel']} experts after every MoE "
+            f"layer's device-to-host sync, {d['micro_batches']} micro-batches × "
+            f"{pt.moe_layers(job) / layout.pp:g} MoE layers a stage × "
+            f"{format_duration(job.eff['moe-expert-launch'])} an expert → "
+            f"{format_duration(p['expert_host_s'])}"
+        )
+    if p["tcp_host_s"] > 0:
+        shown.append(f"TCP copies of the gradients {format_duration(p['tcp_host_s'])}")
+    return (
+        f"the host holds the GPUs up {format_duration(p['host_s'])} of a "
+        f"{format_duration(step)} step ({share:.0%}): " + "; ".join(shown)
+    )
 
 
 def _explain(
@@ -435,6 +470,8 @@ def _explain(
             f"{format_duration(b['bubble_s'])} and recompute overhead cost {overhead / step:.0%} "
             "of each step"
         )
+    if kind == "host":
+        return _explain_host(job, layout, step, share)
     if kind == "memory_bandwidth":
         p = layout.parts
         hidden = max(0.0, p["memory_s"] - p["compute_s"])

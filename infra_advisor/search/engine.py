@@ -765,7 +765,7 @@ PREFERRED = {
     "memory_bandwidth": ("chip", "workload", "count"),
     "memory_capacity": ("workload", "count", "chip"),
     "power": ("chip", "workload"),
-    "host": ("offload", "chip", "storage", "workload"),
+    "host": ("offload", "chip", "count", "framework", "storage", "workload"),
 }
 
 
