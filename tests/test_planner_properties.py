@@ -128,3 +128,29 @@ def test_a_budget_some_plan_meets_is_met(job, slack) -> None:  # type: ignore[no
     budget = min(priced) * slack
     within = recommend(build_workload({**base, "budget": budget}), CATALOG)
     assert within.stacks
+
+
+@SETTINGS
+@given(
+    experts=st.sampled_from([8, 16, 64, 128]),
+    ep=st.sampled_from([1, 2, 4, 8]),
+    mb=st.sampled_from([1, 2, 4]),
+    pp=st.sampled_from([1, 2, 4]),
+)
+def test_wider_expert_parallelism_and_larger_micro_batches_never_launch_more(
+    experts: int, ep: int, mb: int, pp: int
+) -> None:
+    # F12b: the host launches each local expert after every MoE layer's sync, so spreading the
+    # experts over more ranks, or the batch over fewer micro-batches, never adds host time.
+    w = build_workload(dict(task="train", params="30B", active_params="3B", layers=48, hidden=2048,
+                            heads=32, kv_heads=4, experts=experts, seq_len=4096, batch_size=512))  # fmt: skip
+    job = build_job(w, CATALOG)
+    per = job.eff["moe-expert-launch"]
+
+    def host(e: int, m: int) -> float:
+        return pt.expert_launch_seconds(job, pt.Candidate(1, pp, 16, e, 1, m, 0, False), per)
+
+    assert host(ep, mb) > 0
+    assert host(min(2 * ep, experts), mb) <= host(ep, mb)
+    assert host(ep, min(2 * mb, 4)) <= host(ep, mb)
+    assert pt.expert_launch_seconds(job, pt.Candidate(1, pp, 16, ep, 1, mb, 0, False), 0.0) == 0.0
