@@ -94,12 +94,14 @@ def test_accuracy_holds_at_the_documented_level(results: list) -> None:  # type:
 
 def test_the_exit_gate_holds_at_its_measured_level(results: list) -> None:  # type: ignore[type-arg]
     # The set fidelity.py's exit status is computed from (held-out cases outside llm-serving),
-    # as measured on 2026-12-01 after the third round: 84% within ×1.5 (the target is
-    # 80%), 2 beyond ×3 (target 0), every memory-fit verdict right.  A regression guard: a change
-    # that moves held-out estimates away from their measurements fails here.
+    # as measured on 2026-12-01 after the fourth round: 85% within ×1.5 (the target is
+    # 80%), 64% within ×1.25 (target 50%), 1 beyond ×3 (target 0: RGCN on ogbn-mag), every
+    # memory-fit verdict right.  A regression guard: a change that moves held-out estimates
+    # away from their measurements fails here.
     gate = F.summarise([r for r in F.gated(results) if r.case["split"] == "holdout"], "exit")
     assert gate.within_15 >= 0.80
-    assert gate.beyond_3 <= 2
+    assert gate.within_125 >= 0.60
+    assert gate.beyond_3 <= 1
     assert gate.fits_right == gate.fits_total
 
 
