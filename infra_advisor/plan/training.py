@@ -90,6 +90,11 @@ def experts_per_token(job: Job) -> int:
     return int(moe.experts_per_token) if moe is not None else TOP_K
 
 
+def micro_batches(job: Job, c: Candidate) -> int:
+    """Micro-batches each data-parallel replica runs per step: batch / (DP · micro-batch)."""
+    return job.batch_size // (c.dp * c.micro_batch)
+
+
 def moe_layers(job: Job) -> int:
     """Layers whose FFN is a routed MoE: all of them, less a named model's dense ones."""
     moe = job.model.moe if job.model is not None else None
@@ -104,7 +109,7 @@ def expert_launch_seconds(job: Job, c: Candidate, per_expert: float) -> float:
     if not job.is_moe or per_expert <= 0:
         return 0.0
     _, _, experts = moe_split(job)
-    m = job.batch_size // (c.dp * c.micro_batch)
+    m = micro_batches(job, c)
     passes = 4 / 3 if c.recompute else 1.0
     return m * moe_layers(job) / c.pp * (experts / c.ep) * per_expert * passes
 
@@ -350,10 +355,8 @@ def activation_bytes(job: Job, c: Candidate) -> float:
     per_layer = tf.activation_bytes_per_layer(
         job.seq_len // c.cp, c.micro_batch, job.shape.hidden, c.tp, recompute=c.recompute
     )
-    micro_batches = job.batch_size // (c.dp * c.micro_batch)
-    in_flight = min(c.pp, micro_batches) * (
-        1 + (c.pp - 1) / (c.pp * c.virtual) if c.virtual > 1 else 1
-    )
+    m = micro_batches(job, c)
+    in_flight = min(c.pp, m) * (1 + (c.pp - 1) / (c.pp * c.virtual) if c.virtual > 1 else 1)
     return per_layer * job.shape.layers / c.pp * in_flight
 
 
@@ -386,7 +389,7 @@ def step_parts(
     exchanged shrink by it, and the ring passes KV chunks (_cp_comm)."""
     h, s, L = job.shape.hidden, job.seq_len // c.cp, job.shape.layers
     lora = job.method in ("lora", "qlora")
-    m = job.batch_size // (c.dp * c.micro_batch)  # micro-batches per replica per step
+    m = micro_batches(job, c)
     eff_net = job.eff["network"]
     flops_tok = flops_per_token(job, c.recompute)
     matmul_s, attention_s = compute_split(job, c, *flops)
@@ -452,7 +455,7 @@ def lower_bound_s(
     overlaps (step_parts); the search skips layouts whose bound is already slower than the best
     found."""
     compute = compute_seconds(job, c, *flops)
-    m = job.batch_size // (c.dp * c.micro_batch)
+    m = micro_batches(job, c)
     bound = compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
     if tp_link is None or c.tp <= 1:
         return bound
