@@ -227,9 +227,11 @@ def _volume(w: Workload, active: float, params: float, notes: list[str]) -> tupl
     if tokens is None:
         if task == "train":
             tokens = 20 * active if not w.active_params else 20 * params
-            notes.append(
-                f"--tokens not given: {tokens:.3g} tokens (≈20 per parameter, Chinchilla) assumed"
-            )
+            if llm:  # other model types count samples, not tokens: no tokens to assume
+                notes.append(
+                    f"--tokens not given: {tokens:.3g} tokens (≈20 per parameter, Chinchilla) "
+                    "assumed"
+                )
         else:
             tokens = 1e8
             if task == "finetune" and llm:

@@ -32,6 +32,8 @@ Deploy = Literal["cloud", "onprem", "edge"]
 Pricing = Literal["on_demand", "spot", "commit_1y", "commit_3y"]
 Optimize = Literal["time", "cost", "energy", "balanced"]
 Sampling = Literal["full", "neighbor"]
+EmbeddingUpdate = Literal["dense", "sparse"]
+FeatureStore = Literal["device", "host", "storage"]
 SparsityPattern = Literal["unstructured", "2:4"]
 Fraction = Annotated[float, Check(ge=0, lt=1)]
 
@@ -53,6 +55,7 @@ QUANTITIES: dict[str, tuple[str, float]] = {
     "flops_per_sample": ("count", 1e18),
     "bytes_per_sample": ("bytes", 1e13),
     "nodes": ("count", 1e13),
+    "embedding_nodes": ("count", 1e13),
     "edges": ("count", 1e15),
     "dataset_size": ("bytes", 1e19),
     "files": ("count", 1e13),
@@ -76,6 +79,8 @@ INTEGERS: dict[str, float] = {
     "output_tokens": 1e8,
     "node_features": 1e7,
     "edge_features": 1e7,
+    "relations": 1e4,
+    "loader_workers": 1e4,
     "max_chips": 1e6,
     "chips": 1e6,
     "tensor_parallel": 1024,
@@ -85,7 +90,8 @@ INTEGERS: dict[str, float] = {
     "experts": 1e5,
     "steps": 1e4,
 }
-ZERO_ALLOWED = {"node_features", "edge_features"}  # a graph may carry no edge features
+# A graph may carry no edge features; a data loader may run in the training process (0 workers).
+ZERO_ALLOWED = {"node_features", "edge_features", "loader_workers"}
 UNITS = {
     "count": "count",
     "bytes": "bytes",
@@ -161,6 +167,29 @@ class Workload(FrozenRecord):
     edge_features: int | None = None
     sampling: Sampling | None = None
     fanout: list[int] | None = None
+    relations: int | None = doc(
+        "edge types of a heterogeneous graph; each layer transforms and aggregates every one "
+        "separately (R-GCN, R-GAT)",
+        default=None,
+    )
+    embedding_nodes: float | None = doc(
+        "nodes without input features, which learn a node_features-wide embedding instead",
+        default=None,
+    )
+    embedding_update: EmbeddingUpdate | None = doc(
+        "how learned node embeddings are updated: dense (every row, every step) or sparse "
+        "(the rows a step touched)",
+        default=None,
+    )
+    feature_store: FeatureStore | None = doc(
+        "pin where the graph's features live: device, host or storage (absent: the nearest "
+        "memory that holds them)",
+        default=None,
+    )
+    loader_workers: int | None = doc(
+        "data-loader worker processes; 0 samples in the training process, not overlapped",
+        default=None,
+    )
     dataset_size: float | None = doc("bytes", default=None)
     files: float | None = None
     checkpoint_every: float | None = doc("seconds between checkpoints", default=None)
@@ -212,6 +241,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "kv_precision": get_args(KvPrecision),
     "sparsity_pattern": get_args(SparsityPattern),
     "sampling": get_args(Sampling),
+    "embedding_update": get_args(EmbeddingUpdate),
+    "feature_store": get_args(FeatureStore),
     "deploy": get_args(Deploy),
     "pricing": get_args(Pricing),
     "optimize": get_args(Optimize),
@@ -380,6 +411,11 @@ def _check_consistency(w: Workload) -> None:
         raise WorkloadError(f"--kv-heads {w.kv_heads} must divide --heads {w.heads}")
     if w.hidden and w.heads and w.hidden % w.heads:
         raise WorkloadError(f"--hidden {w.hidden} must be a multiple of --heads {w.heads}")
+    if w.embedding_nodes is not None and w.nodes is not None and w.embedding_nodes > w.nodes:
+        raise WorkloadError(
+            f"--embedding-nodes ({w.embedding_nodes:g}) exceeds --nodes ({w.nodes:g})",
+            hint="the nodes that learn an embedding are some of the graph's nodes",
+        )
 
 
 def resolve_model(name: Any, catalog: Catalog | None = None, where: str = "") -> Model:
@@ -663,6 +699,10 @@ _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("tensor_parallel", "pipeline_parallel", "expert_parallel", "micro_batch"), ("transformer",)),
     (("eval_samples", "eval_every"), ("transformer", "recsys")),
     (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
+    (
+        ("relations", "embedding_nodes", "embedding_update", "loader_workers", "feature_store"),
+        ("gnn",),
+    ),
     (("embedding_rows", "embedding_dim", "lookups_per_sample", "embedding_tables"), ("recsys",)),
     (("flops_per_sample", "bytes_per_sample"), ("recsys", "vision", "generic")),
     (("steps",), ("generic",)),
@@ -689,6 +729,8 @@ _TRAINING_ONLY = (
     "micro_batch",
     "eval_samples",
     "eval_every",
+    "embedding_update",
+    "loader_workers",
 )
 _KIND_NAMES = {
     "transformer": "a transformer",

@@ -83,6 +83,9 @@ class Graph:
     chip_edges: float
     seeds: float  # seeds per step (the whole graph at full batch)
     steps: int  # per epoch
+    relations: int = 1  # edge types, each transformed and aggregated on its own
+    embedding_nodes: float = 0.0  # featureless nodes that learn an embedding instead
+    dense_update: bool = False  # learned embeddings updated every row, every step
 
     @property
     def structure_bytes(self) -> float:
@@ -90,8 +93,18 @@ class Graph:
 
     @property
     def feature_bytes(self) -> float:
-        return gr.feature_bytes(self.nodes, self.node_features, self.edges, self.edge_features,
-                                self.element_bytes)  # fmt: skip
+        """Input features of the nodes that have them (learned embeddings are model state)."""
+        return gr.feature_bytes(self.nodes - self.embedding_nodes, self.node_features, self.edges,
+                                self.edge_features, self.element_bytes)  # fmt: skip
+
+    @property
+    def embedding_params(self) -> float:
+        return self.embedding_nodes * self.node_features
+
+    @property
+    def touched_embedding_rows(self) -> float:
+        """Learned rows one chip's step looks up: its sampled nodes in the featureless share."""
+        return self.chip_nodes * self.embedding_nodes / self.nodes
 
     @property
     def sampled_bytes(self) -> float:
@@ -112,8 +125,12 @@ def describe_graph(job: Job, chips: int) -> Graph:
     layers = w.layers or (len(w.fanout) if w.fanout else 2)
     fanout = (w.fanout or default_fanout(layers))[:layers]
     sampling = w.sampling or "neighbor"
+    relations = w.relations or 1
+    # One weight per relation, and a self-loop weight beside them when there are several (R-GCN).
+    per_layer = relations + (1 if relations > 1 else 0)
     params = w.params or (
-        sum((f_v if i == 0 else hidden) * hidden + hidden for i in range(layers)) + f_e * f_v * layers
+        sum(per_layer * (f_v if i == 0 else hidden) * hidden + hidden for i in range(layers))
+        + f_e * f_v * layers
     )  # fmt: skip
     if sampling == "full":
         n_l, e_l, seeds, steps = nodes / chips, edges / chips, nodes, 1
@@ -124,7 +141,8 @@ def describe_graph(job: Job, chips: int) -> Graph:
         n_l, e_l = min(n_l, nodes), min(e_l, edges)
         steps = math.ceil((w.samples or nodes) / seeds)
     return Graph(nodes, edges, f_v, f_e, hidden, layers, fanout, sampling,
-                 element_bytes(w.precision), params, n_l, e_l, seeds, steps)  # fmt: skip
+                 element_bytes(w.precision), params, n_l, e_l, seeds, steps, relations,
+                 min(w.embedding_nodes or 0.0, nodes), w.embedding_update == "dense")  # fmt: skip
 
 
 @dataclass
@@ -139,7 +157,11 @@ def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placeme
     """Whether one step fits a chip, and where the graph lives, or why it cannot run."""
     train, n = not job.inference, spec.count
     usable = usable_memory(job, chip)
-    state = g.params * (16.0 if train else g.element_bytes)
+    # fp32 weight, gradient and Adam's two moments; a sparse update keeps no table-sized gradient.
+    embedded = g.embedding_params * (
+        (16.0 if g.dense_update else 12.0) if train else g.element_bytes
+    )
+    state = g.params * (16.0 if train else g.element_bytes) + embedded
     acts = sum(gr.activation_bytes(g.chip_nodes, g.chip_edges, g.hidden, g.edge_features,
                                    g.element_bytes) for _ in range(g.layers))  # fmt: skip
     if not train:
@@ -154,7 +176,17 @@ def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placeme
         )
     total = g.structure_bytes + g.feature_bytes
     free = max(usable - working, 0.0) * n
-    where, _ = where_data_lives(total, free, host_of(job, cat, chip, spec), n)
+    host = host_of(job, cat, chip, spec)
+    where, host_total = where_data_lives(total, free, host, n)
+    pinned = job.workload.feature_store
+    if pinned is not None:
+        room = {"device": free, "host": host_total, "storage": math.inf}[pinned]
+        if total > room:
+            return (
+                f"--feature-store {pinned}: the graph ({format_bytes(total)}) does not fit in "
+                f"{pinned} memory ({format_bytes(room)} free on {n} × {chip.name})"
+            )
+        where = pinned
     if g.sampling == "full" and where != "device":
         return (
             f"full-batch training needs the whole graph ({format_bytes(total)}) in device memory; "
@@ -167,12 +199,16 @@ def _place_text(job: Job, chip: Chip, g: Graph, where: str, n: int) -> str:
     total = g.structure_bytes + g.feature_bytes
     if where == "device":
         return f"in device memory ({format_bytes(total / n)} per chip)"
+    pinned = job.workload.feature_store is not None
     if where == "host":
         link = host_link_bandwidth(chip) or PCIE_GEN4_X16
+        why = "as --feature-store pins" if pinned else "> device memory"
         return (
-            f"in host memory ({format_bytes(total)} > device memory); features cross the host "
+            f"in host memory ({format_bytes(total)} {why}); features cross the host "
             f"link at {link / 1e9:g} GB/s × {job.eff['gather-bandwidth']:g}"
         )
+    if pinned:
+        return f"on storage ({format_bytes(total)}, as --feature-store pins)"
     return (
         f"on storage ({format_bytes(total)} exceeds device and host memory"
         f"{'' if chip.segment == 'datacenter' else ' of the device'})"
@@ -192,6 +228,8 @@ class _Work:
     host_s: float
     network_s: float = 0.0
     sampling_s: float = 0.0
+    update_s: float = 0.0  # the optimizer step over learned embeddings
+    update_bytes: float = 0.0
 
 
 def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: float) -> _Work:
@@ -204,8 +242,9 @@ def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: fl
     aggregate = sum(g.chip_edges * g.width(i) * g.element_bytes for i in range(g.layers))
     aggregate *= 2 if train else 1
     memory_s, gather_s = aggregate / (hbm * eff_gather), 0.0
-    # Kernel launches and framework dispatch: CPU time that dominates one-seed queries.
-    launch = g.layers * dispatch_per_layer(job, fw) * (3 if train else 1)
+    # Kernel launches and framework dispatch: CPU time that dominates one-seed queries.  A
+    # heterogeneous layer runs one module per relation (DGL HeteroGraphConv, PyG to_hetero).
+    launch = g.layers * g.relations * dispatch_per_layer(job, fw) * (3 if train else 1)
     host_s = launch
     if p.where == "device":
         gather_s = g.sampled_bytes / (hbm * eff_gather)
@@ -213,7 +252,14 @@ def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: fl
     elif p.where == "host":  # the gather crosses the host link, after the dispatch
         host_s += g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
     compute = flops / (peak * job.eff["compute-small"])
-    return _Work(flops, compute, memory_s, gather_s, aggregate, launch, host_s)
+    work = _Work(flops, compute, memory_s, gather_s, aggregate, launch, host_s)
+    if train and g.embedding_params:
+        work.update_bytes = gr.embedding_update_bytes(
+            g.embedding_nodes, g.node_features, g.touched_embedding_rows, g.dense_update
+        )
+        eff = job.eff["memory-bandwidth" if g.dense_update else "gather-bandwidth"]
+        work.update_s = work.update_bytes / (hbm * eff)
+    return work
 
 
 def _exchange(
@@ -268,17 +314,23 @@ def _exchange(
 def _sampling(
     job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, oc: Outcome, work: _Work
 ) -> None:
-    """Neighbour sampling runs in host data-loader workers, overlapped with device compute."""
+    """Neighbour sampling runs in host data-loader workers, overlapped with device compute: one
+    thread each (PyTorch's DataLoader sets each worker to one thread), the host's cores where
+    the workers are not given.  With no workers it runs in the training process, on the host's
+    cores but between steps, so none of it is hidden."""
     if g.sampling != "neighbor" or job.inference:
         return
     host = host_of(job, cat, chip, spec)
-    cores = host.cores
-    edges = g.chip_edges * min(spec.count, host.chips)
+    workers = job.workload.loader_workers
+    chips = min(spec.count, host.chips)
+    cores = host.cores if not workers else min(float(workers * chips), host.cores)
+    edges = g.chip_edges * chips
     work.sampling_s = edges / (job.eff["sampling-per-core"] * cores)
-    work.host_s += max(0.0, work.sampling_s - max(work.compute_s, work.memory_s))
+    hidden = 0.0 if workers == 0 else max(work.compute_s, work.memory_s)
+    work.host_s += max(0.0, work.sampling_s - hidden)
     oc.term("neighbour sampling per step (host)", "sampled edges per host / (per-core rate × cores)",
             work.sampling_s, "s", "F21", edges=edges, per_core=job.eff["sampling-per-core"],
-            cores=cores)  # fmt: skip
+            cores=cores, loader="in the training process" if workers == 0 else "worker processes")  # fmt: skip
 
 
 def evaluate_graph(
@@ -308,6 +360,7 @@ def evaluate_graph(
         PhaseCost("halo exchange and gradient sync", network_s=work.network_s),
         PhaseCost("host: dispatch, sampling, features over the host link", host_s=work.host_s),
         PhaseCost("feature reads from storage", storage_s=storage_s),
+        PhaseCost("optimizer step over learned embeddings", memory_s=work.update_s),
     ))  # fmt: skip
     _work_terms(job, g, p, oc, work, peak)
     oc.layout = {"graph": p.where, "partitions": spec.count, "sampling": g.sampling,
@@ -346,6 +399,12 @@ def _work_terms(job: Job, g: Graph, p: _Placement, oc: Outcome, work: _Work, pea
     oc.term("feature gather per step", "sampled bytes / (bandwidth × gather η)",
             work.gather_s + work.host_s, "s", "F21", bytes=g.sampled_bytes, where=p.where,
             efficiency=job.eff["gather-bandwidth"])  # fmt: skip
+    if work.update_bytes:
+        formula = ("rows·width·(28 + 4) B / (bandwidth × η): Adam on every row, a table-sized gradient"
+                   if g.dense_update else "touched rows·width·28 B / (bandwidth × gather η)")  # fmt: skip
+        oc.term("learned-embedding update per step", formula, work.update_s, "s", "F21",
+                rows=g.embedding_nodes, width=g.node_features, bytes=work.update_bytes,
+                touched_rows=g.touched_embedding_rows, dense=g.dense_update)  # fmt: skip
 
 
 def _storage(
@@ -422,14 +481,22 @@ def _attribute(
     """The bottleneck (F24) and where the graph lives; ``seconds`` = (step, storage, peak)."""
     n, train = spec.count, not job.inference
     step, storage_s, peak = seconds
-    terms: dict[BottleneckKind, float] = {"compute": work.compute_s, "memory_bandwidth": work.memory_s,
+    terms: dict[BottleneckKind, float] = {"compute": work.compute_s,
+                                          "memory_bandwidth": work.memory_s + work.update_s,
                                           "network": work.network_s, "storage": storage_s,
                                           "host": work.host_s}  # fmt: skip
     oc.kind = dominant_overhead(terms)
     gathered = work.aggregate_bytes + (g.sampled_bytes if p.where == "device" else 0)
+    in_process = job.workload.loader_workers == 0
+    sampling = (
+        "neighbour sampling in the training process"
+        if in_process
+        else "neighbour sampling on CPU cores"
+    )
     host = (
         f"host-side work per step (framework dispatch {format_duration(work.launch_s)}"
-        + (", neighbour sampling on CPU cores" if g.sampling == "neighbor" and train else "")
+        + (f" over {g.relations} relations" if g.relations > 1 else "")
+        + (f", {sampling} ({format_duration(work.sampling_s)})" if g.sampling == "neighbor" and train else "")
         + (f", {format_bytes(g.sampled_bytes)} of features over the host link" if p.where == "host" else "")
         + f") leaves {format_duration(work.host_s)} not hidden by the device"
     )  # fmt: skip
@@ -437,9 +504,7 @@ def _attribute(
         "compute": f"message passing computes {work.flops:.3g} FLOPs per step at "
         f"{peak / 1e12:g} TFLOPS × {job.eff['compute-small']:g} → "
         f"{format_duration(work.compute_s)}",
-        "memory_bandwidth": f"irregular gathers move {format_bytes(gathered)} per step at "
-        f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['gather-bandwidth']:g} → "
-        f"{format_duration(work.memory_s)}",
+        "memory_bandwidth": _explain_memory(job, chip, g, work, gathered),
         "network": f"the graph is split over {n} devices: halo features and gradients take "
         f"{format_duration(work.network_s)} per step",
         "storage": f"features are read from {store_id} at random: {format_duration(storage_s)} per step",
@@ -452,3 +517,22 @@ def _attribute(
             f"{format_bytes(g.edges * g.edge_features * g.element_bytes)} more features and "
             "per-edge messages materialised in every layer (GINE/NNConv-style)"
         )
+
+
+def _explain_memory(job: Job, chip: Chip, g: Graph, work: _Work, gathered: float) -> str:
+    """Device-memory time: the irregular gathers, then any optimizer step over learned rows."""
+    text = (
+        f"irregular gathers move {format_bytes(gathered)} per step at "
+        f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['gather-bandwidth']:g} → "
+        f"{format_duration(work.memory_s)}"
+    )
+    if not work.update_s:
+        return text
+    how = (
+        f"a dense Adam step rewrites all {g.embedding_nodes:.3g} learned {g.node_features}-wide rows"
+        if g.dense_update
+        else f"a sparse Adam step updates the {g.touched_embedding_rows:.3g} learned rows touched"
+    )
+    return (
+        f"{text}, and {how}: {format_bytes(work.update_bytes)} → {format_duration(work.update_s)}"
+    )

@@ -20,6 +20,7 @@ from infra_advisor.plan import offer
 from infra_advisor.plan.evaluate import (
     Outcome,
     Spec,
+    host_of,
     serving_memory,
     stack_id,
     storage_candidates,
@@ -580,6 +581,7 @@ def _relief_options(ctx: Context, oc: Outcome) -> list[Change]:
         *_offload_changes(ctx, oc),
         *_framework_changes(ctx, oc),
         *_workload_changes(ctx, oc),
+        *_pipeline_changes(ctx, oc),
     ]
 
 
@@ -749,6 +751,29 @@ def _workload_changes(ctx: Context, oc: Outcome) -> list[Change]:
     return changes
 
 
+def _pipeline_changes(ctx: Context, oc: Outcome) -> list[Change]:
+    """A sampled GNN's data pipeline, where the workload pins a slow form of it: loader workers
+    beside the training process (one a host core, each chip's share), features in device memory
+    rather than pinned to the host, learned embeddings updated sparsely rather than densely."""
+    job, w = ctx.job, ctx.job.workload
+    if job.workload.model_type != "gnn" or job.inference:
+        return []
+    changes: list[Change] = []
+    if w.loader_workers == 0 and (w.sampling or "neighbor") == "neighbor":
+        chip = ctx.catalog.chips[oc.spec.chip]
+        host = host_of(job, ctx.catalog, chip, oc.spec)
+        workers = max(1, int(host.cores // host.chips))
+        changes.append(("pipeline", "loader_workers", "0", str(workers),
+                        dataclasses.replace(w, loader_workers=workers)))  # fmt: skip
+    if w.feature_store in ("host", "storage"):
+        changes.append(("pipeline", "feature_store", w.feature_store, "device",
+                        dataclasses.replace(w, feature_store="device")))  # fmt: skip
+    if w.embedding_update == "dense" and w.embedding_nodes:
+        changes.append(("pipeline", "embedding_update", "dense", "sparse",
+                        dataclasses.replace(w, embedding_update="sparse")))  # fmt: skip
+    return changes
+
+
 def _packed_files(w: Workload) -> float | None:
     """The file count with the dataset packed into shards of about SHARD_BYTES, where that is
     fewer files than now (many small files stress metadata and request latency)."""
@@ -762,10 +787,10 @@ PREFERRED = {
     "network": ("network", "offering", "offload", "count", "chip"),
     "storage": ("storage", "workload"),
     "compute": ("workload", "chip", "count"),
-    "memory_bandwidth": ("chip", "workload", "count"),
+    "memory_bandwidth": ("pipeline", "chip", "workload", "count"),
     "memory_capacity": ("workload", "count", "chip"),
     "power": ("chip", "workload"),
-    "host": ("offload", "chip", "count", "framework", "storage", "workload"),
+    "host": ("pipeline", "offload", "chip", "count", "framework", "storage", "workload"),
 }
 
 
