@@ -105,6 +105,30 @@ def test_the_exit_gate_holds_at_its_measured_level(results: list) -> None:  # ty
     assert gate.fits_right == gate.fits_total
 
 
+def test_a_family_under_seventy_percent_held_out_fails_the_exit_gate() -> None:
+    # Issue 17: each family >= 70% of its held-out cases within x1.5.  Crafted results: a family
+    # with 2 of 3 held-out cases within x1.5 (67%) is named; its calibrate cases do not count.
+    def case(family: str, split: str, ratio: float) -> object:
+        return F.Result({"id": f"{family}-{split}-{ratio}", "category": family, "split": split,
+                         "measured": 1.0}, ratio)  # fmt: skip
+
+    made = [case("gnn", "holdout", 1.0), case("gnn", "holdout", 1.1), case("gnn", "holdout", 2.0),
+            case("gnn", "calibrate", 1.0), case("gnn", "calibrate", 1.0),
+            case("edge", "holdout", 1.0), case("edge", "calibrate", 5.0)]  # fmt: skip
+    below = F.families_below_target(made)
+    assert [label for label, _ in below] == ["gnn"]
+    assert below[0][1] == pytest.approx(2 / 3)
+
+
+def test_the_exit_gate_names_the_families_under_target(results: list) -> None:  # type: ignore[type-arg]
+    # Measured 2026-12-01: every family at 70% or more of its held-out cases within x1.5 but GNN
+    # (5 of 8: R-GAT on 512 H100 at 0.46 and 8 B200 at 0.64, RGCN on ogbn-mag at 0.54), so
+    # fidelity.py exits 1 until one more held-out GNN case comes within x1.5.
+    below = dict(F.families_below_target(results))
+    assert set(below) <= {"gnn"}
+    assert below.get("gnn", 1.0) >= 0.62
+
+
 def test_transformer_serving_and_training_cases_are_within_a_third(results: list) -> None:  # type: ignore[type-arg]
     # The cases the model is built for: TensorRT-LLM max-throughput tables and MFU-reported runs.
     chosen = [r for r in results if r.id.startswith(("trtllm-", "megatron-", "opt-", "mpt-13b"))]
