@@ -310,6 +310,10 @@ class RunsOn(FrozenRecord):
     # "reference" = the vendor's own or recommended stack there, "production" = widely deployed,
     # "community" = works, little published at scale.  Absent: production when native, else community.
     maturity: Maturity | None = None
+    # The model types it runs on this family where fewer than its own (absent: all of them):
+    # PyTorch reaches TPUs through XLA, which compiles static shapes only, so a sampled GNN's
+    # subgraph, a new shape every step, recompiles every step.
+    model_types: list[ModelType] | None = None
     # Overrides of the framework-wide precisions on this family (absent = the framework's lists).
     weight_precisions: list[Precision] | None = None
     activation_precisions: list[Precision] | None = None

@@ -147,3 +147,16 @@ def test_heterograph_flags_on_a_transformer_are_named_as_ignored() -> None:
     notes = inapplicable_notes(w)
     assert any(n.startswith("--relations does not apply") for n in notes)
     assert any(n.startswith("--loader-workers does not apply") for n in notes)
+
+
+def test_pytorch_runs_no_sampled_gnn_on_a_tpu_but_still_runs_transformers(catalog: Catalog) -> None:
+    # PyTorch/XLA compiles static shapes only and recompiles on every new input shape
+    # (docs.pytorch.org/xla/release/r2.8/perf/recompilation.html); a sampled subgraph has a new
+    # shape every step, so PyTorch's TPU row leaves GNNs out.
+    gnn = explain_stack(build_workload({**MAG, "embedding_nodes": None}), catalog,
+                        "tpu-v5e:1/-/-/-/pytorch")  # fmt: skip
+    assert not gnn.stacks
+    assert any("does not run gnn models" in r for rej in gnn.rejected for r in rej.reasons)
+    llm = explain_stack(build_workload(dict(task="inference", params="3B")), catalog,
+                        "tpu-v5e:1/-/-/-/pytorch")  # fmt: skip
+    assert llm.stacks

@@ -71,6 +71,13 @@ def row_matches(row: RunsOn, chip: Chip) -> bool:
     )
 
 
+def runs_model_type(fw: Framework, chip: Chip, model_type: str) -> bool:
+    """Whether a row that covers this chip runs the model type (a row naming none runs all of
+    the framework's)."""
+    rows = [r for r in fw.runs_on if row_matches(r, chip)]
+    return any(r.model_types is None or model_type in r.model_types for r in rows)
+
+
 def gating_features(fw: Framework, chip: Chip) -> tuple[str, ...]:
     """The chip features that decide which of the framework's rows match (part of a memo key)."""
     return tuple(f for r in fw.runs_on for f in r.requires_features if f in chip.features)

@@ -29,6 +29,7 @@ from infra_advisor.plan.frameworks import (
     capabilities,
     dominates,
     row_matches,
+    runs_model_type,
     signature,
 )
 from infra_advisor.units import format_duration, format_money
@@ -407,6 +408,8 @@ def framework_rejection(job: Job, fw: Framework, chip: Chip) -> str | None:
         return f"{fw.name} does not do {job.task}"
     if job.workload.model_type not in fw.model_types:
         return f"{fw.name} does not handle {job.workload.model_type} models"
+    if not runs_model_type(fw, chip, job.workload.model_type):
+        return f"{fw.name} does not run {job.workload.model_type} models on {chip.name}"
     if job.method in ("lora", "qlora"):
         caps = capabilities(fw, chip)
         if caps is not None and job.method not in caps.peft:
