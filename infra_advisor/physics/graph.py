@@ -94,6 +94,14 @@ def remote_feature_share(shards: int) -> float:
 # and writes the weight and both moments back: 7 × 4 bytes for every element it updates.
 ADAM_UPDATE_BYTES = 28.0
 DENSE_GRADIENT_BYTES = 4.0  # nn.Embedding's dense backward zero-fills a table-sized fp32 gradient
+# What training holds per parameter: the fp32 weight, its gradient and Adam's two moments.
+TRAIN_STATE_BYTES = 16.0
+
+
+def embedding_state_bytes(dense: bool) -> float:
+    """Training state per learned-embedding parameter: a sparse update keeps no table-sized
+    gradient, so it holds the weight and both moments only."""
+    return TRAIN_STATE_BYTES if dense else TRAIN_STATE_BYTES - DENSE_GRADIENT_BYTES
 
 
 def embedding_update_bytes(rows: float, width: int, touched_rows: float, dense: bool) -> float:

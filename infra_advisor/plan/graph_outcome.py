@@ -157,11 +157,10 @@ def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placeme
     """Whether one step fits a chip, and where the graph lives, or why it cannot run."""
     train, n = not job.inference, spec.count
     usable = usable_memory(job, chip)
-    # fp32 weight, gradient and Adam's two moments; a sparse update keeps no table-sized gradient.
     embedded = g.embedding_params * (
-        (16.0 if g.dense_update else 12.0) if train else g.element_bytes
+        gr.embedding_state_bytes(g.dense_update) if train else g.element_bytes
     )
-    state = g.params * (16.0 if train else g.element_bytes) + embedded
+    state = g.params * (gr.TRAIN_STATE_BYTES if train else g.element_bytes) + embedded
     acts = sum(gr.activation_bytes(g.chip_nodes, g.chip_edges, g.hidden, g.edge_features,
                                    g.element_bytes) for _ in range(g.layers))  # fmt: skip
     if not train:

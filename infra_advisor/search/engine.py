@@ -756,10 +756,10 @@ def _pipeline_changes(ctx: Context, oc: Outcome) -> list[Change]:
     beside the training process (one a host core, each chip's share), features in device memory
     rather than pinned to the host, learned embeddings updated sparsely rather than densely."""
     job, w = ctx.job, ctx.job.workload
-    if job.workload.model_type != "gnn" or job.inference:
+    if w.model_type != "gnn" or job.inference:
         return []
     changes: list[Change] = []
-    if w.loader_workers == 0 and (w.sampling or "neighbor") == "neighbor":
+    if w.loader_workers == 0 and oc.layout.get("sampling") == "neighbor":
         chip = ctx.catalog.chips[oc.spec.chip]
         host = host_of(job, ctx.catalog, chip, oc.spec)
         workers = max(1, int(host.cores // host.chips))
