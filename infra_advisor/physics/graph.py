@@ -96,6 +96,7 @@ ADAM_UPDATE_BYTES = 28.0
 DENSE_GRADIENT_BYTES = 4.0  # nn.Embedding's dense backward zero-fills a table-sized fp32 gradient
 # What training holds per parameter: the fp32 weight, its gradient and Adam's two moments.
 TRAIN_STATE_BYTES = 16.0
+FP32_BYTES = 4.0  # a trained weight (and so a learned embedding row's element) in fp32
 
 
 def embedding_state_bytes(dense: bool) -> float:

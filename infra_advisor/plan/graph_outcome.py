@@ -107,9 +107,23 @@ class Graph:
         return self.chip_nodes * self.embedding_nodes / self.nodes
 
     @property
+    def featured_rows(self) -> float:
+        """Sampled nodes whose input row comes from the feature store: those with features."""
+        return self.chip_nodes - self.touched_embedding_rows
+
+    @property
     def sampled_bytes(self) -> float:
+        """Input features one chip's step reads from the feature store (wherever it lives); a
+        featureless node's row is a learned embedding, read from the model's own table."""
         by = self.element_bytes
-        return self.chip_nodes * self.node_features * by + self.chip_edges * self.edge_features * by
+        return (self.featured_rows * self.node_features * by
+                + self.chip_edges * self.edge_features * by)  # fmt: skip
+
+    def lookup_bytes(self, train: bool) -> float:
+        """Learned-embedding rows one chip's step looks up in device memory (fp32 weights while
+        training, the stored precision when serving)."""
+        by = gr.FP32_BYTES if train else self.element_bytes
+        return self.touched_embedding_rows * self.node_features * by
 
     def width(self, layer: int) -> int:
         return self.node_features if layer == 0 else self.hidden
@@ -165,7 +179,7 @@ def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placeme
                                    g.element_bytes) for _ in range(g.layers))  # fmt: skip
     if not train:
         acts /= g.layers  # inference keeps one layer's activations at a time
-    working = acts + state + g.sampled_bytes
+    working = acts + state + g.sampled_bytes + g.lookup_bytes(train)
     if working > usable:
         return (
             f"one step's working set {format_bytes(working)} (activations of {g.chip_nodes:.3g} "
@@ -240,14 +254,16 @@ def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: fl
     # Aggregation reads every edge's source state irregularly from device memory.
     aggregate = sum(g.chip_edges * g.width(i) * g.element_bytes for i in range(g.layers))
     aggregate *= 2 if train else 1
-    memory_s, gather_s = aggregate / (hbm * eff_gather), 0.0
+    # Learned rows are looked up in the device-resident table wherever the features live.
+    lookup_s = g.lookup_bytes(train) / (hbm * eff_gather)
+    memory_s, gather_s = aggregate / (hbm * eff_gather) + lookup_s, lookup_s
     # Kernel launches and framework dispatch: CPU time that dominates one-seed queries.  A
     # heterogeneous layer runs one module per relation (DGL HeteroGraphConv, PyG to_hetero).
     launch = g.layers * g.relations * dispatch_per_layer(job, fw) * (3 if train else 1)
     host_s = launch
     if p.where == "device":
-        gather_s = g.sampled_bytes / (hbm * eff_gather)
-        memory_s += gather_s
+        gather_s += g.sampled_bytes / (hbm * eff_gather)
+        memory_s += g.sampled_bytes / (hbm * eff_gather)
     elif p.where == "host":  # the gather crosses the host link, after the dispatch
         host_s += g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
     compute = flops / (peak * job.eff["compute-small"])
@@ -294,7 +310,7 @@ def _exchange(
             # A sharded store gathers in two all-to-alls: the node ids each shard is asked
             # for, then their features back (WholeGraph's distributed gather).
             eff = job.eff["network"]
-            ids = g.chip_nodes * gr.index_bytes(g.nodes, g.edges)
+            ids = g.featured_rows * gr.index_bytes(g.nodes, g.edges)
             network = net.all_to_all_time(ids, shards, bw, lat, eff)
             network += net.all_to_all_time(g.sampled_bytes, shards, bw, lat, eff)
     if train:
@@ -423,7 +439,7 @@ def _storage(
         job, cat, chip, spec, oc, g.sampled_bytes * n if on_storage else 0.0, work.compute_s,
         p.state_bytes if train else 0.0, w.checkpoint_every or job.eff["checkpoint-interval"],
         w.dataset_size or g.structure_bytes + g.feature_bytes, math.ceil(n / node_size(chip)),
-        random_rows=(g.chip_nodes * n if on_storage else 0.0),
+        random_rows=(g.featured_rows * n if on_storage else 0.0),
     )  # fmt: skip
     if store is None and not oc.ok:
         return None
@@ -485,7 +501,8 @@ def _attribute(
                                           "network": work.network_s, "storage": storage_s,
                                           "host": work.host_s}  # fmt: skip
     oc.kind = dominant_overhead(terms)
-    gathered = work.aggregate_bytes + (g.sampled_bytes if p.where == "device" else 0)
+    gathered = work.aggregate_bytes + g.lookup_bytes(train)
+    gathered += g.sampled_bytes if p.where == "device" else 0.0
     in_process = job.workload.loader_workers == 0
     sampling = (
         "neighbour sampling in the training process"
