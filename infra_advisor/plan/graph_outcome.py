@@ -262,8 +262,8 @@ def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: fl
     launch = g.layers * g.relations * dispatch_per_layer(job, fw) * (3 if train else 1)
     host_s = launch
     if p.where == "device":
-        gather_s += g.sampled_bytes / (hbm * eff_gather)
-        memory_s += g.sampled_bytes / (hbm * eff_gather)
+        features_s = g.sampled_bytes / (hbm * eff_gather)
+        gather_s, memory_s = gather_s + features_s, memory_s + features_s
     elif p.where == "host":  # the gather crosses the host link, after the dispatch
         host_s += g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
     compute = flops / (peak * job.eff["compute-small"])
