@@ -30,6 +30,8 @@ _HIGHER_IS_FASTER = {
     "memory-usable",
     "storage-read",
     "fp8-realised",
+    "sampling-per-core",
+    "device-sampling-rate",
 }
 
 

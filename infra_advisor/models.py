@@ -357,6 +357,10 @@ class Framework(Entry):
     # from there, so that launch time is exposed (moe-expert-launch per local expert).
     moe_expert_launches: Flag = False
     edge_features: Flag | None = None
+    # Samples neighbours on the accelerator (DGL's CUDA sampling and GraphBolt: the graph in
+    # device memory, or pinned in host memory and read over the host link), in the training
+    # process; otherwise sampling runs on host CPU cores.
+    device_sampling: Flag = False
     # What it really runs (empty = derived from `precisions`: weights = precisions; activations =
     # the floating-point ones; KV cache = 16-bit).  A family row in `runs_on` may narrow them.
     weight_precisions: list[Precision] = field(default_factory=list)

@@ -34,6 +34,7 @@ Optimize = Literal["time", "cost", "energy", "balanced"]
 Sampling = Literal["full", "neighbor"]
 EmbeddingUpdate = Literal["dense", "sparse"]
 FeatureStore = Literal["device", "host", "storage"]
+Sampler = Literal["host", "device"]
 SparsityPattern = Literal["unstructured", "2:4"]
 Fraction = Annotated[float, Check(ge=0, lt=1)]
 
@@ -190,6 +191,11 @@ class Workload(FrozenRecord):
         "data-loader worker processes; 0 samples in the training process, not overlapped",
         default=None,
     )
+    sampler: Sampler | None = doc(
+        "pin where neighbour sampling runs: host (CPU cores) or device (the accelerator, in the "
+        "training process; absent: the device where the framework samples there)",
+        default=None,
+    )
     dataset_size: float | None = doc("bytes", default=None)
     files: float | None = None
     checkpoint_every: float | None = doc("seconds between checkpoints", default=None)
@@ -243,6 +249,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "sampling": get_args(Sampling),
     "embedding_update": get_args(EmbeddingUpdate),
     "feature_store": get_args(FeatureStore),
+    "sampler": get_args(Sampler),
     "deploy": get_args(Deploy),
     "pricing": get_args(Pricing),
     "optimize": get_args(Optimize),
@@ -697,10 +704,14 @@ _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target"), ("transformer",)),
     (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
     (("tensor_parallel", "pipeline_parallel", "expert_parallel", "micro_batch"), ("transformer",)),
-    (("eval_samples", "eval_every"), ("transformer", "recsys")),
+    (("eval_samples", "eval_every"), ("transformer", "recsys", "gnn")),
     (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
     (
         ("relations", "embedding_nodes", "embedding_update", "loader_workers", "feature_store"),
+        ("gnn",),
+    ),
+    (
+        ("sampler",),
         ("gnn",),
     ),
     (("embedding_rows", "embedding_dim", "lookups_per_sample", "embedding_tables"), ("recsys",)),
@@ -731,6 +742,7 @@ _TRAINING_ONLY = (
     "eval_every",
     "embedding_update",
     "loader_workers",
+    "sampler",
 )
 _KIND_NAMES = {
     "transformer": "a transformer",

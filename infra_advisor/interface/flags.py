@@ -45,6 +45,7 @@ WORKLOAD_HELP: dict[str, str] = {
     "embedding_update": "how learned node embeddings train: sparse (the rows a step touched, e.g. DGL SparseAdam; the default) or dense (every row every step, torch.optim.Adam on nn.Embedding)",
     "feature_store": "pin where the graph's node and edge features live: device, host or storage (absent: the nearest memory that holds them; PyG and DGL keep them in host memory by default)",
     "loader_workers": "data-loader worker processes; 0 samples and fetches features in the training process, not overlapped with the device (absent: workers that overlap)",
+    "sampler": "pin where neighbour sampling runs: host (CPU cores, in loader workers) or device (the accelerator, in the training process, as DGL's CUDA sampling and GraphBolt do); absent: the device when the framework samples there",
     "dataset_size": "dataset size, e.g. 2TB or 512gib (any case; a bare number is bytes)",
     "files": "number of files in the dataset",
     "checkpoint_every": "interval between checkpoints, e.g. 1h or 30min",

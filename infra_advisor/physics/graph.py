@@ -42,6 +42,36 @@ def sampled_subgraph(seeds: float, fanouts: list[int]) -> tuple[float, float]:
     return nodes, edges
 
 
+# A GPU reads global memory in 32-byte sectors (CUDA C++ Best Practices Guide, 'Coalesced
+# Access to Global Memory'): a random read of one index costs a whole sector.
+SECTOR_BYTES = 32.0
+
+
+def sampling_frontier(seeds: float, fanouts: list[int]) -> float:
+    """Nodes a sampler draws neighbours for: the seeds and every hop's new nodes but the last's."""
+    nodes, frontier = seeds, seeds
+    for fanout in fanouts[:-1]:
+        frontier *= fanout
+        nodes += frontier
+    return nodes
+
+
+def sampling_structure_bytes(frontier: float, edges: float) -> float:
+    """Random reads of the graph structure a sampler makes (F21): each frontier node's row
+    pointers and each sampled edge's column index, a sector each.  They cross the host link
+    when the structure is pinned in host memory and sampled from the device (GraphBolt's
+    pinned mode, UVA)."""
+    return (frontier + edges) * SECTOR_BYTES
+
+
+def device_sampling_time(edges: float, relations: int, memory_tb_s: float, rate: float) -> float:
+    """Seconds a device sampler takes for ``edges`` sampled edges (F21): a heterogeneous
+    sampler samples, de-duplicates and accumulates each relation separately, so its work goes
+    as edges × relations; its random-access throughput goes with the device's memory
+    bandwidth, ``rate`` edge-relations per second per TB/s (efficiency device-sampling-rate)."""
+    return edges * relations / (rate * memory_tb_s)
+
+
 def layer_flops(nodes: float, edges: float, f_in: int, f_out: int, edge_features: int) -> float:
     """Forward FLOPs of one message-passing layer.
 

@@ -29,6 +29,7 @@ from infra_advisor.plan.evaluate import (
     dispatch_per_layer,
     dominant_overhead,
     duty_cycle,
+    evaluation_passes,
     finish,
     group_link,
     host_link_bandwidth,
@@ -86,6 +87,7 @@ class Graph:
     relations: int = 1  # edge types, each transformed and aggregated on its own
     embedding_nodes: float = 0.0  # featureless nodes that learn an embedding instead
     dense_update: bool = False  # learned embeddings updated every row, every step
+    chip_frontier: float = 0.0  # nodes one chip's sampler draws neighbours for per step
 
     @property
     def structure_bytes(self) -> float:
@@ -146,6 +148,7 @@ def describe_graph(job: Job, chips: int) -> Graph:
         sum(per_layer * (f_v if i == 0 else hidden) * hidden + hidden for i in range(layers))
         + f_e * f_v * layers
     )  # fmt: skip
+    frontier = 0.0
     if sampling == "full":
         n_l, e_l, seeds, steps = nodes / chips, edges / chips, nodes, 1
     else:
@@ -153,10 +156,12 @@ def describe_graph(job: Job, chips: int) -> Graph:
         per_chip = 1.0 if job.inference else seeds / chips
         n_l, e_l = gr.sampled_subgraph(per_chip, fanout)
         n_l, e_l = min(n_l, nodes), min(e_l, edges)
+        frontier = min(gr.sampling_frontier(per_chip, fanout), nodes)
         steps = math.ceil((w.samples or nodes) / seeds)
     return Graph(nodes, edges, f_v, f_e, hidden, layers, fanout, sampling,
                  element_bytes(w.precision), params, n_l, e_l, seeds, steps, relations,
-                 min(w.embedding_nodes or 0.0, nodes), w.embedding_update == "dense")  # fmt: skip
+                 min(w.embedding_nodes or 0.0, nodes), w.embedding_update == "dense",
+                 frontier)  # fmt: skip
 
 
 @dataclass
@@ -234,15 +239,90 @@ class _Work:
 
     flops: float
     compute_s: float
-    memory_s: float
-    gather_s: float
+    aggregate_s: float  # irregular aggregation reads in device memory (both passes training)
+    lookup_s: float  # learned-embedding rows looked up in device memory
+    features_s: float  # sampled input features gathered from device memory
+    link_s: float  # sampled input features over the host link (graph in host memory)
     aggregate_bytes: float
-    launch_s: float
-    host_s: float
-    network_s: float = 0.0
-    sampling_s: float = 0.0
+    launch_s: float  # framework dispatch (both passes training)
+    exchange_s: float = 0.0  # remote features (sharded store) or halo states over the network
+    allreduce_s: float = 0.0  # gradient sync
+    sampler: str = "none"  # where neighbour sampling runs: host, device or none
+    in_process: bool = False  # host sampling in the training process (no loader workers)
+    sampling_s: float = 0.0  # host sampling: CPU seconds per step over the host's cores
+    device_sampling_s: float = 0.0  # device sampling: its memory traffic
+    sampler_launch_s: float = 0.0  # device sampling: its operators' dispatch
     update_s: float = 0.0  # the optimizer step over learned embeddings
     update_bytes: float = 0.0
+
+    @property
+    def gather_s(self) -> float:
+        return self.lookup_s + self.features_s
+
+    def memory_s(self, train: bool = True) -> float:
+        """Device-memory time of message passing: a forward pass reads each edge's source once."""
+        return self.aggregate_s / (1 if train else 2) + self.lookup_s + self.features_s
+
+    def exposed_sampling_s(self, train: bool = True) -> float:
+        """Host sampling the device does not hide: all of it in the training process, what
+        outlasts the device's message passing when loader workers run beside it."""
+        if self.sampler != "host":
+            return 0.0
+        if self.in_process:
+            return self.sampling_s
+        busy = max(self.compute_s / (1 if train else 3), self.memory_s(train))
+        return max(0.0, self.sampling_s - busy)
+
+    @property
+    def pipelined(self) -> bool:
+        """A device sampler prefetches: the next batch is sampled and its features fetched on
+        side streams while this one trains (GraphBolt's DataLoader overlaps the feature fetch,
+        NVIDIA's MLPerf R-GAT sets TRAIN_OVERLAP=1 to overlap sampling and feature reads)."""
+        return self.sampler == "device"
+
+    def host_s(self, train: bool = True) -> float:
+        """Host-side seconds in the training step itself (a pipelined loader's are its own)."""
+        loader = 0.0 if self.pipelined else self.link_s + self.sampler_launch_s
+        return self.launch_s / (1 if train else 3) + loader + self.exposed_sampling_s(train)
+
+    @property
+    def network_s(self) -> float:
+        return self.exchange_s + self.allreduce_s
+
+    def step(self, storage_s: float, train: bool = True) -> StepCost:
+        """A training step, or (``train`` False) one forward pass of an evaluation step: a third
+        of the compute and dispatch, one read of each edge's source, no gradient sync and no
+        optimizer step; sampling, feature gathers and storage reads are the same.  A pipelined
+        loader's stages (sampling; fetching features over the host link or the network) run
+        beside the step, so only what the longer of them outlasts it adds."""
+        third = 1 if train else 3
+        fetch = self.exchange_s if self.pipelined else 0.0
+        phases = [
+            PhaseCost("message passing", compute_s=self.compute_s / third,
+                      memory_s=self.memory_s(train)),
+            PhaseCost("halo exchange and gradient sync",
+                      network_s=self.exchange_s - fetch + (self.allreduce_s if train else 0.0)),
+            PhaseCost("host: dispatch, sampling, features over the host link",
+                      host_s=self.host_s(train)),
+            PhaseCost("feature reads from storage", storage_s=storage_s),
+            PhaseCost("optimizer step over learned embeddings",
+                      memory_s=self.update_s if train else 0.0),
+        ]  # fmt: skip
+        if self.pipelined:
+            phases.append(self._loader_beyond(sum(p.total_s for p in phases)))
+        return StepCost(tuple(phases))
+
+    def _loader_beyond(self, step_s: float) -> PhaseCost:
+        """What a pipelined loader's longer stage adds beyond the step it runs beside, charged
+        to the resource that stage waits on."""
+        sample = self.device_sampling_s + self.sampler_launch_s
+        beyond = max(0.0, max(sample, self.link_s, self.exchange_s) - step_s)
+        name = "the next batch's sampling and feature fetch, beyond the step"
+        if sample >= max(self.link_s, self.exchange_s):
+            return PhaseCost(name, memory_s=beyond)
+        if self.link_s >= self.exchange_s:
+            return PhaseCost(name, host_s=beyond)
+        return PhaseCost(name, network_s=beyond)
 
 
 def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: float) -> _Work:
@@ -256,18 +336,16 @@ def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: fl
     aggregate *= 2 if train else 1
     # Learned rows are looked up in the device-resident table wherever the features live.
     lookup_s = g.lookup_bytes(train) / (hbm * eff_gather)
-    memory_s, gather_s = aggregate / (hbm * eff_gather) + lookup_s, lookup_s
+    features_s = g.sampled_bytes / (hbm * eff_gather) if p.where == "device" else 0.0
+    link_s = 0.0
+    if p.where == "host":  # the gather crosses the host link, after the dispatch
+        link_s = g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
     # Kernel launches and framework dispatch: CPU time that dominates one-seed queries.  A
     # heterogeneous layer runs one module per relation (DGL HeteroGraphConv, PyG to_hetero).
     launch = g.layers * g.relations * dispatch_per_layer(job, fw) * (3 if train else 1)
-    host_s = launch
-    if p.where == "device":
-        features_s = g.sampled_bytes / (hbm * eff_gather)
-        gather_s, memory_s = gather_s + features_s, memory_s + features_s
-    elif p.where == "host":  # the gather crosses the host link, after the dispatch
-        host_s += g.sampled_bytes / ((host_link_bandwidth(chip) or PCIE_GEN4_X16) * eff_gather)
     compute = flops / (peak * job.eff["compute-small"])
-    work = _Work(flops, compute, memory_s, gather_s, aggregate, launch, host_s)
+    work = _Work(flops, compute, aggregate / (hbm * eff_gather), lookup_s, features_s, link_s,
+                 aggregate, launch)  # fmt: skip
     if train and g.embedding_params:
         work.update_bytes = gr.embedding_update_bytes(
             g.embedding_nodes, g.node_features, g.touched_embedding_rows, g.dense_update
@@ -277,16 +355,8 @@ def _work(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, peak: fl
     return work
 
 
-def _exchange(
-    job: Job,
-    cat: Catalog,
-    chip: Chip,
-    spec: Spec,
-    g: Graph,
-    p: _Placement,
-    oc: Outcome,
-    work: _Work,
-) -> None:
+def _exchange(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, p: _Placement,
+              oc: Outcome, work: _Work) -> None:  # fmt: skip
     """A partitioned graph: remote neighbours' states (full batch) or remote input features
     (sampled minibatches: the feature store is sharded over the devices, or over the hosts when
     it lives in host memory), and gradients, over the network."""
@@ -296,12 +366,12 @@ def _exchange(
     up, out = links_for(cat, chip, spec)
     bw, lat, link_id = group_link(n, n, chip, up, out)
     cut = job.eff["graph-edge-cut"]
-    network = 0.0
+    exchange = 0.0
     if g.sampling == "full":
         remote = g.nodes * (1 - 1 / n)  # nodes outside this partition
         halo = gr.halo_bytes(g.chip_edges, cut, g.hidden, g.element_bytes, remote)
         halo *= g.layers * (2 if train else 1)
-        network = net.point_to_point_time(halo, bw, lat) if math.isfinite(bw) else 0.0
+        exchange = net.point_to_point_time(halo, bw, lat) if math.isfinite(bw) else 0.0
     else:
         hosts = math.ceil(n / host_of(job, cat, chip, spec).chips)
         shards = {"device": n, "host": hosts}.get(p.where, 1)
@@ -311,38 +381,82 @@ def _exchange(
             # for, then their features back (WholeGraph's distributed gather).
             eff = job.eff["network"]
             ids = g.featured_rows * gr.index_bytes(g.nodes, g.edges)
-            network = net.all_to_all_time(ids, shards, bw, lat, eff)
-            network += net.all_to_all_time(g.sampled_bytes, shards, bw, lat, eff)
+            exchange = net.all_to_all_time(ids, shards, bw, lat, eff)
+            exchange += net.all_to_all_time(g.sampled_bytes, shards, bw, lat, eff)
     if train:
-        network += net.all_reduce_time(2 * g.params, n, bw, lat, job.eff["network"])
-    network += tcp_host_time(job, cat, spec, halo)
-    work.network_s = network
+        work.allreduce_s = net.all_reduce_time(2 * g.params, n, bw, lat, job.eff["network"])
+    work.exchange_s = exchange + tcp_host_time(job, cat, spec, halo)
     formula = (
         "distinct remote neighbours R·(1 − e^(−cut edges/R)) × state bytes / link"
         if g.sampling == "full"
         else "ids and sampled features, two all-to-alls over the shards: (s − 1)/s · S/(BW·η) + (s − 1)·α each"
     )
-    oc.term("halo exchange per step", formula, network,
+    oc.term("halo exchange per step", formula, work.network_s,
             "s", "F21", cut_fraction=cut, link=link_id, bytes=halo)  # fmt: skip
 
 
-def _sampling(
-    job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, oc: Outcome, work: _Work
-) -> None:
+def sampler_location(job: Job, fw: Framework, chip: Chip, where: str) -> str:
+    """Where neighbour sampling runs (F21): none without it (full batch, serving); where the
+    workload pins it; else on the device when the framework samples there, the chip is an
+    accelerator, no loader workers are asked for and the graph is in device or host memory
+    (DGL's CUDA sampling, GraphBolt's pinned mode); otherwise on host CPU cores."""
+    w = job.workload
+    if job.inference or (w.sampling or "neighbor") != "neighbor":
+        return "none"
+    if chip.type == "cpu":
+        return "host"
+    if w.sampler is not None:
+        return w.sampler
+    able = fw.device_sampling and not w.loader_workers and where != "storage"
+    return "device" if able else "host"
+
+
+def _sampling(job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, g: Graph,
+              p: _Placement, oc: Outcome, work: _Work) -> str | None:  # fmt: skip
+    """Neighbour sampling, on the device or on host cores; why it cannot run, if it cannot."""
+    work.sampler = sampler_location(job, fw, chip, p.where)
+    if work.sampler == "device":
+        if not fw.device_sampling:
+            return f"--sampler device: {fw.name} samples neighbours on host CPU cores only"
+        if p.where == "storage":
+            return "--sampler device: the graph is on storage; the device samples from device or host memory"
+        _device_sampling(job, chip, fw, g, p, oc, work)
+    elif work.sampler == "host":
+        _host_sampling(job, cat, chip, spec, g, oc, work)
+    return None
+
+
+def _device_sampling(job: Job, chip: Chip, fw: Framework, g: Graph, p: _Placement, oc: Outcome,
+                     work: _Work) -> None:  # fmt: skip
+    """Sampling on the accelerator: its throughput per relation and edge goes with the device's
+    memory bandwidth; a structure pinned in host memory is read over the host link, a sector a
+    random read; one sampling operator per relation and hop is dispatched from the host."""
+    hbm, rate = chip.memory_bandwidth_gb_s * GB, job.eff["device-sampling-rate"]
+    work.device_sampling_s = gr.device_sampling_time(g.chip_edges, g.relations, hbm / 1e12, rate)
+    if p.where == "host":
+        link = (host_link_bandwidth(chip) or PCIE_GEN4_X16) * job.eff["gather-bandwidth"]
+        work.device_sampling_s += gr.sampling_structure_bytes(g.chip_frontier, g.chip_edges) / link
+    work.sampler_launch_s = len(g.fanout) * g.relations * dispatch_per_layer(job, fw)
+    oc.term("neighbour sampling per step (device)",
+            "edges × relations / (rate × HBM TB/s) [+ (frontier + edges)·32 B / host link]",
+            work.device_sampling_s, "s", "F21", frontier=g.chip_frontier, edges=g.chip_edges,
+            relations=g.relations, rate=rate, structure_in=p.where,
+            dispatch_s=work.sampler_launch_s)  # fmt: skip
+
+
+def _host_sampling(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, oc: Outcome,
+                   work: _Work) -> None:  # fmt: skip
     """Neighbour sampling runs in host data-loader workers, overlapped with device compute: one
     thread each (PyTorch's DataLoader sets each worker to one thread), the host's cores where
     the workers are not given.  With no workers it runs in the training process, on the host's
     cores but between steps, so none of it is hidden."""
-    if g.sampling != "neighbor" or job.inference:
-        return
     host = host_of(job, cat, chip, spec)
     workers = job.workload.loader_workers
     chips = min(spec.count, host.chips)
     cores = host.cores if not workers else min(float(workers * chips), host.cores)
     edges = g.chip_edges * chips
     work.sampling_s = edges / (job.eff["sampling-per-core"] * cores)
-    hidden = 0.0 if workers == 0 else max(work.compute_s, work.memory_s)
-    work.host_s += max(0.0, work.sampling_s - hidden)
+    work.in_process = workers == 0
     oc.term("neighbour sampling per step (host)", "sampled edges per host / (per-core rate × cores)",
             work.sampling_s, "s", "F21", edges=edges, per_core=job.eff["sampling-per-core"],
             cores=cores, loader="in the training process" if workers == 0 else "worker processes")  # fmt: skip
@@ -365,24 +479,24 @@ def evaluate_graph(
     _size_terms(g, oc)
     work = _work(job, chip, fw, g, p, peak)
     _exchange(job, cat, chip, spec, g, p, oc, work)
-    _sampling(job, cat, chip, spec, g, oc, work)
+    why = _sampling(job, cat, chip, fw, spec, g, p, oc, work)
+    if why is not None:
+        return oc.reject(why)
     stored = _storage(job, cat, chip, spec, g, p, oc, work)
     if stored is None:
         return oc
     store, storage_s, provisioned = stored
-    cost = StepCost((
-        PhaseCost("message passing", compute_s=work.compute_s, memory_s=work.memory_s),
-        PhaseCost("halo exchange and gradient sync", network_s=work.network_s),
-        PhaseCost("host: dispatch, sampling, features over the host link", host_s=work.host_s),
-        PhaseCost("feature reads from storage", storage_s=storage_s),
-        PhaseCost("optimizer step over learned embeddings", memory_s=work.update_s),
-    ))  # fmt: skip
+    cost = work.step(storage_s)
     _work_terms(job, g, p, oc, work, peak)
     oc.layout = {"graph": p.where, "partitions": spec.count, "sampling": g.sampling,
                  "batch": g.seeds, "precision": precision, "layers": g.layers,
                  "hidden": g.hidden}  # fmt: skip
+    if work.sampler != "none":
+        oc.layout["sampler"] = work.sampler
     oc.breakdown = cost.breakdown() | {"bubble_s": 0.0}
-    _power_and_metrics(job, cat, chip, spec, g, p, oc, work, cost.total_s, store, provisioned)
+    eval_s = _evaluation_s(job, g, oc, work, storage_s)
+    _power_and_metrics(job, cat, chip, spec, g, p, oc, work, (cost.total_s, eval_s), store,
+                       provisioned)  # fmt: skip
     _attribute(
         job,
         chip,
@@ -395,6 +509,20 @@ def evaluate_graph(
         store.id if store else None,
     )
     return oc
+
+
+def _evaluation_s(job: Job, g: Graph, oc: Outcome, work: _Work, storage_s: float) -> float:
+    """Evaluation passes during training (F3d): ``eval_samples`` seeds a pass, in steps of the
+    training batch, each a forward pass over the sampled subgraph."""
+    w = job.workload
+    passes = evaluation_passes(job, (w.samples or g.nodes) * (w.epochs or 1))
+    if not passes:
+        return 0.0
+    steps = math.ceil((w.eval_samples or 0.0) / g.seeds)
+    eval_s = passes * steps * work.step(storage_s, train=False).total_s
+    oc.term("evaluation passes", "passes × ⌈eval seeds / batch⌉ × a forward step", eval_s, "s",
+            "F3d", passes=passes, eval_samples=w.eval_samples, steps=steps)  # fmt: skip
+    return eval_s
 
 
 def _size_terms(g: Graph, oc: Outcome) -> None:
@@ -412,7 +540,7 @@ def _work_terms(job: Job, g: Graph, p: _Placement, oc: Outcome, work: _Work, pea
             work.compute_s, "s", "F21", flops=work.flops, peak_tflops=peak / 1e12,
             efficiency=job.eff["compute-small"])  # fmt: skip
     oc.term("feature gather per step", "sampled bytes / (bandwidth × gather η)",
-            work.gather_s + work.host_s, "s", "F21", bytes=g.sampled_bytes, where=p.where,
+            work.gather_s + work.link_s, "s", "F21", bytes=g.sampled_bytes, where=p.where,
             efficiency=job.eff["gather-bandwidth"])  # fmt: skip
     if work.update_bytes:
         formula = ("rows·width·(28 + 4) B / (bandwidth × η): Adam on every row, a table-sized gradient"
@@ -455,20 +583,23 @@ def _power_and_metrics(
     p: _Placement,
     oc: Outcome,
     work: _Work,
-    step: float,
+    seconds: tuple[float, float],
     store: Storage | None,
     provisioned: float,
 ) -> None:
+    """Totals, power and rates; ``seconds`` = (a training step or a query, evaluation passes)."""
     w, n = job.workload, spec.count
+    step, eval_s = seconds
     if job.inference:
         total = w.samples / w.rate if (w.samples and w.rate) else 3600.0
     else:
-        total = g.steps * step * (w.epochs or 1)
+        total = g.steps * step * (w.epochs or 1) + eval_s
     memory = p.working_bytes + (
         (g.structure_bytes + g.feature_bytes) / n if p.where == "device" else 0.0
     )
+    busy = work.compute_s + work.memory_s() + work.device_sampling_s
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step,
-           util=duty_cycle(job, work.compute_s + work.memory_s, step, n), memory=memory,
+           util=duty_cycle(job, busy, step, n), memory=memory,
            capacity=chip.memory_gb * GB)  # fmt: skip
     rate = g.seeds / step if not job.inference else n / step  # serving: a query per chip per step
     oc.metrics.update(
@@ -496,25 +627,24 @@ def _attribute(
     """The bottleneck (F24) and where the graph lives; ``seconds`` = (step, storage, peak)."""
     n, train = spec.count, not job.inference
     step, storage_s, peak = seconds
-    terms: dict[BottleneckKind, float] = {"compute": work.compute_s,
-                                          "memory_bandwidth": work.memory_s + work.update_s,
+    memory = work.memory_s() + work.update_s + work.device_sampling_s
+    terms: dict[BottleneckKind, float] = {"compute": work.compute_s, "memory_bandwidth": memory,
                                           "network": work.network_s, "storage": storage_s,
-                                          "host": work.host_s}  # fmt: skip
+                                          "host": work.host_s()}  # fmt: skip
     oc.kind = dominant_overhead(terms)
     gathered = work.aggregate_bytes + g.lookup_bytes(train)
     gathered += g.sampled_bytes if p.where == "device" else 0.0
-    in_process = job.workload.loader_workers == 0
-    sampling = (
-        "neighbour sampling in the training process"
-        if in_process
-        else "neighbour sampling on CPU cores"
-    )
+    sampling = {
+        "host": f", neighbour sampling {'in the training process' if work.in_process else 'on CPU cores'} "
+        f"({format_duration(work.sampling_s)})",
+        "device": f", the device sampler's dispatch ({format_duration(work.sampler_launch_s)})",
+    }.get(work.sampler, "")
     host = (
         f"host-side work per step (framework dispatch {format_duration(work.launch_s)}"
         + (f" over {g.relations} relations" if g.relations > 1 else "")
-        + (f", {sampling} ({format_duration(work.sampling_s)})" if g.sampling == "neighbor" and train else "")
+        + sampling
         + (f", {format_bytes(g.sampled_bytes)} of features over the host link" if p.where == "host" else "")
-        + f") leaves {format_duration(work.host_s)} not hidden by the device"
+        + f") leaves {format_duration(work.host_s())} not hidden by the device"
     )  # fmt: skip
     detail = {
         "compute": f"message passing computes {work.flops:.3g} FLOPs per step at "
@@ -540,8 +670,18 @@ def _explain_memory(job: Job, chip: Chip, g: Graph, work: _Work, gathered: float
     text = (
         f"irregular gathers move {format_bytes(gathered)} per step at "
         f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['gather-bandwidth']:g} → "
-        f"{format_duration(work.memory_s)}"
+        f"{format_duration(work.memory_s())}"
     )
+    if work.device_sampling_s > work.memory_s():
+        text = (
+            f"sampling the next batch's {g.chip_edges:.3g} edges"
+            + (f" over {g.relations} relations" if g.relations > 1 else "")
+            + f" on the device takes {format_duration(work.device_sampling_s)}, the loader "
+            f"stage that sets the step (message passing's irregular gathers: "
+            f"{format_bytes(gathered)}, {format_duration(work.memory_s())})"
+        )
+    elif work.device_sampling_s:
+        text += f", and sampling on the device takes {format_duration(work.device_sampling_s)}"
     if not work.update_s:
         return text
     how = (

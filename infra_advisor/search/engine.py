@@ -753,7 +753,8 @@ def _workload_changes(ctx: Context, oc: Outcome) -> list[Change]:
 
 def _pipeline_changes(ctx: Context, oc: Outcome) -> list[Change]:
     """A sampled GNN's data pipeline, where the workload pins a slow form of it: loader workers
-    beside the training process (one a host core, each chip's share), features in device memory
+    beside the training process (one a host core, each chip's share), sampling on the device
+    where the framework can (its prefetching loader), features in device memory
     rather than pinned to the host, learned embeddings updated sparsely rather than densely."""
     job, w = ctx.job, ctx.job.workload
     if w.model_type != "gnn" or job.inference:
@@ -765,6 +766,9 @@ def _pipeline_changes(ctx: Context, oc: Outcome) -> list[Change]:
         workers = max(1, int(host.cores // host.chips))
         changes.append(("pipeline", "loader_workers", "0", str(workers),
                         dataclasses.replace(w, loader_workers=workers)))  # fmt: skip
+    if w.sampler == "host" and ctx.catalog.frameworks[oc.spec.framework].device_sampling:
+        changes.append(("pipeline", "sampler", "host", "device",
+                        dataclasses.replace(w, sampler="device", loader_workers=None)))  # fmt: skip
     if w.feature_store in ("host", "storage"):
         changes.append(("pipeline", "feature_store", w.feature_store, "device",
                         dataclasses.replace(w, feature_store="device")))  # fmt: skip
