@@ -44,6 +44,7 @@ from infra_advisor.report import BottleneckKind
 from infra_advisor.units import format_bytes, format_duration
 from infra_advisor.workload import default_edges, default_fanout
 
+LOADER_BEYOND = "the next batch's sampling and feature fetch, beyond the step"
 PCIE_GEN4_X16 = 32e9  # bytes/s per direction: the host link assumed where a chip lists none
 
 
@@ -317,7 +318,7 @@ class _Work:
         to the resource that stage waits on."""
         sample = self.device_sampling_s + self.sampler_launch_s
         beyond = max(0.0, max(sample, self.link_s, self.exchange_s) - step_s)
-        name = "the next batch's sampling and feature fetch, beyond the step"
+        name = LOADER_BEYOND
         if sample >= max(self.link_s, self.exchange_s):
             return PhaseCost(name, memory_s=beyond)
         if self.link_s >= self.exchange_s:
@@ -505,7 +506,7 @@ def evaluate_graph(
         p,
         oc,
         work,
-        (cost.total_s, storage_s, peak),
+        (cost, storage_s, peak),
         store.id if store else None,
     )
     return oc
@@ -621,38 +622,43 @@ def _attribute(
     p: _Placement,
     oc: Outcome,
     work: _Work,
-    seconds: tuple[float, float, float],
+    seconds: tuple[StepCost, float, float],
     store_id: str | None,
 ) -> None:
-    """The bottleneck (F24) and where the graph lives; ``seconds`` = (step, storage, peak)."""
+    """The bottleneck (F24) and where the graph lives; ``seconds`` = (step, storage, peak).
+    Read from the step's own phases, so a pipelined loader counts only where it outlasts the
+    step, on the resource its longer stage waits on."""
     n, train = spec.count, not job.inference
-    step, storage_s, peak = seconds
-    memory = work.memory_s() + work.update_s + work.device_sampling_s
-    terms: dict[BottleneckKind, float] = {"compute": work.compute_s, "memory_bandwidth": memory,
-                                          "network": work.network_s, "storage": storage_s,
-                                          "host": work.host_s()}  # fmt: skip
+    cost, storage_s, peak = seconds
+    step = cost.total_s
+    terms: dict[BottleneckKind, float] = {"compute": cost.resource_s("compute"),
+                                          "memory_bandwidth": cost.resource_s("memory"),
+                                          "network": cost.resource_s("network"),
+                                          "storage": cost.resource_s("storage"),
+                                          "host": cost.resource_s("host")}  # fmt: skip
     oc.kind = dominant_overhead(terms)
     gathered = work.aggregate_bytes + g.lookup_bytes(train)
     gathered += g.sampled_bytes if p.where == "device" else 0.0
     sampling = {
         "host": f", neighbour sampling {'in the training process' if work.in_process else 'on CPU cores'} "
         f"({format_duration(work.sampling_s)})",
-        "device": f", the device sampler's dispatch ({format_duration(work.sampler_launch_s)})",
+        "device": f", the device sampler's dispatch ({format_duration(work.sampler_launch_s)}, "
+        "in the loader beside the step)",
     }.get(work.sampler, "")
     host = (
         f"host-side work per step (framework dispatch {format_duration(work.launch_s)}"
         + (f" over {g.relations} relations" if g.relations > 1 else "")
         + sampling
         + (f", {format_bytes(g.sampled_bytes)} of features over the host link" if p.where == "host" else "")
-        + f") leaves {format_duration(work.host_s())} not hidden by the device"
+        + f") leaves {format_duration(terms['host'])} not hidden by the device"
     )  # fmt: skip
     detail = {
         "compute": f"message passing computes {work.flops:.3g} FLOPs per step at "
         f"{peak / 1e12:g} TFLOPS × {job.eff['compute-small']:g} → "
         f"{format_duration(work.compute_s)}",
-        "memory_bandwidth": _explain_memory(job, chip, g, work, gathered),
+        "memory_bandwidth": _explain_memory(job, chip, g, work, gathered, cost),
         "network": f"the graph is split over {n} devices: halo features and gradients take "
-        f"{format_duration(work.network_s)} per step",
+        f"{format_duration(terms['network'])} per step",
         "storage": f"features are read from {store_id} at random: {format_duration(storage_s)} per step",
         "host": host,
     }[oc.kind]
@@ -665,14 +671,18 @@ def _attribute(
         )
 
 
-def _explain_memory(job: Job, chip: Chip, g: Graph, work: _Work, gathered: float) -> str:
-    """Device-memory time: the irregular gathers, then any optimizer step over learned rows."""
+def _explain_memory(
+    job: Job, chip: Chip, g: Graph, work: _Work, gathered: float, cost: StepCost
+) -> str:
+    """Device-memory time: the irregular gathers (or the device sampler, where its stage sets
+    the step), then any optimizer step over learned rows."""
     text = (
         f"irregular gathers move {format_bytes(gathered)} per step at "
         f"{chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['gather-bandwidth']:g} → "
         f"{format_duration(work.memory_s())}"
     )
-    if work.device_sampling_s > work.memory_s():
+    beyond = cost.phase(LOADER_BEYOND)
+    if beyond is not None and beyond.memory_s > 0:
         text = (
             f"sampling the next batch's {g.chip_edges:.3g} edges"
             + (f" over {g.relations} relations" if g.relations > 1 else "")
