@@ -45,6 +45,8 @@ _DECLARED = (
     Metric("chips", "chips", "count", "lower", "chips in the stack"),
     Metric("time_s", "time", "s", "lower", "the whole job (training) or the serving window"),
     Metric("step_time_s", "step", "s", "lower", "one training step, or one decode step"),
+    Metric("setup_s", "set-up", "s", "lower", "training's set-up before the first step"),
+    Metric("epoch_time_s", "epoch", "s", "lower", "one epoch's training steps"),
     Metric("chip_hours", "chip-hours", "chip-h", "lower", "chips × hours of the job"),
     Metric("tokens_per_s", "tokens/s", "tokens/s", "higher", "tokens processed per second"),
     Metric("ttft_s", "TTFT", "s", "lower", "time to first token (transformer inference)"),

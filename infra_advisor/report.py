@@ -70,6 +70,14 @@ class Metrics(Record):
     chips: int
     time_s: float | None = doc("the whole job (training) or the serving window")
     step_time_s: float | None = doc("one training step, or one decode step")
+    setup_s: float | None = doc(
+        "training's set-up before the first step, inside time_s (graph models: the graph "
+        "loaded into memory and the framework's set-up)",
+        default=None,
+    )
+    epoch_time_s: float | None = doc(
+        "one epoch's training steps, without set-up or evaluation (graph models)", default=None
+    )
     chip_hours: float | None
     tokens_per_s: float | None
     ttft_s: float | None = doc("time to first token (transformer inference)")

@@ -121,13 +121,11 @@ def test_a_family_under_seventy_percent_held_out_fails_the_exit_gate() -> None:
     assert below[0][1] == pytest.approx(2 / 3)
 
 
-def test_the_exit_gate_names_the_families_under_target(results: list) -> None:  # type: ignore[type-arg]
-    # Measured 2026-12-01: every family at 70% or more of its held-out cases within x1.5 but GNN
-    # (5 of 8: R-GAT on 512 H100 at 0.46 and 8 B200 at 0.64, RGCN on ogbn-mag at 0.47), so
-    # fidelity.py exits 1 until one more held-out GNN case comes within x1.5.
-    below = dict(F.families_below_target(results))
-    assert set(below) <= {"gnn"}
-    assert below.get("gnn", 1.0) >= 0.62
+def test_every_family_meets_its_held_out_target(results: list) -> None:  # type: ignore[type-arg]
+    # Measured 2026-12-01, once training's set-up is in the job (setup_s): every family at 70% or
+    # more of its held-out cases within x1.5; GNN at 6 of 8 (R-GAT on 512 H100 0.73; papers100M
+    # 0.56 and RGCN on ogbn-mag 0.47 still miss), so fidelity.py exits 0.
+    assert F.families_below_target(results) == []
 
 
 def test_transformer_serving_and_training_cases_are_within_a_third(results: list) -> None:  # type: ignore[type-arg]

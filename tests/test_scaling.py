@@ -38,6 +38,9 @@ def test_evaluations_grow_linearly_with_a_larger_catalog(tmp_path: Path) -> None
     assert large <= 6 * small, (small, large)
 
 
+STEPS = 830.0  # a job's steps, over which the load before the first step is spread
+
+
 def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None:
     # The storage choice is worked out once per demand over the systems no other beats; for any
     # compute time it must pick what weighing every system in the catalog picks.
@@ -55,7 +58,9 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
     chip = cat.chips["h100-sxm"]
     spec = ev.Spec("h100-sxm", 64, "ib-ndr", None, "pytorch")
 
-    def full_scan(read: float, compute: float, ckpt: float, every: float, data: float) -> str:
+    def full_scan(
+        read: float, compute: float, ckpt: float, every: float, data: float, stage: float
+    ) -> str:
         scored = []
         for store in ev.storage_candidates(cat, chip, spec):
             if store.status in ("legacy", "discontinued"):
@@ -75,7 +80,8 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
             )
             price = store.price_usd_per_gb_month
             cost = (price if price is not None else math.inf) * size / 1e9
-            penalty = max(0.0, read_s - compute) + share * compute
+            load_s = stage / (sto.read_bandwidth(store, size, 8) * eff) if stage else 0.0
+            penalty = max(0.0, read_s - compute) + share * compute + load_s / STEPS
             scored.append((round(penalty, 9), cost, store.id))
         return min(scored)[2]
 
@@ -86,11 +92,15 @@ def test_storage_is_chosen_from_a_small_front_and_as_a_full_scan_would() -> None
         ckpt=st.sampled_from([0.0, 1e11, 1e12]),
         every=st.sampled_from([600.0, 3600.0]),
         data=st.sampled_from([1e9, 1e12, 5e13]),
+        stage=st.sampled_from([0.0, 1e11, 4e12]),
     )
-    def agree(read: float, compute: float, ckpt: float, every: float, data: float) -> None:
-        front = ev._storage_front(job, cat, chip, spec, read, ckpt, every, data, 8, 0, 0)
-        chosen = ev._best_storage(front, compute)
-        assert chosen is not None and chosen[2] == full_scan(read, compute, ckpt, every, data)
+    def agree(
+        read: float, compute: float, ckpt: float, every: float, data: float, stage: float
+    ) -> None:
+        front = ev._storage_front(job, cat, chip, spec, read, ckpt, every, data, 8, 0, 0, stage)
+        chosen = ev._best_storage(front, compute, STEPS)
+        best = full_scan(read, compute, ckpt, every, data, stage)
+        assert chosen is not None and chosen[2] == best
         assert len(front) < len(ev.storage_candidates(cat, chip, spec))
 
     agree()

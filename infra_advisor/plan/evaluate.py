@@ -501,14 +501,18 @@ def choose_storage(
     *,
     random_rows: float = 0.0,
     opens: float = 0.0,
+    stage: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[Storage | None, float, float, float]:
-    """Pick the storage that adds least time (then costs least) for this demand (F19, F20).
+    """Pick the storage that adds least time (then costs least) for this demand (F19, F20);
+    ``stage`` = (bytes read into memory before the first step, the job's steps), its load time
+    weighed as a share of every step.
 
     Returns (storage, exposed read seconds per step, checkpoint share, provisioned bytes).
     """
     front = _storage_front(
-        job, cat, chip, spec, read_step, ckpt_bytes, interval_s, dataset, nodes, random_rows, opens
-    )
+        job, cat, chip, spec, read_step, ckpt_bytes, interval_s, dataset, nodes, random_rows, opens,
+        stage[0],
+    )  # fmt: skip
     if not front and _no_storage_known(job, cat, chip, spec):
         off = cat.offerings[str(spec.offering)]
         oc.notes.append(
@@ -516,7 +520,7 @@ def choose_storage(
             "drives): data reads and checkpoints are not modelled"
         )
         return None, 0.0, 0.0, 0.0
-    best = _best_storage(front, compute_s)
+    best = _best_storage(front, compute_s, stage[1])
     return _apply_storage(job, chip, spec, oc, best, dataset, ckpt_bytes, interval_s)
 
 
@@ -528,19 +532,20 @@ def _no_storage_known(job: Job, cat: Catalog, chip: Chip, spec: Spec) -> bool:
 
 
 def _best_storage(
-    front: list[StoreFigures], compute_s: float
+    front: list[StoreFigures], compute_s: float, steps: float
 ) -> tuple[float, float, str, Storage, float, float, float] | None:
-    """The storage whose exposed reads and checkpoint writes cost least time, then least money."""
+    """The storage whose exposed reads, checkpoint writes and load before the first step (spread
+    over the job's ``steps``) cost least time, then least money."""
     best: tuple[float, float, str, Storage, float, float, float] | None = None
-    for read_s, share, cost, store_id, store, provisioned in front:
+    for read_s, share, cost, store_id, store, provisioned, stage_s in front:
         exposed = st.exposed_read_s(read_s, compute_s)
-        key = (round(exposed + share * compute_s, 9), cost, store_id)
+        key = (round(exposed + share * compute_s + stage_s / max(steps, 1.0), 9), cost, store_id)
         if best is None or key < best[:3]:
             best = (key[0], key[1], key[2], store, exposed, share, provisioned)
     return best
 
 
-StoreFigures = tuple[float, float, float, str, Storage, float]
+StoreFigures = tuple[float, float, float, str, Storage, float, float]
 
 
 def _storage_front(
@@ -555,15 +560,17 @@ def _storage_front(
     nodes: int,
     random_rows: float,
     opens: float,
+    stage_bytes: float = 0.0,
 ) -> list[StoreFigures]:
-    """(read seconds per step, checkpoint share, cost, id, store, provisioned bytes) of the
-    storage systems that can hold the data, less those another beats whatever the compute time.
+    """(read seconds per step, checkpoint share, cost, id, store, provisioned bytes, load
+    seconds before the first step) of the storage systems that can hold the data, less those
+    another beats whatever the compute time.
 
     The demand on storage is known before the candidate's compute time is: every count, batch and
     framework of a chip asks the same of it.  So the figures are worked out once per demand, and a
-    system is dropped when another reads no slower, checkpoints no slower and is cheaper (or as
-    cheap with an earlier id, the tie-break): the time it adds, max(0, read - compute) +
-    share × compute, can then never be lower, nor its cost.  What is left is small, and each
+    system is dropped when another reads no slower, checkpoints no slower, loads no slower and is
+    cheaper (or as cheap with an earlier id, the tie-break): the time it adds, max(0, read -
+    compute) + share × compute + load / steps, can then never be lower, nor its cost.  What is left is small, and each
     candidate only weighs that against its compute time (F19, F20).
     """
     w = job.workload
@@ -580,6 +587,7 @@ def _storage_front(
         dataset,
         random_rows,
         opens,
+        stage_bytes,
         id(cat),
     )
     cached: list[StoreFigures] | None = job.cache.get(key)
@@ -593,12 +601,12 @@ def _storage_front(
         capacity_tb = offer.capacity_tb(cat, spec.offering, store)
         if capacity_tb is not None and need > capacity_tb * 1e12 * (nodes if store.per_node else 1):
             continue
-        demand = (read_step, ckpt_bytes, interval_s, random_rows, opens)
+        demand = (read_step, ckpt_bytes, interval_s, random_rows, opens, stage_bytes)
         figures.append(_store_figures(job, store, need, nodes, demand))
     figures.sort(key=lambda f: (f[2], f[3]))  # cheapest first, then by id: the tie-break order
     front: list[StoreFigures] = []
     for fig in figures:
-        if not any(kept[0] <= fig[0] and kept[1] <= fig[1] for kept in front):
+        if not any(kept[0] <= fig[0] and kept[1] <= fig[1] and kept[6] <= fig[6] for kept in front):
             front.append(fig)
     job.cache[key] = front
     return front
@@ -607,9 +615,10 @@ def _storage_front(
 def _store_figures(
     job: Job, store: Storage, need: float, nodes: int, demand: tuple[float, ...]
 ) -> StoreFigures:
-    """One storage system's read seconds per step, checkpoint share and monthly cost for a
-    demand of (read bytes per step, checkpoint bytes, interval, random rows, file opens)."""
-    read_step, ckpt_bytes, interval_s, random_rows, opens = demand
+    """One storage system's read seconds per step, checkpoint share, monthly cost and load time
+    for a demand of (read bytes per step, checkpoint bytes, interval, random rows, file opens,
+    bytes loaded before the first step)."""
+    read_step, ckpt_bytes, interval_s, random_rows, opens, stage_bytes = demand
     provisioned = st.provisioned_bytes(store, need)
     read_bw = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
     read_s = st.read_seconds(store, read_bw, nodes, read_step, random_rows=random_rows, opens=opens)
@@ -620,7 +629,20 @@ def _store_figures(
         )
         share = st.checkpoint_share(write_s, interval_s)
     price = store.price_usd_per_gb_month if store.price_usd_per_gb_month is not None else math.inf
-    return (read_s, share, price * provisioned / 1e9, store.id, store, provisioned)
+    stage_s = stage_seconds(job, store, provisioned, nodes, stage_bytes)
+    return (read_s, share, price * provisioned / 1e9, store.id, store, provisioned, stage_s)
+
+
+def stage_seconds(
+    job: Job, store: Storage, provisioned: float, nodes: int, stage_bytes: float
+) -> float:
+    """Seconds to read ``stage_bytes`` (every host's share together) from storage into memory
+    before the first step (F19): the system's aggregate read bandwidth over the hosts, derated
+    as its per-step reads are."""
+    if not stage_bytes:
+        return 0.0
+    bandwidth = st.read_bandwidth(store, provisioned, nodes) * job.eff["storage-read"]
+    return stage_bytes / bandwidth
 
 
 def _apply_storage(

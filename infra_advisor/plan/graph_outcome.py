@@ -35,8 +35,8 @@ from infra_advisor.plan.evaluate import (
     host_link_bandwidth,
     host_of,
     links_for,
-    node_size,
     serving_targets,
+    stage_seconds,
     tcp_host_time,
     usable_memory,
 )
@@ -171,9 +171,23 @@ class _Placement:
     working_bytes: float
     state_bytes: float
     place: str
+    held_bytes: float = 0.0  # the graph as held over the chips or hosts (structure copies too)
+    copies: int = 1  # hosts that each hold a whole copy of the structure
 
 
-def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placement | str:
+def structure_copies(job: Job, fw: Framework, chip: Chip, hosts: int) -> int:
+    """Copies of the graph structure a multi-host job keeps: one per host where the devices
+    sample, each host's devices sampling from their own whole copy (NVIDIA's MLPerf R-GAT shards
+    the structure over a node's GPUs, GRAPH_SHARDING_PARTITION=node, and the features over all of
+    them); one, partitioned, where host cores sample (DistDGL's partitions)."""
+    if hosts <= 1 or sampler_location(job, fw, chip, "device") != "device":
+        return 1
+    return hosts
+
+
+def _place(
+    job: Job, cat: Catalog, chip: Chip, fw: Framework, spec: Spec, g: Graph
+) -> _Placement | str:
     """Whether one step fits a chip, and where the graph lives, or why it cannot run."""
     train, n = not job.inference, spec.count
     usable = usable_memory(job, chip)
@@ -193,9 +207,10 @@ def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placeme
             f"{', with per-edge messages' if g.edge_features else ''}) exceeds {chip.name}'s "
             f"{format_bytes(usable)} usable"
         )
-    total = g.structure_bytes + g.feature_bytes
     free = max(usable - working, 0.0) * n
     host = host_of(job, cat, chip, spec)
+    copies = structure_copies(job, fw, chip, math.ceil(n / host.chips))
+    total = g.structure_bytes * copies + g.feature_bytes
     where, host_total = where_data_lives(total, free, host, n)
     pinned = job.workload.feature_store
     if pinned is not None:
@@ -206,18 +221,23 @@ def _place(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph) -> _Placeme
                 f"{pinned} memory ({format_bytes(room)} free on {n} × {chip.name})"
             )
         where = pinned
+    if where == "storage":  # host cores sample a graph on storage: one partitioned copy
+        copies, total = 1, g.structure_bytes + g.feature_bytes
     if g.sampling == "full" and where != "device":
         return (
             f"full-batch training needs the whole graph ({format_bytes(total)}) in device memory; "
             f"{n} × {chip.name} hold {format_bytes(free)} free"
         )
-    return _Placement(where, working, state, _place_text(job, chip, g, where, n))
+    text = _place_text(job, chip, g, where, n, (total, copies))
+    return _Placement(where, working, state, text, total, copies)
 
 
-def _place_text(job: Job, chip: Chip, g: Graph, where: str, n: int) -> str:
-    total = g.structure_bytes + g.feature_bytes
+def _place_text(job: Job, chip: Chip, g: Graph, where: str, n: int,
+                held: tuple[float, int]) -> str:  # fmt: skip
+    total, copies = held
     if where == "device":
-        return f"in device memory ({format_bytes(total / n)} per chip)"
+        copied = f", the structure copied on each of {copies} hosts" if copies > 1 else ""
+        return f"in device memory ({format_bytes(total / n)} per chip{copied})"
     pinned = job.workload.feature_store is not None
     if where == "host":
         link = host_link_bandwidth(chip) or PCIE_GEN4_X16
@@ -474,7 +494,7 @@ def evaluate_graph(
     if fw.edge_features is False and (w.edge_features or 0) > 0:
         return oc.reject(f"{fw.name} layers do not take edge features")
     g = describe_graph(job, spec.count)
-    p = _place(job, cat, chip, spec, g)
+    p = _place(job, cat, chip, fw, spec, g)
     if isinstance(p, str):
         return oc.reject(p)
     _size_terms(g, oc)
@@ -486,7 +506,7 @@ def evaluate_graph(
     stored = _storage(job, cat, chip, spec, g, p, oc, work)
     if stored is None:
         return oc
-    store, storage_s, provisioned = stored
+    store, storage_s, provisioned, setup_s = stored
     cost = work.step(storage_s)
     _work_terms(job, g, p, oc, work, peak)
     oc.layout = {"graph": p.where, "partitions": spec.count, "sampling": g.sampling,
@@ -496,8 +516,8 @@ def evaluate_graph(
         oc.layout["sampler"] = work.sampler
     oc.breakdown = cost.breakdown() | {"bubble_s": 0.0}
     eval_s = _evaluation_s(job, g, oc, work, storage_s)
-    _power_and_metrics(job, cat, chip, spec, g, p, oc, work, (cost.total_s, eval_s), store,
-                       provisioned)  # fmt: skip
+    _power_and_metrics(job, cat, chip, spec, g, p, oc, work, (cost.total_s, eval_s, setup_s),
+                       store, provisioned)  # fmt: skip
     _attribute(
         job,
         chip,
@@ -560,19 +580,38 @@ def _storage(
     p: _Placement,
     oc: Outcome,
     work: _Work,
-) -> tuple[Storage | None, float, float] | None:
-    """Random feature reads when the graph lives on storage, and checkpoints (F19, F20)."""
+) -> tuple[Storage | None, float, float, float] | None:
+    """Random feature reads when the graph lives on storage, checkpoints and the load before
+    the first step (F19, F20); (storage, read seconds a step, provisioned bytes, set-up s)."""
     n, w, train = spec.count, job.workload, not job.inference
     on_storage = p.where == "storage"
+    hosts = math.ceil(n / host_of(job, cat, chip, spec).chips)
+    staged = p.held_bytes if train and not on_storage else 0.0
+    steps = g.steps * (w.epochs or 1)
     store, storage_s, _, provisioned = choose_storage(
         job, cat, chip, spec, oc, g.sampled_bytes * n if on_storage else 0.0, work.compute_s,
         p.state_bytes if train else 0.0, w.checkpoint_every or job.eff["checkpoint-interval"],
-        w.dataset_size or g.structure_bytes + g.feature_bytes, math.ceil(n / node_size(chip)),
-        random_rows=(g.featured_rows * n if on_storage else 0.0),
+        w.dataset_size or g.structure_bytes + g.feature_bytes, hosts,
+        random_rows=(g.featured_rows * n if on_storage else 0.0), stage=(staged, steps),
     )  # fmt: skip
     if store is None and not oc.ok:
         return None
-    return store, storage_s, provisioned
+    return store, storage_s, provisioned, _setup(job, store, provisioned, hosts, staged, oc)
+
+
+def _setup(job: Job, store: Storage | None, provisioned: float, hosts: int, staged: float,
+           oc: Outcome) -> float:  # fmt: skip
+    """Training's set-up before the first step: every host reads the graph it holds from
+    storage into memory, and the framework builds its graph and sampler (F21)."""
+    if job.inference:
+        return 0.0
+    load = stage_seconds(job, store, provisioned, hosts, staged) if store is not None else 0.0
+    setup = load + job.eff["gnn-setup"]
+    oc.term("set-up before the first step",
+            "graph held / (storage read bandwidth × η) + framework set-up", setup, "s", "F21",
+            bytes=staged, storage=store.id if store else None, hosts=hosts, load_s=load,
+            framework_s=job.eff["gnn-setup"])  # fmt: skip
+    return setup
 
 
 def _power_and_metrics(
@@ -584,26 +623,27 @@ def _power_and_metrics(
     p: _Placement,
     oc: Outcome,
     work: _Work,
-    seconds: tuple[float, float],
+    seconds: tuple[float, float, float],
     store: Storage | None,
     provisioned: float,
 ) -> None:
-    """Totals, power and rates; ``seconds`` = (a training step or a query, evaluation passes)."""
+    """Totals, power and rates; ``seconds`` = (a training step or a query, evaluation passes,
+    set-up before the first step)."""
     w, n = job.workload, spec.count
-    step, eval_s = seconds
+    step, eval_s, setup_s = seconds
     if job.inference:
         total = w.samples / w.rate if (w.samples and w.rate) else 3600.0
     else:
-        total = g.steps * step * (w.epochs or 1) + eval_s
-    memory = p.working_bytes + (
-        (g.structure_bytes + g.feature_bytes) / n if p.where == "device" else 0.0
-    )
+        total = setup_s + g.steps * step * (w.epochs or 1) + eval_s
+    memory = p.working_bytes + (p.held_bytes / n if p.where == "device" else 0.0)
     busy = work.compute_s + work.memory_s() + work.device_sampling_s
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step,
            util=duty_cycle(job, busy, step, n), memory=memory,
            capacity=chip.memory_gb * GB)  # fmt: skip
     rate = g.seeds / step if not job.inference else n / step  # serving: a query per chip per step
     oc.metrics.update(
+        setup_s=None if job.inference else setup_s,
+        epoch_time_s=None if job.inference else g.steps * step,
         samples_per_s=rate,
         requests_per_s=min(rate, w.rate or rate) if job.inference else None,
         latency_s=step if job.inference else None,
