@@ -227,6 +227,12 @@ class Workload(FrozenRecord):
     optimize: Optimize = "balanced"
     include_legacy: bool = False
     include_unpriced: bool = False
+    fixed_lengths: bool = doc(
+        "every request has exactly --prompt-tokens and --output-tokens (a fixed-shape benchmark "
+        "that generates past end-of-sequence): a reserved KV buffer is all used and a static "
+        "batch ends together",
+        default=False,
+    )
 
     def flag_values(self) -> dict[str, Any]:
         """The fields that differ from the defaults, as a TOML-ready dict."""
@@ -272,7 +278,7 @@ _FALSE = ("false", "no", "off", "0")
 # with ``or`` -- would silently fall back to the default.  Integers must be at least 1 but for
 # ZERO_ALLOWED.  The bounds in QUANTITIES and INTEGERS refuse (exit 2); PLAUSIBLE only warns.
 ID_FIELDS = ("chip", "interconnect", "storage", "framework", "vendor", "cloud", "offering")
-FLAG_FIELDS = ("include_legacy", "include_unpriced")  # true/false switches, not values
+FLAG_FIELDS = ("include_legacy", "include_unpriced", "fixed_lengths")  # switches, not values
 ID_KINDS = {
     "chip": "chips",
     "interconnect": "interconnects",
@@ -702,6 +708,7 @@ def magnitude_warnings(given: Mapping[str, Any], workload: Workload) -> list[str
 # Fields only some model types read (the planners of the others never look at them).
 _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target"), ("transformer",)),
+    (("fixed_lengths",), ("transformer",)),
     (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
     (("tensor_parallel", "pipeline_parallel", "expert_parallel", "micro_batch"), ("transformer",)),
     (("eval_samples", "eval_every"), ("transformer", "recsys", "gnn")),
@@ -730,6 +737,7 @@ _SERVING_ONLY = (
     "tpot_target",
     "kv_precision",
     "bits_per_weight",
+    "fixed_lengths",
 )
 _TRAINING_ONLY = (
     "tokens",
@@ -762,7 +770,7 @@ def inapplicable_notes(w: Workload) -> list[str]:
     training = "fine-tuning" if w.task == "finetune" else "training"
     for name in FIELDS:
         value = getattr(w, name)
-        if value is None:
+        if value is None or value is False:  # absent, or a switch left off
             continue
         kinds = _ONLY_FOR_KINDS.get(name)
         if kinds and w.model_type not in kinds:

@@ -95,15 +95,15 @@ def test_accuracy_holds_at_the_documented_level(results: list) -> None:  # type:
 def test_the_exit_gate_holds_at_its_measured_level(results: list) -> None:  # type: ignore[type-arg]
     # The set fidelity.py's exit status is computed from (held-out cases outside llm-serving), as
     # measured on 2026-12-01 after round 5 (AMD MI355X/MI350X, Gaudi 3, Trainium2, TPU v7, MoE
-    # serving with expert parallelism, MLPerf Storage v3.0): 84% within ×1.5 (the target
-    # is 80%), 61% within ×1.25 (target 50%), 3 beyond ×3 (target 0: HF optimum-neuron on
-    # Trainium2, Llama-3.1-8B at 3.2 and Qwen3-235B at 28; Gaudi 3 Llama-3.1-8B at 0.30), every
-    # memory-fit verdict right.  A regression guard: a change that moves held-out estimates away
-    # from their measurements fails here.
+    # serving with expert parallelism, MLPerf Storage v3.0): 85% within ×1.5 (the target
+    # is 80%), 61% within ×1.25 (target 50%), 2 beyond ×3 (target 0: HF optimum-neuron on
+    # Trainium2, Llama-3.1-8B at 3.2 and Qwen3-235B at 28), every memory-fit verdict right.  A
+    # regression guard: a change that moves held-out estimates away from their measurements
+    # fails here.
     gate = F.summarise([r for r in F.gated(results) if r.case["split"] == "holdout"], "exit")
-    assert gate.within_15 >= 0.83
+    assert gate.within_15 >= 0.84
     assert gate.within_125 >= 0.60
-    assert gate.beyond_3 <= 3
+    assert gate.beyond_3 <= 2
     assert gate.fits_right == gate.fits_total
 
 

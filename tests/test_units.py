@@ -90,6 +90,7 @@ def test_every_workload_field_has_a_parser() -> None:
         *TEXT,
         "include_legacy",
         "include_unpriced",
+        "fixed_lengths",
         "fanout",
         "weight_sparsity",
     ]

@@ -74,4 +74,5 @@ WORKLOAD_HELP: dict[str, str] = {
     "optimize": "time, cost, energy or balanced",
     "include_legacy": "also consider legacy and discontinued parts",
     "include_unpriced": "also rank chips no offering in the catalog prices (their cost is unknown)",
+    "fixed_lengths": "every request has exactly --prompt-tokens and --output-tokens, as in a fixed-shape benchmark: a serving runtime without a paged KV cache uses all it reserves, and a static batch ends together",
 }

@@ -222,13 +222,30 @@ def kv_space_bytes(inp: ServingInputs, group: Group) -> float:
     return inp.capacity_bytes * fraction - overhead - weights
 
 
+def kv_utilisation(inp: ServingInputs) -> float:
+    """Share of KV memory holding token states (F9): near all of it in a paged cache; in a
+    contiguous one, what requests of varying length leave of the maximum each reserves, or all
+    of it when every request has the stated lengths (--fixed-lengths)."""
+    if inp.caps.paged_kv:
+        return inp.job.eff["kv-utilisation-paged"]
+    return 1.0 if inp.job.workload.fixed_lengths else inp.job.eff["kv-utilisation-contiguous"]
+
+
+def batch_occupancy(inp: ServingInputs) -> float:
+    """Share of batch slots doing useful work (F11): all with continuous batching, or with a
+    static batch whose requests all end together (--fixed-lengths); else static-batch-occupancy."""
+    if inp.caps.batching == "continuous" or inp.job.workload.fixed_lengths:
+        return 1.0
+    return inp.job.eff["static-batch-occupancy"]
+
+
 def max_batch(inp: ServingInputs, group: Group, kv_precision: str) -> int:
     """Requests whose KV cache fits beside the weights (F9), at the framework's KV-memory
     utilisation (paged or contiguous), capped by --batch-size."""
     job = inp.job
     kv_token = model_for(inp, kv_precision).kv_bytes_per_token
     free = kv_space_bytes(inp, group)
-    util = job.eff["kv-utilisation-paged" if inp.caps.paged_kv else "kv-utilisation-contiguous"]
+    util = kv_utilisation(inp)
     context = job.prompt_tokens + job.output_tokens
     per_request = kv_per_chip_token(inp, group, kv_token) * context
     batch = int(free * util // per_request) if free > 0 else 0
@@ -271,8 +288,7 @@ def capacity(inp: ServingInputs, g: Group, kv_precision: str, batch: int) -> tup
     if cached is None:
         step = ts.decode_seconds(*_decode_args(inp, g, kv_precision, batch))
         busy = prefill_busy_s(inp, g, kv_precision) + inp.job.output_tokens * step / batch
-        job = inp.job
-        occupancy = 1.0 if inp.caps.batching == "continuous" else job.eff["static-batch-occupancy"]
+        occupancy = batch_occupancy(inp)
         cached = inp.job.cache[key] = (occupancy / busy, step)
     return g.replicas * cached[0], cached[1]
 

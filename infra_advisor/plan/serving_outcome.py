@@ -33,10 +33,12 @@ from infra_advisor.plan.serving import (
     Served,
     ServingInputs,
     achieved_bytes_s,
+    batch_occupancy,
     best_serving,
     first_prefill,
     floor,
     kv_per_chip_token,
+    kv_utilisation,
     model_for,
     request_cost,
     runtime_overhead,
@@ -209,7 +211,7 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
     oc.term("largest batch in memory",
             "(M·η − overhead − W/g) · KV utilisation / (KV per chip-token · context)", s.max_batch,
             "requests", "F9", M=chip.memory_gb * GB, g=s.group.chips, paged=inp.caps.paged_kv,
-            kv_per_chip_token=kv_per_chip_token(inp, s.group, m.kv_bytes_per_token),
+            utilisation=kv_utilisation(inp), kv_per_chip_token=kv_per_chip_token(inp, s.group, m.kv_bytes_per_token),
             context=job.prompt_tokens + job.output_tokens)  # fmt: skip
     first = first_prefill(inp, s.group, s.kv_precision).phase("prefill GEMMs")
     oc.term("time to first token", "prefill GEMMs + attention + TP all-reduce (+ one step)",
@@ -221,7 +223,7 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
             efficiency=job.eff["memory-bandwidth"])  # fmt: skip
     oc.term("capacity", "replicas × occupancy / (prefill + output tokens × step / B)",
             s.capacity_rps, "requests/s", "F11", replicas=s.group.replicas,
-            batching=inp.caps.batching)  # fmt: skip
+            batching=inp.caps.batching, occupancy=batch_occupancy(inp))  # fmt: skip
 
 
 def _storage_and_power(inp: ServingInputs, cat: Catalog, oc: Outcome, s: Served) -> None:
