@@ -269,3 +269,27 @@ def test_the_alveo_fpga_serves_cnns_through_vitis_ai_2(catalog: Catalog) -> None
     llm = dict(task="inference", model="llama-3.2-1b", precision="int8", rate=1,
                chip="alveo-u55c", include_unpriced=True, include_legacy=True)  # fmt: skip
     assert not recommend(build_workload(llm), catalog, top=1).stacks
+
+
+def test_optimum_habana_serves_static_batches_with_an_fp8_kv_cache(
+    frameworks: dict[str, Framework],
+) -> None:
+    # optimum-habana's run_generation.py: --reuse_cache preallocates each request's KV cache
+    # (no paged cache), generate() runs a batch to completion, FP8 through INC quantizes the KV
+    # cache too (maxabs_quant.json's empty whitelist; KVCache is among Gaudi's supported modules).
+    oh = frameworks["optimum-habana"]
+    assert oh.batching == "static" and "paged_kv" not in oh.serving_features
+    assert "fp8" in oh.kv_precisions and oh.compiled
+    assert [(r.type, r.vendor, r.support) for r in oh.runs_on] == [("npu", "intel", "native")]
+
+
+def test_a_kv_precision_a_framework_lacks_is_named_in_the_rejection(catalog: Catalog) -> None:
+    from infra_advisor.search.engine import explain_stack
+    from infra_advisor.workload import build_workload
+
+    w = build_workload(dict(model="llama-3.1-8b", task="inference", precision="fp8",
+                            kv_precision="fp8", rate=10))  # fmt: skip
+    report = explain_stack(w, catalog, "gaudi3:1/-/-/-/pytorch")
+    assert not report.stacks
+    reasons = " ".join(r for rej in report.rejected for r in rej.reasons)
+    assert "--kv-precision fp8: PyTorch keeps its KV cache in bf16, fp16, fp32" in reasons

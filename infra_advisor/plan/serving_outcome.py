@@ -146,8 +146,9 @@ def serving_floor(job: Job, chip: Chip, frameworks: list[Framework], limit: int)
 
 def _reject_memory(inp: ServingInputs, oc: Outcome, fw_name: str) -> Outcome:
     w, chip = inp.job.workload, inp.chip
-    if w.kv_precision is not None and not inp.caps.kv:
-        return oc.reject(f"{fw_name} has no {w.kv_precision} KV cache")
+    if w.kv_precision is not None and w.kv_precision not in inp.caps.kv:
+        held = ", ".join(sorted(inp.caps.kv)) or "no precision the catalog lists"
+        return oc.reject(f"--kv-precision {w.kv_precision}: {fw_name} keeps its KV cache in {held}")
     need, g = smallest_fit_bytes(inp, w.precision)
     if g is None:
         return oc.reject(
