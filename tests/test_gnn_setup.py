@@ -104,3 +104,16 @@ def test_a_faster_storage_is_chosen_when_the_graph_must_be_loaded(catalog: Catal
     pinned = stack(catalog, "h200-sxm:8/-/-/local-nvme-gen4/dgl", batch_size=16384, epochs=1)
     assert chosen is not None
     assert s.metrics.setup_s <= pinned.metrics.setup_s + 1e-9
+
+
+def test_a_job_its_set_up_dominates_says_so(catalog: Catalog) -> None:
+    small = dict(model_type="gnn", task="train", nodes="2M", edges="60M", node_features=100,
+                 layers=2, hidden=256, fanout="10,5", batch_size=1024, samples=200000, epochs=1,
+                 include_legacy=True)  # fmt: skip
+    report = explain_stack(build_workload(small), catalog, "t4:1/-/-/local-nvme-gen4/pyg")
+    s = report.stacks[0]
+    assert s.metrics.setup_s > s.metrics.time_s / 2
+    assert any(n.startswith("set-up before the first step is") for n in s.notes)
+    # A long job's set-up is a small share and goes unremarked.
+    big = stack(catalog, "h200-sxm:8/-/-/local-nvme-gen4/dgl", batch_size=16384, epochs=1)
+    assert not any(n.startswith("set-up before the first step is") for n in big.notes)

@@ -635,6 +635,12 @@ def _power_and_metrics(
         total = w.samples / w.rate if (w.samples and w.rate) else 3600.0
     else:
         total = setup_s + g.steps * step * (w.epochs or 1) + eval_s
+        if setup_s > total / 2:
+            oc.notes.append(
+                f"set-up before the first step is {format_duration(setup_s)} of the job's "
+                f"{format_duration(total)} (the graph read into memory and the framework's graph "
+                "and sampler built): more or faster chips shorten only the steps"
+            )
     memory = p.working_bytes + (p.held_bytes / n if p.where == "device" else 0.0)
     busy = work.compute_s + work.memory_s() + work.device_sampling_s
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step,
