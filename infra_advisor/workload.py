@@ -707,8 +707,10 @@ def magnitude_warnings(given: Mapping[str, Any], workload: Workload) -> list[str
 
 # Fields only some model types read (the planners of the others never look at them).
 _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target"), ("transformer",)),
-    (("fixed_lengths",), ("transformer",)),
+    (
+        ("tokens", "seq_len", "prompt_tokens", "output_tokens", "tpot_target", "fixed_lengths"),
+        ("transformer",),
+    ),
     (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
     (("tensor_parallel", "pipeline_parallel", "expert_parallel", "micro_batch"), ("transformer",)),
     (("eval_samples", "eval_every"), ("transformer", "recsys", "gnn")),

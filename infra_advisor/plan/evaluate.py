@@ -570,8 +570,8 @@ def _storage_front(
     framework of a chip asks the same of it.  So the figures are worked out once per demand, and a
     system is dropped when another reads no slower, checkpoints no slower, loads no slower and is
     cheaper (or as cheap with an earlier id, the tie-break): the time it adds, max(0, read -
-    compute) + share × compute + load / steps, can then never be lower, nor its cost.  What is left is small, and each
-    candidate only weighs that against its compute time (F19, F20).
+    compute) + share × compute + load / steps, can then never be lower, nor its cost.  What is
+    left is small, and each candidate only weighs that against its compute time (F19, F20).
     """
     w = job.workload
     provider = offer.provider_of(cat, spec.offering, w.cloud, w.deploy)

@@ -173,6 +173,7 @@ class _Placement:
     place: str
     held_bytes: float = 0.0  # the graph as held over the chips or hosts (structure copies too)
     copies: int = 1  # hosts that each hold a whole copy of the structure
+    hosts: int = 1  # hosts the chips need
 
 
 def structure_copies(job: Job, fw: Framework, chip: Chip, hosts: int) -> int:
@@ -209,7 +210,8 @@ def _place(
         )
     free = max(usable - working, 0.0) * n
     host = host_of(job, cat, chip, spec)
-    copies = structure_copies(job, fw, chip, math.ceil(n / host.chips))
+    hosts = math.ceil(n / host.chips)
+    copies = structure_copies(job, fw, chip, hosts)
     total = g.structure_bytes * copies + g.feature_bytes
     where, host_total = where_data_lives(total, free, host, n)
     pinned = job.workload.feature_store
@@ -229,7 +231,7 @@ def _place(
             f"{n} × {chip.name} hold {format_bytes(free)} free"
         )
     text = _place_text(job, chip, g, where, n, (total, copies))
-    return _Placement(where, working, state, text, total, copies)
+    return _Placement(where, working, state, text, total, copies, hosts)
 
 
 def _place_text(job: Job, chip: Chip, g: Graph, where: str, n: int,
@@ -584,8 +586,7 @@ def _storage(
     """Random feature reads when the graph lives on storage, checkpoints and the load before
     the first step (F19, F20); (storage, read seconds a step, provisioned bytes, set-up s)."""
     n, w, train = spec.count, job.workload, not job.inference
-    on_storage = p.where == "storage"
-    hosts = math.ceil(n / host_of(job, cat, chip, spec).chips)
+    on_storage, hosts = p.where == "storage", p.hosts
     staged = p.held_bytes if train and not on_storage else 0.0
     steps = g.steps * (w.epochs or 1)
     store, storage_s, _, provisioned = choose_storage(

@@ -212,7 +212,8 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
     oc.term("largest batch in memory",
             "(M·η − overhead − W/g) · KV utilisation / (KV per chip-token · context)", s.max_batch,
             "requests", "F9", M=chip.memory_gb * GB, g=s.group.chips, paged=inp.caps.paged_kv,
-            utilisation=kv_utilisation(inp), kv_per_chip_token=kv_per_chip_token(inp, s.group, m.kv_bytes_per_token),
+            utilisation=kv_utilisation(inp),
+            kv_per_chip_token=kv_per_chip_token(inp, s.group, m.kv_bytes_per_token),
             context=job.prompt_tokens + job.output_tokens)  # fmt: skip
     first = first_prefill(inp, s.group, s.kv_precision).phase("prefill GEMMs")
     oc.term("time to first token", "prefill GEMMs + attention + TP all-reduce (+ one step)",
