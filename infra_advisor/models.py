@@ -153,6 +153,10 @@ class Chip(Entry):
     scale_up_interconnect: Slug | None = None
     scale_up_bandwidth_gb_s: PositiveFloat | None = None
     scale_up_domain_size: PositiveInt = 1
+    # Width of a matmul dimension the chip's matrix units fill as a tensor-parallel shard: its
+    # systolic arrays' side times the ranks it holds (Trainium2: 4 logical NeuronCores × 128).
+    # Absent: never short of work (GPUs' tensor-core tiles are far narrower than any shard).
+    matmul_tile: PositiveInt | None = None
     host_interconnect: Slug | None = None
     host_bandwidth_gb_s: PositiveFloat | None = None
     features: list[Slug] = field(default_factory=list)
@@ -330,6 +334,8 @@ class PhaseEfficiency(FrozenRecord):
     phase: Phase
     type: ChipType | None = None
     vendor: Slug | None = None
+    # Only for mixtures of experts, or only for dense models; absent: both.
+    models: Literal["moe", "dense"] | None = None
     factor: PositiveFloat
     source: Url
     measurement: Name
@@ -361,6 +367,17 @@ class Framework(Entry):
     # device memory, or pinned in host memory and read over the host link), in the training
     # process; otherwise sampling runs on host CPU cores.
     device_sampling: Flag = False
+    # Serving on graphs compiled for fixed shapes (one context-encoding length, one decode batch):
+    # every prompt runs padded to the compiled sequence length (--seq-len) and every decode step
+    # attends over all of it for each batch slot.
+    static_shapes: Flag = False
+    # Dropless MoE serving by NxD's blockwise expert matmul: each expert's prompt tokens padded to
+    # whole blocks of this many tokens (neuronx_distributed DEFAULT_BLOCK_SIZE).  Absent: each
+    # routed token costs its own expert FLOPs.
+    moe_block_tokens: PositiveInt | None = None
+    # Pads the attention heads to a multiple of the tensor-parallel degree (NxD's
+    # get_number_of_extra_heads), so tensor parallelism need not divide the heads.
+    pads_heads: Flag = False
     # What it really runs (empty = derived from `precisions`: weights = precisions; activations =
     # the floating-point ones; KV cache = 16-bit).  A family row in `runs_on` may narrow them.
     weight_precisions: list[Precision] = field(default_factory=list)

@@ -424,6 +424,12 @@ def _check_consistency(w: Workload) -> None:
         raise WorkloadError(f"--kv-heads {w.kv_heads} must divide --heads {w.heads}")
     if w.hidden and w.heads and w.hidden % w.heads:
         raise WorkloadError(f"--hidden {w.hidden} must be a multiple of --heads {w.heads}")
+    served = (w.prompt_tokens or 0) + (w.output_tokens or 0)
+    if w.task == "inference" and w.seq_len is not None and w.seq_len < served:
+        raise WorkloadError(
+            f"--seq-len {w.seq_len} is shorter than --prompt-tokens + --output-tokens ({served})",
+            hint="for serving, --seq-len is the longest sequence the server is compiled for",
+        )
     if w.embedding_nodes is not None and w.nodes is not None and w.embedding_nodes > w.nodes:
         raise WorkloadError(
             f"--embedding-nodes ({w.embedding_nodes:g}) exceeds --nodes ({w.nodes:g})",
@@ -786,8 +792,6 @@ def inapplicable_notes(w: Workload) -> list[str]:
             "to inference" if w.task == "inference" else "to training from scratch"
         )
     transformer = w.model_type == "transformer"
-    if transformer and w.task == "inference" and w.seq_len is not None:
-        reasons["seq_len"] = "to inference (the context is --prompt-tokens + --output-tokens)"
     if transformer and w.task != "inference" and w.samples is not None and w.tokens is not None:
         reasons["samples"] = "when --tokens is given (the tokens are counted directly)"
     if transformer and w.task != "inference" and w.epochs and not (w.tokens or w.samples):

@@ -19,7 +19,7 @@ WORKLOAD_HELP: dict[str, str] = {
     "samples": "training samples, or requests to serve",
     "epochs": "passes over the data",
     "steps": "denoising steps of a diffusion model (--model flux.1-dev: 28 by default); its FLOPs follow",
-    "seq_len": "training sequence length in tokens, e.g. 4096 or 8k",
+    "seq_len": "sequence length in tokens, e.g. 4096 or 8k: per training sample; for serving, the longest sequence the server is compiled for (a static-shape engine pads every prompt to it)",
     "batch_size": "global batch (sequences or samples); for serving, the most requests batched together",
     "prompt_tokens": "prompt tokens per request",
     "output_tokens": "generated tokens per request",

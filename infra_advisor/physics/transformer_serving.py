@@ -35,6 +35,7 @@ class ServedModel(FrozenRecord):
     experts_per_token: int = 0
     dense_params: float = 0.0  # parameters every token uses (attention, dense and shared FFNs)
     decode_attention_width: int = 0  # what a decode step's attention runs over (0: as prefill)
+    expert_width: int = 0  # one routed expert's intermediate width, where known
 
     @property
     def decode_width(self) -> int:
@@ -55,6 +56,12 @@ class ServingHardware(FrozenRecord):
     link_latency_s: float = 0.0
     hop_bytes_s: float = math.inf  # scale-out link between pipeline stages
     hop_latency_s: float = 0.0
+    # Width of a matmul dimension one chip's matrix units fill (its systolic arrays' side times
+    # the tensor-parallel ranks it holds); 0: never short of work.
+    matmul_tile: int = 0
+    # Tokens per block of a dropless blockwise expert matmul (NxD's forward_blockwise); 0: each
+    # routed token costs its own expert FLOPs.
+    expert_block_tokens: int = 0
 
 
 def touched_weight_fraction(
@@ -79,6 +86,42 @@ def touched_weight_fraction(
     r = active_params / params
     touched: float = 1.0 - (1.0 - r) ** max(tokens, 1.0)
     return min(1.0, touched)
+
+
+def tile_utilisation(width: float, tile: int) -> float:
+    """Share of a chip's matrix units a matmul keeps busy when its sharded dimension is ``width``
+    wide per chip: whole tiles of ``tile``, the last one partly filled (a 128 × 128 systolic
+    array given 24 columns computes at 24/128)."""
+    if tile <= 0 or width <= 0:
+        return 1.0
+    tiles = math.ceil(width / tile)
+    return width / (tiles * tile)
+
+
+def expert_token_slots(tokens: float, experts: int, k: int, block: int) -> float:
+    """Expert-token pairs a prompt of ``tokens`` tokens computes.  Plain top-k routing: tokens·k.
+    A dropless blockwise matmul (NxD expert_mlps_v2.forward_blockwise) pads each expert's tokens
+    to whole blocks, ⌈(T·k − (E − 1))/B⌉ + E − 1 blocks of B; a prompt with T·k < B runs every
+    token through every expert (forward_all_experts), T·E."""
+    routed = tokens * k
+    if block <= 0 or not experts:
+        return routed
+    if routed < block:
+        return tokens * experts
+    return (math.ceil((routed - (experts - 1)) / block) + experts - 1) * block
+
+
+def _prefill_gemm_flops(m: ServedModel, hw: ServingHardware, tokens: float, tp: int) -> float:
+    """GEMM FLOPs of a prompt, in units of fully used matrix units: 2·P_active per token; for a
+    mixture of experts with its routing known, the dense part plus the expert-token pairs the
+    framework computes, over the share of the matrix units the expert's per-chip width fills."""
+    if not (m.experts and m.experts_per_token and m.dense_params < m.params):
+        return 2 * m.active_params * tokens
+    per_expert = (m.params - m.dense_params) / m.experts
+    slots = expert_token_slots(tokens, m.experts, m.experts_per_token, hw.expert_block_tokens)
+    fill = tile_utilisation(m.expert_width / tp, hw.matmul_tile) if m.expert_width else 1.0
+    dense = m.active_params - m.experts_per_token * per_expert
+    return 2 * (dense * tokens + per_expert * slots / fill)
 
 
 def _all_reduces(m: ServedModel, hw: ServingHardware, tp: int, pp: int, tokens: float) -> float:
@@ -166,7 +209,7 @@ def prefill(
     touched = m.touched(max(tokens, chunk_tokens))
     gemm = PhaseCost(
         "prefill GEMMs",
-        compute_s=2 * m.active_params * tokens / group / hw.flops,
+        compute_s=_prefill_gemm_flops(m, hw, tokens, tp) / group / hw.flops,
         memory_s=m.weight_bytes * touched * share / group / hw.memory_bytes_s,
     )
     attention = PhaseCost(

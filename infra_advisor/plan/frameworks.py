@@ -39,15 +39,21 @@ class Capabilities(FrozenRecord):
     memory_fraction: float | None = None
     memory_fraction_of: str = "total"
     memory_overhead_bytes: float | None = None
+    static_shapes: bool = False  # graphs compiled for one sequence length (--seq-len)
+    pads_heads: bool = False  # tensor parallelism need not divide the attention heads
+    moe_block_tokens: int = 0  # blockwise expert matmul's block (0: none)
 
     @property
     def id(self) -> str:
         return self.framework.id
 
-    def efficiency(self, phase: str) -> float:
+    def efficiency(self, phase: str, moe: bool = False) -> float:
         """Multiplier on the catalog's central efficiency for a phase: the bridge penalty times
-        the framework's measured factor on this family (1.0 where none is published)."""
-        factor = dict(self.phase_factors).get(phase, 1.0)
+        the framework's measured factor on this family (1.0 where none is published); a factor
+        stated for mixtures of experts (or dense models) alone applies to those."""
+        factors = dict(self.phase_factors)
+        kind = f"{phase}:{'moe' if moe else 'dense'}"
+        factor = factors.get(kind, factors.get(phase, 1.0))
         return BRIDGE_FACTOR[self.support] * factor
 
     def preference(self, method: str | None = None) -> tuple[int, int]:
@@ -97,7 +103,7 @@ def _phase_factors(fw: Framework, chip: Chip) -> tuple[tuple[str, float], ...]:
     for row in fw.efficiency:
         if row.type not in (None, chip.type) or row.vendor not in (None, chip.vendor):
             continue
-        factors[row.phase] = row.factor
+        factors[row.phase if row.models is None else f"{row.phase}:{row.models}"] = row.factor
     return tuple(sorted(factors.items()))
 
 
@@ -158,6 +164,9 @@ def _capabilities(fw: Framework, chip: Chip) -> Capabilities | None:
         memory_overhead_bytes=None
         if fw.memory_overhead_gb is None
         else fw.memory_overhead_gb * 1e9,
+        static_shapes=fw.static_shapes,
+        pads_heads=fw.pads_heads,
+        moe_block_tokens=fw.moe_block_tokens or 0,
     )
 
 
@@ -191,7 +200,8 @@ def signature(
               precision in caps.activations, fallback, integer,
               sparse and fw.structured_sparsity)  # fmt: skip
     if task == "inference" and model_type == "transformer":
-        serving = (caps.batching, caps.paged_kv, caps.chunked_prefill, caps.memory_fraction,
+        serving = (caps.batching, caps.paged_kv, caps.chunked_prefill, caps.static_shapes,
+                   caps.pads_heads, caps.moe_block_tokens, caps.memory_fraction,
                    caps.memory_fraction_of, caps.memory_overhead_bytes,
                    tuple(kv_precision_choices(caps, kv, precision)),
                    "tensor" in caps.parallelism, "pipeline" in caps.parallelism)  # fmt: skip
@@ -276,6 +286,9 @@ def dominates(
             (a.batching == "continuous" or b.batching == "static")
             and a.paged_kv >= b.paged_kv
             and a.chunked_prefill >= b.chunked_prefill
+            and a.static_shapes <= b.static_shapes  # padding to a compiled length only costs
+            and a.pads_heads >= b.pads_heads  # more tensor-parallel layouts
+            and a.moe_block_tokens <= b.moe_block_tokens  # block padding only costs
             and _kv_width_at_most(a, b, kv, precision)
             and _kv_space_at_least(a, b, default_fraction)
             and a.parallelism & SERVING_PARALLELISM >= b.parallelism & SERVING_PARALLELISM

@@ -108,13 +108,13 @@ def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedMod
         )
         prefill_head, decode_head = attention_head_widths(job.model)
         width, decode_width = job.model.heads * prefill_head, job.model.heads * decode_head
-    experts = k = 0
+    experts = k = expert_width = 0
     dense = 0.0
     if job.model is not None and job.model.moe is not None:
         from infra_advisor.plan.training import moe_split
 
         dense, _, experts = moe_split(job)
-        k = job.model.moe.experts_per_token
+        k, expert_width = job.model.moe.experts_per_token, job.model.moe.expert_ffn_hidden
     return ts.ServedModel(
         layers=shape.layers,
         hidden=shape.hidden,
@@ -127,6 +127,7 @@ def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedMod
         experts=experts,
         experts_per_token=k,
         dense_params=min(dense, job.read_params),
+        expert_width=expert_width,
     )
 
 
@@ -148,7 +149,8 @@ def hardware_for(inp: ServingInputs) -> ts.ServingHardware:
 
 def achieved_bytes_s(job: Job, caps: Capabilities, chip: Chip) -> float:
     """Memory bytes/s a decode step reaches on the chip with this framework."""
-    return chip.memory_bandwidth_gb_s * GB * job.eff["memory-bandwidth"] * caps.efficiency("decode")
+    bytes_s = chip.memory_bandwidth_gb_s * GB * job.eff["memory-bandwidth"]
+    return bytes_s * caps.efficiency("decode", job.is_moe)
 
 
 def _hardware_for(inp: ServingInputs) -> ts.ServingHardware:
@@ -160,6 +162,8 @@ def _hardware_for(inp: ServingInputs) -> ts.ServingHardware:
         link_latency_s=inp.link_latency_s,
         hop_bytes_s=inp.hop_bytes_s * eff["network"],
         hop_latency_s=inp.hop_latency_s,
+        matmul_tile=inp.chip.matmul_tile or 0,
+        expert_block_tokens=inp.caps.moe_block_tokens,
     )
 
 
@@ -174,7 +178,7 @@ def groups(inp: ServingInputs) -> list[Group]:
         t
         for t in (1, 2, 4, 8, 16, 32, 64)
         if t <= min(chip.scale_up_domain_size, n)
-        and inp.job.shape.heads % t == 0
+        and (inp.job.shape.heads % t == 0 or inp.caps.pads_heads)
         and (t == 1 or "tensor" in par)
         and w.tensor_parallel in (None, t)
     ]
@@ -222,13 +226,43 @@ def kv_space_bytes(inp: ServingInputs, group: Group) -> float:
     return inp.capacity_bytes * fraction - overhead - weights
 
 
+def compiled_length(inp: ServingInputs) -> int | None:
+    """The sequence length a static-shape engine's graphs are compiled for (F11): --seq-len, at
+    least the request's prompt + output; None for an engine that runs the request's own shapes.
+    Each slot's KV buffer holds all of it, every prompt is encoded padded to it, and every
+    decode step attends over all of it."""
+    if not inp.caps.static_shapes:
+        return None
+    job = inp.job
+    return max(job.workload.seq_len or 0, job.prompt_tokens + job.output_tokens)
+
+
+def prefill_tokens(inp: ServingInputs) -> int:
+    """Tokens a prompt's encoding computes: the prompt, or the compiled length it is padded to."""
+    return compiled_length(inp) or inp.job.prompt_tokens
+
+
 def kv_utilisation(inp: ServingInputs) -> float:
     """Share of KV memory holding token states (F9): near all of it in a paged cache; in a
     contiguous one, what requests of varying length leave of the maximum each reserves, or all
     of it when every request has the stated lengths (--fixed-lengths)."""
     if inp.caps.paged_kv:
         return inp.job.eff["kv-utilisation-paged"]
+    if compiled_length(inp):
+        return 1.0  # each slot reserves the compiled length, and reserved_context counts it
     return 1.0 if inp.job.workload.fixed_lengths else inp.job.eff["kv-utilisation-contiguous"]
+
+
+def decode_context(inp: ServingInputs) -> float:
+    """Tokens a decode step attends over, per request: all the compiled length of a static-shape
+    engine, else the mean context over the request's output (prompt + output / 2)."""
+    return compiled_length(inp) or inp.job.prompt_tokens + inp.job.output_tokens / 2
+
+
+def reserved_context(inp: ServingInputs) -> int:
+    """Tokens of KV cache a request's slot holds: the compiled length of a static-shape engine,
+    else the request's prompt + output."""
+    return compiled_length(inp) or inp.job.prompt_tokens + inp.job.output_tokens
 
 
 def batch_occupancy(inp: ServingInputs) -> float:
@@ -246,7 +280,7 @@ def max_batch(inp: ServingInputs, group: Group, kv_precision: str) -> int:
     kv_token = model_for(inp, kv_precision).kv_bytes_per_token
     free = kv_space_bytes(inp, group)
     util = kv_utilisation(inp)
-    context = job.prompt_tokens + job.output_tokens
+    context = reserved_context(inp)
     per_request = kv_per_chip_token(inp, group, kv_token) * context
     batch = int(free * util // per_request) if free > 0 else 0
     if job.workload.batch_size is not None:
@@ -268,11 +302,11 @@ def prefill_busy_s(inp: ServingInputs, g: Group, kv_precision: str) -> float:
     )
     cached: float | None = inp.job.cache.get(key)
     if cached is None:
-        chunk = PREFILL_CHUNK_TOKENS if inp.caps.batching == "continuous" else inp.job.prompt_tokens
+        tokens = prefill_tokens(inp)
+        together = inp.caps.batching == "continuous" and not inp.caps.static_shapes
+        chunk = PREFILL_CHUNK_TOKENS if together else tokens
         m, hw = model_for(inp, kv_precision), hardware_for(inp)
-        cached = inp.job.cache[key] = ts.prefill(
-            m, hw, g.tp, g.pp, inp.job.prompt_tokens, chunk
-        ).total_s
+        cached = inp.job.cache[key] = ts.prefill(m, hw, g.tp, g.pp, tokens, chunk).total_s
     return cached
 
 
@@ -296,7 +330,10 @@ def capacity(inp: ServingInputs, g: Group, kv_precision: str, batch: int) -> tup
 def _decode_args(
     inp: ServingInputs, g: Group, kv_precision: str, batch: int
 ) -> tuple[ts.ServedModel, ts.ServingHardware, int, int, int, float]:
-    context = inp.job.prompt_tokens + inp.job.output_tokens / 2
+    context = decode_context(inp)
+    if inp.caps.static_shapes:
+        # The decode graph runs at its compiled batch whatever the slots hold (F11d).
+        batch = max(batch, max_batch(inp, g, kv_precision))
     return model_for(inp, kv_precision), hardware_for(inp), g.tp, g.pp, batch, context
 
 
@@ -348,7 +385,7 @@ def first_prefill(inp: ServingInputs, g: Group, kv: str) -> StepCost:
     key = ("first-prefill", inp.chip.id, inp.caps.id, inp.flops, inp.hop_bytes_s, g.tp, g.pp, kv)
     cached: StepCost | None = inp.job.cache.get(key)
     if cached is None:
-        m, hw, tokens = model_for(inp, kv), hardware_for(inp), inp.job.prompt_tokens
+        m, hw, tokens = model_for(inp, kv), hardware_for(inp), prefill_tokens(inp)
         cached = ts.prefill(m, hw, g.tp, g.pp, tokens, tokens, pipelined=False)
         inp.job.cache[key] = cached
     return cached
@@ -439,7 +476,7 @@ def smallest_fit_bytes(inp: ServingInputs, weights: str) -> tuple[float, Group |
         return math.inf, None
     g = max(options, key=lambda x: (x.chips, x.tp))
     kv = (kv_precision_choices(inp.caps, inp.job.workload.kv_precision, weights) or ["bf16"])[0]
-    context = inp.job.prompt_tokens + inp.job.output_tokens
+    context = reserved_context(inp)
     kv_token = model_for(inp, kv).kv_bytes_per_token
     return inp.weight_bytes / g.chips + kv_per_chip_token(inp, g, kv_token) * context, g
 

@@ -35,12 +35,15 @@ from infra_advisor.plan.serving import (
     achieved_bytes_s,
     batch_occupancy,
     best_serving,
+    decode_context,
     first_prefill,
     floor,
     kv_per_chip_token,
     kv_utilisation,
     model_for,
+    prefill_tokens,
     request_cost,
+    reserved_context,
     runtime_overhead,
     served_step,
     smallest_fit_bytes,
@@ -120,7 +123,7 @@ def evaluate_serving(
 
 
 def _achieved_flops(job: Job, caps: Capabilities, peak: float) -> float:
-    return peak * job.eff["compute-inference"] * caps.efficiency("prefill")
+    return peak * job.eff["compute-inference"] * caps.efficiency("prefill", job.is_moe)
 
 
 def serving_floor(job: Job, chip: Chip, frameworks: list[Framework], limit: int) -> Floor | None:
@@ -214,15 +217,15 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
             "requests", "F9", M=chip.memory_gb * GB, g=s.group.chips, paged=inp.caps.paged_kv,
             utilisation=kv_utilisation(inp),
             kv_per_chip_token=kv_per_chip_token(inp, s.group, m.kv_bytes_per_token),
-            context=job.prompt_tokens + job.output_tokens)  # fmt: skip
+            context=reserved_context(inp))  # fmt: skip
     first = first_prefill(inp, s.group, s.kv_precision).phase("prefill GEMMs")
     oc.term("time to first token", "prefill GEMMs + attention + TP all-reduce (+ one step)",
-            s.ttft_s, "s", "F11", s=job.prompt_tokens, t=s.group.tp, peak_tflops=peak / 1e12,
+            s.ttft_s, "s", "F11", s=prefill_tokens(inp), t=s.group.tp, peak_tflops=peak / 1e12,
             prefill_gemm_s=first.total_s if first else 0.0)  # fmt: skip
     oc.term("decode step", "Σ phases: GEMMs max(2·P·B/(g·F·η), W/(g·BW·η)) + attention "
             "max(4·L·c·d·B/(g·F·η), B·c·KV/(g·BW·η)) + all-reduces", s.step_s, "s", "F11",
             B=s.batch, t=s.group.tp, p=s.group.pp, bandwidth_gb_s=chip.memory_bandwidth_gb_s,
-            efficiency=job.eff["memory-bandwidth"])  # fmt: skip
+            efficiency=achieved_bytes_s(job, inp.caps, chip) / (chip.memory_bandwidth_gb_s * GB))  # fmt: skip
     oc.term("capacity", "replicas × occupancy / (prefill + output tokens × step / B)",
             s.capacity_rps, "requests/s", "F11", replicas=s.group.replicas,
             batching=inp.caps.batching, occupancy=batch_occupancy(inp))  # fmt: skip
@@ -247,7 +250,7 @@ def _storage_and_power(inp: ServingInputs, cat: Catalog, oc: Outcome, s: Served)
         inp.weight_bytes / s.group.chips
         + s.batch
         * kv_per_chip_token(inp, s.group, model_for(inp, s.kv_precision).kv_bytes_per_token)
-        * (job.prompt_tokens + job.output_tokens)
+        * reserved_context(inp)
         + runtime_overhead(inp)
     )
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=window,
@@ -297,9 +300,7 @@ def _attribute(inp: ServingInputs, oc: Outcome, s: Served, request: StepCost) ->
     rate = job.workload.rate
     if rate and s.served_rps < rate * 0.999 and s.batch >= s.max_batch:
         m = model_for(inp, s.kv_precision)
-        per = kv_per_chip_token(inp, s.group, m.kv_bytes_per_token) * (
-            job.prompt_tokens + job.output_tokens
-        )
+        per = kv_per_chip_token(inp, s.group, m.kv_bytes_per_token) * reserved_context(inp)
         oc.kind = "memory_capacity"
         oc.explanation = (
             f"the KV cache fills memory at a batch of {s.max_batch} per replica "
@@ -344,8 +345,8 @@ def _detail(inp: ServingInputs, s: Served, name: str, bound: str, chip: str) -> 
     if bound == "memory":
         m = model_for(inp, s.kv_precision)
         weights = inp.weight_bytes / g.chips
-        context = job.prompt_tokens + job.output_tokens / 2
-        kv = kv_per_chip_token(inp, g, m.kv_bytes_per_token) * context * s.batch
+        share = achieved_bytes_s(job, inp.caps, inp.chip) / (inp.chip.memory_bandwidth_gb_s * GB)
+        kv = kv_per_chip_token(inp, g, m.kv_bytes_per_token) * decode_context(inp) * s.batch
         what = (
             f"{format_bytes(weights)} of weights"
             if "GEMM" in name
@@ -353,7 +354,7 @@ def _detail(inp: ServingInputs, s: Served, name: str, bound: str, chip: str) -> 
         )
         return (
             f"each step reads {what} per chip for a batch of {s.batch} at "
-            f"{inp.chip.memory_bandwidth_gb_s:g} GB/s × {job.eff['memory-bandwidth']:.2f}"
+            f"{inp.chip.memory_bandwidth_gb_s:g} GB/s × {share:.2f}"
         )
     if bound == "network":
         return f"tensor-parallel {g.tp} all-reduces over {inp.chip.scale_up_interconnect or 'the host link'}"
