@@ -84,9 +84,10 @@ def test_padded_heads_let_tensor_parallelism_split_forty_heads_sixteen_ways(
     # Llama-2-13B has 40 heads; the Neuron documentation's Trn1 table serves it TP32 on 16 chips.
     flags = dict(model="llama-2-13b", task="inference", precision="bf16", prompt_tokens=128,
                  output_tokens=1024, batch_size=1, tensor_parallel=16)  # fmt: skip
-    assert served(catalog, "trainium1:16/neuronlink-v2/-/-/neuronx", **flags).layout[
-        "tensor_parallel"
-    ] == 16
+    assert (
+        served(catalog, "trainium1:16/neuronlink-v2/-/-/neuronx", **flags).layout["tensor_parallel"]
+        == 16
+    )
     report = explain_stack(
         build_workload(dict(flags, chip="h100-sxm")), catalog, "h100-sxm:16/-/-/-/vllm"
     )
@@ -145,3 +146,14 @@ def test_a_factor_stated_for_mixtures_of_experts_leaves_dense_models_alone(
     assert caps.efficiency("prefill") == caps.efficiency("decode") == 1.0
     nxdi = capabilities(catalog.frameworks["neuronx"], catalog.chips["trainium2"])
     assert nxdi is not None and nxdi.efficiency("prefill", moe=True) == 1.0
+
+
+def test_a_batch_capped_by_the_flag_is_not_blamed_on_memory(catalog: Catalog) -> None:
+    flags = dict(ON_8B, batch_size=4, rate=1e6)
+    stack = served(catalog, "h100-sxm:1/-/-/-/vllm", **flags)
+    assert stack.bottleneck.kind != "memory_capacity"
+    assert any("at the batch of 4 that --batch-size 4 allows" in n for n in stack.notes)
+    free = {k: v for k, v in ON_8B.items() if k != "batch_size"}
+    roomy = served(catalog, "h100-sxm:1/-/-/-/vllm", **dict(free, rate=1e6))
+    assert roomy.bottleneck.kind == "memory_capacity"
+    assert any("fits in memory left for the KV cache" in n for n in roomy.notes)

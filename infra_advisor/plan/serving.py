@@ -273,19 +273,26 @@ def batch_occupancy(inp: ServingInputs) -> float:
     return inp.job.eff["static-batch-occupancy"]
 
 
-def max_batch(inp: ServingInputs, group: Group, kv_precision: str) -> int:
+def memory_batch(inp: ServingInputs, group: Group, kv_precision: str) -> int:
     """Requests whose KV cache fits beside the weights (F9), at the framework's KV-memory
-    utilisation (paged or contiguous), capped by --batch-size."""
-    job = inp.job
+    utilisation (paged or contiguous)."""
     kv_token = model_for(inp, kv_precision).kv_bytes_per_token
     free = kv_space_bytes(inp, group)
-    util = kv_utilisation(inp)
-    context = reserved_context(inp)
-    per_request = kv_per_chip_token(inp, group, kv_token) * context
-    batch = int(free * util // per_request) if free > 0 else 0
-    if job.workload.batch_size is not None:
-        batch = min(batch, job.workload.batch_size)
-    return batch
+    per_request = kv_per_chip_token(inp, group, kv_token) * reserved_context(inp)
+    return int(free * kv_utilisation(inp) // per_request) if free > 0 else 0
+
+
+def max_batch(inp: ServingInputs, group: Group, kv_precision: str) -> int:
+    """The largest batch: what memory holds (memory_batch), capped by --batch-size."""
+    batch = memory_batch(inp, group, kv_precision)
+    stated = inp.job.workload.batch_size
+    return batch if stated is None else min(batch, stated)
+
+
+def batch_capped(inp: ServingInputs, s: Served) -> bool:
+    """Whether --batch-size, not memory, sets the served layout's largest batch."""
+    stated = inp.job.workload.batch_size
+    return stated is not None and memory_batch(inp, s.group, s.kv_precision) > stated
 
 
 def prefill_busy_s(inp: ServingInputs, g: Group, kv_precision: str) -> float:

@@ -33,6 +33,7 @@ from infra_advisor.plan.serving import (
     Served,
     ServingInputs,
     achieved_bytes_s,
+    batch_capped,
     batch_occupancy,
     best_serving,
     decode_context,
@@ -278,9 +279,14 @@ def _metrics(inp: ServingInputs, oc: Outcome, s: Served) -> None:
 def _targets(inp: ServingInputs, oc: Outcome, s: Served) -> None:
     w = inp.job.workload
     if w.rate and s.served_rps < w.rate * 0.999:
+        limit = (
+            f"--batch-size {w.batch_size} allows"
+            if batch_capped(inp, s)
+            else "fits in memory left for the KV cache"
+        )
         oc.soft.append(
             f"saturated: sustains {s.served_rps:.3g} requests/s of the {w.rate:g} asked, at the "
-            f"batch of {s.batch} that fits in memory left for the KV cache"
+            f"batch of {s.batch} that {limit}"
         )
     if w.latency_target is not None and s.ttft_s > w.latency_target:
         oc.soft.append(
@@ -297,8 +303,8 @@ def _targets(inp: ServingInputs, oc: Outcome, s: Served) -> None:
 def _attribute(inp: ServingInputs, oc: Outcome, s: Served, request: StepCost) -> None:
     """The bottleneck: the phase taking most of the request, and the resource it waits on."""
     job, chip = inp.job, inp.chip
-    rate = job.workload.rate
-    if rate and s.served_rps < rate * 0.999 and s.batch >= s.max_batch:
+    rate, capped = job.workload.rate, batch_capped(inp, s)
+    if rate and s.served_rps < rate * 0.999 and s.batch >= s.max_batch and not capped:
         m = model_for(inp, s.kv_precision)
         per = kv_per_chip_token(inp, s.group, m.kv_bytes_per_token) * reserved_context(inp)
         oc.kind = "memory_capacity"
