@@ -101,7 +101,7 @@ def test_the_exit_gate_holds_at_its_measured_level(results: list) -> None:  # ty
     # memory-fit verdict right.  A regression guard: a change that moves held-out estimates away
     # from their measurements fails here.
     gate = F.summarise([r for r in F.gated(results) if r.case["split"] == "holdout"], "exit")
-    assert gate.within_15 >= 0.81
+    assert gate.within_15 >= 0.82
     assert gate.within_125 >= 0.58
     assert gate.beyond_3 == 0
     assert gate.fits_right == gate.fits_total
@@ -124,13 +124,13 @@ def test_a_family_under_seventy_percent_held_out_fails_the_exit_gate() -> None:
 
 def test_every_family_but_moe_meets_its_held_out_target(results: list) -> None:  # type: ignore[type-arg]
     # Measured 2026-12-01 after round 6: every family at 70% or more of its held-out cases within
-    # x1.5 but MoE, at 12 of 20 (60%): the four optimum-neuron MoE rows on 16 Trainium chips sit at
+    # x1.5 but MoE, at 13 of 20 (65%): the four optimum-neuron MoE rows on 16 Trainium chips sit at
     # 2.5-2.7 (their prompt encoding runs 2-2.5x slower than the two calibrate rows' factor
-    # predicts), beside the H100 FP8 Megatron row (1.96), TPU v7 Qwen3-235B (1.74), GB300 NVL72
-    # DeepSeek-R1 (1.64) and GPT-OSS on B200 (1.59).  A guard at that level.
+    # predicts), beside the H100 FP8 Megatron row (1.96), GB300 NVL72 DeepSeek-R1 (1.64) and
+    # GPT-OSS on B200 (1.59).  A guard at that level.
     below = dict(F.families_below_target(results))
     assert set(below) <= {"moe"}, below
-    assert below.get("moe", 1.0) >= 0.60
+    assert below.get("moe", 1.0) >= 0.65
 
 
 def test_transformer_serving_and_training_cases_are_within_a_third(results: list) -> None:  # type: ignore[type-arg]
