@@ -3,29 +3,17 @@ runtime without a paged KV cache uses all it reserves and a static batch ends to
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from infra_advisor.catalog import Catalog
-from infra_advisor.search.engine import explain_stack
 from infra_advisor.workload import build_workload
+from tests.helpers import served, term
 
 # Intel's Gaudi 3 model-performance table (intel.com/content/www/us/en/developer/platform/gaudi/
 # model-performance.html, "LLM for Throughput"): LLaMA 3.1 8B, 1 HPU, fp8, 128 in / 2,048 out,
 # batch 768, 18,830 tokens/s; optimum-habana's run_generation.py with --reuse_cache, FP8 via INC.
 GAUDI = dict(model="llama-3.1-8b", task="inference", precision="fp8", kv_precision="fp8",
              prompt_tokens=128, output_tokens=2048, batch_size=768, rate=1e6)  # fmt: skip
-
-
-def served(catalog: Catalog, spec: str, **flags: Any):  # type: ignore[no-untyped-def]
-    report = explain_stack(build_workload(flags), catalog, spec)
-    assert report.stacks, report.rejected
-    return report.stacks[0]
-
-
-def term(stack: Any, name: str) -> Any:
-    return next(t for t in stack.terms if t.name == name)
 
 
 def test_fixed_lengths_fill_a_contiguous_cache_and_a_static_batch(catalog: Catalog) -> None:

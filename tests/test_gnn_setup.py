@@ -11,6 +11,7 @@ import pytest
 from infra_advisor.catalog import Catalog
 from infra_advisor.search.engine import explain_stack
 from infra_advisor.workload import build_workload
+from tests.helpers import served, term
 
 # MLPerf R-GAT on IGBH-full (training_results_v4.0 NVIDIA/benchmarks/gnn/implementations/dgl),
 # the shape of the fidelity cases mlperf-t40-rgat-*.
@@ -21,14 +22,8 @@ RGAT = dict(
 )  # fmt: skip
 
 
-def stack(catalog: Catalog, spec: str, **flags: Any):  # type: ignore[no-untyped-def]
-    report = explain_stack(build_workload({**RGAT, **flags}), catalog, spec)
-    assert report.stacks, report.rejected
-    return report.stacks[0]
-
-
-def term(s: Any, name: str) -> Any:
-    return next(t for t in s.terms if t.name == name)
+def stack(catalog: Catalog, spec: str, **flags: Any) -> Any:
+    return served(catalog, spec, **{**RGAT, **flags})
 
 
 def test_set_up_is_part_of_the_job_and_epoch_time_is_the_steps_alone(catalog: Catalog) -> None:

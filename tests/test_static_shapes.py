@@ -5,7 +5,6 @@ matmul and a systolic array's fill, and framework factors stated for mixtures of
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +15,7 @@ from infra_advisor.physics import transformer_serving as ts
 from infra_advisor.plan.frameworks import capabilities
 from infra_advisor.search.engine import explain_stack
 from infra_advisor.workload import build_workload
+from tests.helpers import served, term
 
 # huggingface/optimum-neuron benchmark/vllm/single-instance/llama-3.1-8b-trn2 (commit b52f1a3a,
 # 2025-10-16): Llama-3.1-8B on one Trainium2, batch 32, SEQUENCE_LENGTH 4096, TP4; guidellm's
@@ -23,16 +23,6 @@ from infra_advisor.workload import build_workload
 ON_8B = dict(model="llama-3.1-8b", task="inference", precision="bf16", prompt_tokens=1500,
              output_tokens=250, batch_size=32)  # fmt: skip
 ON_SPEC = "trainium2:1/-/-/-/optimum-neuron"
-
-
-def served(catalog: Catalog, spec: str, **flags: Any):  # type: ignore[no-untyped-def]
-    report = explain_stack(build_workload(flags), catalog, spec)
-    assert report.stacks, report.rejected
-    return report.stacks[0]
-
-
-def term(stack: Any, name: str) -> Any:
-    return next(t for t in stack.terms if t.name == name)
 
 
 def test_a_static_shape_engine_pads_each_prompt_to_its_compiled_length(catalog: Catalog) -> None:

@@ -153,6 +153,11 @@ def achieved_bytes_s(job: Job, caps: Capabilities, chip: Chip) -> float:
     return bytes_s * caps.efficiency("decode", job.is_moe)
 
 
+def bandwidth_share(job: Job, caps: Capabilities, chip: Chip) -> float:
+    """The share of the chip's memory bandwidth a decode step reaches with this framework."""
+    return achieved_bytes_s(job, caps, chip) / (chip.memory_bandwidth_gb_s * GB)
+
+
 def _hardware_for(inp: ServingInputs) -> ts.ServingHardware:
     eff = inp.job.eff
     return ts.ServingHardware(

@@ -33,6 +33,7 @@ from infra_advisor.plan.serving import (
     Served,
     ServingInputs,
     achieved_bytes_s,
+    bandwidth_share,
     batch_capped,
     batch_occupancy,
     best_serving,
@@ -226,7 +227,7 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
     oc.term("decode step", "Σ phases: GEMMs max(2·P·B/(g·F·η), W/(g·BW·η)) + attention "
             "max(4·L·c·d·B/(g·F·η), B·c·KV/(g·BW·η)) + all-reduces", s.step_s, "s", "F11",
             B=s.batch, t=s.group.tp, p=s.group.pp, bandwidth_gb_s=chip.memory_bandwidth_gb_s,
-            efficiency=achieved_bytes_s(job, inp.caps, chip) / (chip.memory_bandwidth_gb_s * GB))  # fmt: skip
+            efficiency=bandwidth_share(job, inp.caps, chip))  # fmt: skip
     oc.term("capacity", "replicas × occupancy / (prefill + output tokens × step / B)",
             s.capacity_rps, "requests/s", "F11", replicas=s.group.replicas,
             batching=inp.caps.batching, occupancy=batch_occupancy(inp))  # fmt: skip
@@ -351,7 +352,7 @@ def _detail(inp: ServingInputs, s: Served, name: str, bound: str, chip: str) -> 
     if bound == "memory":
         m = model_for(inp, s.kv_precision)
         weights = inp.weight_bytes / g.chips
-        share = achieved_bytes_s(job, inp.caps, inp.chip) / (inp.chip.memory_bandwidth_gb_s * GB)
+        share = bandwidth_share(job, inp.caps, inp.chip)
         kv = kv_per_chip_token(inp, g, m.kv_bytes_per_token) * decode_context(inp) * s.batch
         what = (
             f"{format_bytes(weights)} of weights"
