@@ -362,6 +362,9 @@ class Framework(Entry):
     # host (a device-to-host sync each MoE layer), then launches every local expert's kernels
     # from there, so that launch time is exposed (moe-expert-launch per local expert).
     moe_expert_launches: Flag = False
+    # The precision gradients are reduced in across data-parallel ranks (Megatron Bridge's
+    # grad_reduce_in_fp32, TorchTitan's mixed_precision_reduce).  Absent: 16-bit, as computed.
+    gradient_reduce_precision: Literal["fp32", "bf16", "fp16"] | None = None
     edge_features: Flag | None = None
     # Samples neighbours on the accelerator (DGL's CUDA sampling and GraphBolt: the graph in
     # device memory, or pinned in host memory and read over the host link), in the training

@@ -28,6 +28,7 @@ FinetuneMethod = Literal["full", "lora", "qlora"]
 ModelType = Literal["transformer", "gnn", "recsys", "vision", "generic"]
 WorkloadPrecision = Literal["fp32", "tf32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"]
 KvPrecision = Literal["fp32", "bf16", "fp16", "fp8", "int8", "int4"]
+GradReduce = Literal["fp32", "bf16", "fp16"]
 Deploy = Literal["cloud", "onprem", "edge"]
 Pricing = Literal["on_demand", "spot", "commit_1y", "commit_3y"]
 Optimize = Literal["time", "cost", "energy", "balanced"]
@@ -224,6 +225,11 @@ class Workload(FrozenRecord):
     pipeline_parallel: int | None = doc("pin the pipeline-parallel degree", default=None)
     expert_parallel: int | None = doc("pin the expert-parallel degree (MoE)", default=None)
     micro_batch: int | None = doc("pin the sequences per micro-batch (training)", default=None)
+    grad_reduce: GradReduce | None = doc(
+        "precision gradients are reduced in across data-parallel ranks (training); absent = the "
+        "framework's",
+        default=None,
+    )
     optimize: Optimize = "balanced"
     include_legacy: bool = False
     include_unpriced: bool = False
@@ -251,6 +257,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "model_type": get_args(ModelType),
     "precision": get_args(WorkloadPrecision),
     "kv_precision": get_args(KvPrecision),
+    "grad_reduce": get_args(GradReduce),
     "sparsity_pattern": get_args(SparsityPattern),
     "sampling": get_args(Sampling),
     "embedding_update": get_args(EmbeddingUpdate),
@@ -718,7 +725,10 @@ _KIND_FIELDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
         ("transformer",),
     ),
     (("kv_precision", "active_params", "experts", "heads", "kv_heads"), ("transformer",)),
-    (("tensor_parallel", "pipeline_parallel", "expert_parallel", "micro_batch"), ("transformer",)),
+    (
+        ("tensor_parallel", "pipeline_parallel", "expert_parallel", "micro_batch", "grad_reduce"),
+        ("transformer",),
+    ),
     (("eval_samples", "eval_every"), ("transformer", "recsys", "gnn")),
     (("nodes", "edges", "node_features", "edge_features", "sampling", "fanout"), ("gnn",)),
     (
@@ -754,6 +764,7 @@ _TRAINING_ONLY = (
     "checkpoint_every",
     "expert_parallel",
     "micro_batch",
+    "grad_reduce",
     "eval_samples",
     "eval_every",
     "embedding_update",

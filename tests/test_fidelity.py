@@ -94,14 +94,12 @@ def test_accuracy_holds_at_the_documented_level(results: list) -> None:  # type:
 
 def test_the_exit_gate_holds_at_its_measured_level(results: list) -> None:  # type: ignore[type-arg]
     # The set fidelity.py's exit status is computed from (held-out cases outside llm-serving), as
-    # measured on 2026-12-01 after round 6 (Neuron decode on Trainium1/2, optimum-neuron dense and
-    # MoE serving): 82% within ×1.5 (the issue's target is 80%), 59% within ×1.25 (target 50%),
-    # none beyond ×3 (optimum-neuron's static shapes, NeuronLink's collective latency and NxD's
-    # blockwise expert matmul brought the two round-5 rows from 3.2 and 28 to 1.54 and 2.56), every
-    # memory-fit verdict right.  A regression guard: a change that moves held-out estimates away
-    # from their measurements fails here.
+    # measured on 2026-12-01 after the data-parallel exchange was confined to the last
+    # micro-batch (F13c): 84% within ×1.5 (the issue's target is 80%), 58% within ×1.25 (target
+    # 50%), none beyond ×3, every memory-fit verdict right.  A regression guard: a change that
+    # moves held-out estimates away from their measurements fails here.
     gate = F.summarise([r for r in F.gated(results) if r.case["split"] == "holdout"], "exit")
-    assert gate.within_15 >= 0.82
+    assert gate.within_15 >= 0.83
     assert gate.within_125 >= 0.58
     assert gate.beyond_3 == 0
     assert gate.fits_right == gate.fits_total
@@ -122,15 +120,13 @@ def test_a_family_under_seventy_percent_held_out_fails_the_exit_gate() -> None:
     assert below[0][1] == pytest.approx(2 / 3)
 
 
-def test_every_family_but_moe_meets_its_held_out_target(results: list) -> None:  # type: ignore[type-arg]
-    # Measured 2026-12-01 after round 6: every family at 70% or more of its held-out cases within
-    # x1.5 but MoE, at 13 of 20 (65%): the four optimum-neuron MoE rows on 16 Trainium chips sit at
-    # 2.5-2.7 (their prompt encoding runs 2-2.5x slower than the two calibrate rows' factor
-    # predicts), beside the H100 FP8 Megatron row (1.96), GB300 NVL72 DeepSeek-R1 (1.64) and
-    # GPT-OSS on B200 (1.59).  A guard at that level.
-    below = dict(F.families_below_target(results))
-    assert set(below) <= {"moe"}, below
-    assert below.get("moe", 1.0) >= 0.65
+def test_every_family_meets_its_held_out_target(results: list) -> None:  # type: ignore[type-arg]
+    # Measured 2026-12-01: every family at 70% or more of its held-out cases within x1.5; MoE at
+    # 14 of 20 since GPT-OSS 120B on 64 B200 (two micro-batches of four) hides its data-parallel
+    # exchange under one micro-batch, not the whole step (1.59 -> 1.35).  Still outside: the four
+    # optimum-neuron MoE rows on 16 Trainium chips (2.5-2.7), the H100 FP8 Megatron Qwen3-30B row
+    # (1.93) and GB300 NVL72 DeepSeek-R1 (1.64).
+    assert F.families_below_target(results) == []
 
 
 def test_transformer_serving_and_training_cases_are_within_a_third(results: list) -> None:  # type: ignore[type-arg]

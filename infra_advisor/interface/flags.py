@@ -71,6 +71,7 @@ WORKLOAD_HELP: dict[str, str] = {
     "pipeline_parallel": "pin the pipeline-parallel degree the planner would choose",
     "expert_parallel": "pin the expert-parallel degree (mixture of experts)",
     "micro_batch": "pin the sequences per micro-batch (training; the global batch must divide into micro-batches per data-parallel replica)",
+    "grad_reduce": "precision the gradients are reduced in across data-parallel ranks: fp32, bf16 or fp16 (training; default: what the framework's published runs use, fp32 for TorchTitan, 16-bit for Megatron and the rest)",
     "optimize": "time, cost, energy or balanced",
     "include_legacy": "also consider legacy and discontinued parts",
     "include_unpriced": "also rank chips no offering in the catalog prices (their cost is unknown)",

@@ -205,10 +205,11 @@ def _inner(
         return  # the pinned expert-parallel degree does not fit this shape
     virtuals = [1, 2] if p > 1 and "interleaved_pipeline" in par else [1]
     per_replica = job.batch_size // dp if dp else 0
-    sizes = (w.micro_batch,) if w.micro_batch else (1, 2, 4)
+    # Without a pipeline the largest micro-batch that fits is the fastest (fewer weight reads,
+    # and the data-parallel exchange hides under a larger last micro-batch, F13c); with one,
+    # more than 4 sequences a micro-batch leaves too few micro-batches to fill it.
+    sizes = (w.micro_batch,) if w.micro_batch else (1, 2, 4) if p > 1 else (16, 8, 4, 2, 1)
     micro = [m for m in sizes if per_replica and per_replica % m == 0]
-    if p == 1:
-        micro.reverse()  # without a pipeline the largest micro-batch that fits is the fastest
     for ep in eps or [1]:
         for v in virtuals:
             if v > 1 and job.shape.layers % (p * v):
@@ -382,11 +383,13 @@ def step_parts(
     flops: tuple[float, float],
     mem_bytes_s: float,
     links: Links,
+    reduce_bytes: float = tf.GRAD_BYTES,
 ) -> dict[str, Any]:
     """Seconds of one step by part (compute, memory, bubble, TP / CP / DP / PP / EP
     communication), at the compute rates ``flops`` (matmuls, attention; compute_seconds).
     Context parallelism splits each sequence over c.cp ranks: activations and the activations
-    exchanged shrink by it, and the ring passes KV chunks (_cp_comm)."""
+    exchanged shrink by it, and the ring passes KV chunks (_cp_comm).  ``reduce_bytes``: the
+    bytes a gradient element takes in the data-parallel reduction (the framework's)."""
     h, s, L = job.shape.hidden, job.seq_len // c.cp, job.shape.layers
     lora = job.method in ("lora", "qlora")
     m = micro_batches(job, c)
@@ -409,12 +412,9 @@ def step_parts(
     bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * (max(compute, memory) + elementwise)
     bw, lat, _ = links.tp
     tp_comm = _tp_comm(job, c, m, bw, lat)
-    grads = (trainable if lora else dense + experts / c.ep) * tf.GRAD_BYTES / (c.tp * c.pp)
-    bw, lat, _ = links.dp
-    if c.zero >= 3:
-        dp_comm = 3 * net.all_gather_time(grads, c.replicas, bw, lat, eff_net)
-    else:
-        dp_comm = net.all_reduce_time(grads, c.replicas, bw, lat, eff_net)
+    synced = (trainable if lora else dense + experts / c.ep) / (c.tp * c.pp)
+    grads = synced * reduce_bytes
+    dp_comm, window = _dp_comm(c, synced, reduce_bytes, m, links.dp, eff_net)
     bw, lat, _ = links.pp
     pp_comm = (
         2 * m * c.virtual * net.point_to_point_time(2 * s * h * c.micro_batch, bw, lat)
@@ -436,7 +436,9 @@ def step_parts(
     # The ring's hops overlap the attention of the chunk already held (Megatron-Core's
     # context parallelism double-buffers them): only what attention does not cover is exposed.
     cp_comm = max(0.0, _cp_comm(job, c, m, links.cp) - attention_s)
-    hidden = min(dp_comm * job.eff["dp-overlap"], compute)
+    # The pipeline's idle time in the cool-down (a stage waiting on the gradients of the next)
+    # also carries the exchange of the buckets already final.
+    hidden = min(dp_comm * job.eff["dp-overlap"], compute * window + bubble)
     network = tp_comm + dp_comm - hidden + pp_comm + ep_comm + cp_comm
     return {
         "compute_s": compute, "memory_s": memory, "elementwise_s": elementwise,
@@ -445,6 +447,32 @@ def step_parts(
         "ep_comm_s": ep_comm, "cp_comm_s": cp_comm, "grad_bytes": grads, "flops_per_token": flops_tok,
         "micro_batches": m, "activation_bytes": acts,
     }  # fmt: skip
+
+
+def _dp_comm(
+    c: Candidate, synced: float, reduce_bytes: float, m: int, link: Any, eff_net: float
+) -> tuple[float, float]:
+    """The data-parallel exchange of one step for ``synced`` parameters a chip (F13c), and the
+    share of the step's compute that can hide it.  Gradients accumulate over the m micro-batches
+    and are reduced once, bucket by bucket during the last micro-batch's backward (PyTorch DDP's
+    no_sync, Megatron-Core's overlap_grad_reduce), at ``reduce_bytes`` an element: an all-reduce
+    (ZeRO 0), hidden under at most that backward (2/3 of a micro-batch's compute); with the
+    optimizer sharded (ZeRO 1-2, Megatron's distributed optimizer) a reduce-scatter and, once the
+    shards are updated, an all-gather of the 16-bit weights under the next step's first forward
+    (a whole micro-batch's compute).  ZeRO 3 (FSDP) gathers the weights for every micro-batch's
+    forward and backward and reduce-scatters its gradients, m times a step, each under the
+    compute of its own micro-batch (the whole step)."""
+    bw, lat, _ = link
+    n = c.replicas
+    weights = synced * tf.WEIGHT_BYTES
+    grads = synced * reduce_bytes
+    if c.zero >= 3:
+        per_micro = 2 * net.all_gather_time(weights, n, bw, lat, eff_net)
+        return m * (per_micro + net.all_gather_time(grads, n, bw, lat, eff_net)), 1.0
+    if c.zero >= 1:
+        comm = net.all_gather_time(grads, n, bw, lat, eff_net)
+        return comm + net.all_gather_time(weights, n, bw, lat, eff_net), 1.0 / m
+    return net.all_reduce_time(grads, n, bw, lat, eff_net), 2.0 / 3.0 / m
 
 
 def lower_bound_s(

@@ -67,6 +67,7 @@ class _Search:
     mem_bytes_s: float
     links: tuple[Any, Any]
     expert_launch: float = 0.0  # host seconds per local expert per MoE layer per micro-batch
+    reduce_bytes: float = tf.GRAD_BYTES  # a gradient element in the data-parallel reduction
 
 
 def plan_training(
@@ -95,8 +96,10 @@ def plan_training(
     mem_bytes_s = job.eff["memory-bandwidth"] * chip.memory_bandwidth_gb_s * GB
     eta = job.eff["compute-training"]
     launch = job.eff["moe-expert-launch"] if fw.moe_expert_launches else 0.0
+    reduce = job.workload.grad_reduce or fw.gradient_reduce_precision
     search = _Search(job, cat, chip, spec, trainable, usable, (peaks[0] * eta, peaks[1] * eta),
-                     mem_bytes_s, links_for(cat, chip, spec), launch)  # fmt: skip
+                     mem_bytes_s, links_for(cat, chip, spec), launch,
+                     tf.bytes_per_weight(reduce) if reduce else tf.GRAD_BYTES)  # fmt: skip
     best, smallest = _search_layouts(search, par)
     if best is not None:
         return best
@@ -152,7 +155,7 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
         ep=group_link(c.ep, c.tp * c.ep, s.chip, up, out),
         cp=group_link(c.cp, c.tp * c.cp, s.chip, up, out),
     )
-    parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links)
+    parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links, s.reduce_bytes)
     tcp = tcp_host_time(s.job, s.cat, s.spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
     launches = pt.expert_launch_seconds(s.job, c, s.expert_launch)
     host = tcp + launches
@@ -308,14 +311,24 @@ def _layout_terms(
     _collective_terms(oc, layout)
 
 
+# What the data-parallel exchange of one step is, by ZeRO stage (plan.training._dp_comm): g is
+# the gradient reduction's bytes a parameter (the framework's precision), P/(t·p) a chip's share.
+_DP_SYNC = {
+    0: "all-reduce(g·P/(t·p), dp), under the last micro-batch's backward",
+    1: "reduce-scatter(g·P/(t·p)) + all-gather(2·P/(t·p)), under one micro-batch",
+    2: "reduce-scatter(g·P/(t·p)) + all-gather(2·P/(t·p)), under one micro-batch",
+    3: "m · (2 all-gathers(2·P/(t·p)) + reduce-scatter(g·P/(t·p))), under each micro-batch",
+}
+
+
 def _collective_terms(oc: Outcome, layout: TrainingLayout) -> None:
     d, p = layout.detail, layout.parts
     if layout.tp > 1:
         oc.term("tensor-parallel all-reduces per step", "m · L/p · 4 · ring(2·s·b·h bytes, t)",
                 p["tp_comm_s"], "s", "F13", link=d["tp_link"], t=layout.tp)  # fmt: skip
     if layout.dp > 1:
-        oc.term("data-parallel gradient sync per step", "ring all-reduce(2·P/(t·p) bytes, dp)",
-                p["dp_comm_s"], "s", "F13", link=d["dp_link"], dp=layout.dp,
+        oc.term("data-parallel gradient sync per step", _DP_SYNC[min(layout.zero, 3)],
+                p["dp_comm_s"], "s", "F13/F13c", link=d["dp_link"], dp=layout.dp,
                 bytes=d["grad_bytes"], overlapped=p["overlap_s"])  # fmt: skip
     if layout.pp > 1:
         oc.term("pipeline bubble per step", "(p−1)/(v·m) × compute", p["bubble_s"], "s", "F14",
