@@ -36,6 +36,13 @@ class ServedModel(FrozenRecord):
     dense_params: float = 0.0  # parameters every token uses (attention, dense and shared FFNs)
     decode_attention_width: int = 0  # what a decode step's attention runs over (0: as prefill)
     expert_width: int = 0  # one routed expert's intermediate width, where known
+    # KV heads the cache splits over across tensor-parallel ranks (1: a latent KV, every rank
+    # holds all of it); 0: it splits over every rank.
+    kv_heads: int = 0
+
+    def kv_per_chip(self, tp: int, pp: int) -> float:
+        """KV bytes one token puts on each chip (kv_split)."""
+        return self.kv_bytes_per_token / kv_split(self.kv_heads, tp, pp)
 
     @property
     def decode_width(self) -> int:
@@ -86,6 +93,13 @@ def touched_weight_fraction(
     r = active_params / params
     touched: float = 1.0 - (1.0 - r) ** max(tokens, 1.0)
     return min(1.0, touched)
+
+
+def kv_split(kv_heads: int, tp: int, pp: int) -> int:
+    """The chips one token's KV cache is spread over (F8b): each pipeline stage holds its layers',
+    and tensor parallelism splits it by KV head, so past the KV heads (GQA) ranks hold copies,
+    and a latent KV (MLA: one latent a token, read by every head) is whole on every rank."""
+    return (min(tp, kv_heads) if kv_heads else tp) * pp
 
 
 def tile_utilisation(width: float, tile: int) -> float:
@@ -152,7 +166,7 @@ def _decode_parts(
         2 * m.active_params * micro / group / hw.flops,
         m.weight_bytes * touched / group / hw.memory_bytes_s,
         4 * m.layers * context * m.decode_width * micro / group / hw.flops,
-        m.kv_bytes_per_token * context * micro / group / hw.memory_bytes_s,
+        m.kv_per_chip(tp, pp) * context * micro / hw.memory_bytes_s,
         _all_reduces(m, hw, tp, pp, micro),
         _hops(m, hw, tp, pp, micro),
     )
@@ -215,7 +229,7 @@ def prefill(
     attention = PhaseCost(
         "prefill attention",
         compute_s=2 * m.layers * tokens**2 * m.attention_width / group / hw.flops,
-        memory_s=m.kv_bytes_per_token * tokens / group / hw.memory_bytes_s,
+        memory_s=m.kv_per_chip(tp, pp if pipelined else 1) * tokens / hw.memory_bytes_s,
     )
     phases = [gemm, attention]
     if tp > 1:

@@ -128,6 +128,7 @@ def _model_for(job: Job, weight_bytes: float, kv_precision: str) -> ts.ServedMod
         experts_per_token=k,
         dense_params=min(dense, job.read_params),
         expert_width=expert_width,
+        kv_heads=1 if job.model is not None and job.model.mla is not None else shape.kv_heads,
     )
 
 
@@ -206,8 +207,7 @@ def kv_per_chip_token(inp: ServingInputs, group: Group, kv_token: float) -> floa
     latent-KV (MLA) cache is one latent per token, which every tensor-parallel rank holds."""
     model = inp.job.model
     heads = 1 if model is not None and model.mla is not None else inp.job.shape.kv_heads
-    split = min(group.tp, heads) * group.pp
-    return kv_token / split
+    return kv_token / ts.kv_split(heads, group.tp, group.pp)
 
 
 def runtime_overhead(inp: ServingInputs) -> float:

@@ -225,7 +225,7 @@ def _terms(inp: ServingInputs, oc: Outcome, s: Served, peak: float) -> None:
             s.ttft_s, "s", "F11", s=prefill_tokens(inp), t=s.group.tp, peak_tflops=peak / 1e12,
             prefill_gemm_s=first.total_s if first else 0.0)  # fmt: skip
     oc.term("decode step", "Σ phases: GEMMs max(2·P·B/(g·F·η), W/(g·BW·η)) + attention "
-            "max(4·L·c·d·B/(g·F·η), B·c·KV/(g·BW·η)) + all-reduces", s.step_s, "s", "F11",
+            "max(4·L·c·d·B/(g·F·η), B·c·KV/(split·BW·η)) + all-reduces", s.step_s, "s", "F11",
             B=s.batch, t=s.group.tp, p=s.group.pp, bandwidth_gb_s=chip.memory_bandwidth_gb_s,
             efficiency=bandwidth_share(job, inp.caps, chip))  # fmt: skip
     oc.term("capacity", "replicas × occupancy / (prefill + output tokens × step / B)",
