@@ -791,7 +791,7 @@ PREFERRED = {
     "network": ("network", "offering", "offload", "count", "chip"),
     "storage": ("storage", "workload"),
     "compute": ("workload", "chip", "count"),
-    "memory_bandwidth": ("pipeline", "chip", "workload", "count"),
+    "memory_bandwidth": ("pipeline", "workload", "chip", "count"),
     "memory_capacity": ("workload", "count", "chip"),
     "power": ("chip", "workload"),
     "host": ("pipeline", "offload", "chip", "count", "framework", "storage", "workload"),
