@@ -14,7 +14,12 @@ from typing import Any
 from infra_advisor import shape as tf
 from infra_advisor.catalog import Catalog
 from infra_advisor.checks import FrozenRecord, record
-from infra_advisor.workload import Workload, inapplicable_notes, model_values
+from infra_advisor.workload import (
+    Workload,
+    inapplicable_notes,
+    model_values,
+    native_serving_precision,
+)
 
 SCENARIOS = ("central", "optimistic", "pessimistic")
 
@@ -120,6 +125,12 @@ def _model_notes(w: Workload, catalog: Catalog, context: int) -> list[str]:
     filled = ", ".join(f"{k.replace('_', ' ')} {_shown(k, v)}" for k, v in implied.items())
     named = f" is {model.name}" if model.name.lower() != model.id else ""
     notes = [f"--model {model.id}{named} (catalog models.toml); it fills {filled}"]
+    native = native_serving_precision(model)
+    if w.task == "inference" and native is not None and w.precision == native:
+        notes.append(
+            f"{model.id} is published in {native.upper()}: served in it unless --precision "
+            "says otherwise"
+        )
     overridden = [key for key, value in implied.items() if getattr(w, key) != value]
     notes.extend(
         f"--{key.replace('_', '-')} {_shown(key, getattr(w, key))} overrides {model.id}'s "

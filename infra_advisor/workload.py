@@ -542,6 +542,12 @@ def model_values(model: Model) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def native_serving_precision(model: Model) -> str | None:
+    """The precision a model is served in when --precision is not given: its published
+    checkpoint's, where that is below 16 bits (FP8 DeepSeek-V3 and R1, MXFP4 gpt-oss)."""
+    return model.native_precision if model.native_precision in ("fp8", "fp4") else None
+
+
 def _with_model(values: Mapping[str, Any], catalog: Catalog | None, where: str) -> dict[str, Any]:
     """The values with the named model's fields filled in under those given explicitly."""
     given = {k: v for k, v in values.items() if v is not None}
@@ -551,6 +557,10 @@ def _with_model(values: Mapping[str, Any], catalog: Catalog | None, where: str) 
         return given
     model = resolve_model(name, catalog, where)
     merged = {**model_values(model), **given, "model": model.id}
+    if given.get("task") == "inference" and native_serving_precision(model):
+        # Served as published: an FP8 or MXFP4 checkpoint (DeepSeek-V3, gpt-oss) is not
+        # up-cast to 16-bit by the engines that serve it.
+        merged.setdefault("precision", model.native_precision)
     steps = given.get("steps")
     per_step = model.flops_per_step if model.kind == "diffusion" else None
     if per_step is not None and steps is not None and "flops_per_sample" not in given:

@@ -13,7 +13,7 @@ WORKLOAD_HELP: dict[str, str] = {
     "hidden": "hidden size (derived when absent)",
     "heads": "attention heads (derived when absent)",
     "kv_heads": "key/value heads, grouped-query attention (derived when absent)",
-    "precision": "fp32, tf32, bf16, fp16, fp8, fp4, int8 or int4",
+    "precision": "fp32, tf32, bf16, fp16, fp8, fp4, int8 or int4 (default bf16; serving a model published in fp8 or fp4, such as DeepSeek-R1 or gpt-oss, defaults to that)",
     "kv_precision": "KV-cache precision for LLM serving: bf16, fp16, fp8, int8 or int4",
     "tokens": "training tokens, e.g. 15T (training only)",
     "samples": "training samples, or requests to serve",

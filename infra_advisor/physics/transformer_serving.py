@@ -40,6 +40,11 @@ class ServedModel(FrozenRecord):
     # holds all of it); 0: it splits over every rank.
     kv_heads: int = 0
 
+    def weights_read(self, batch: int, tp: int, pp: int) -> float:
+        """Weight bytes one chip reads in a decode stage step of ``batch`` sequences over ``pp``
+        micro-batches: the share its tokens touch (all of a dense model)."""
+        return self.weight_bytes * self.touched(max(1.0, batch / pp)) / (tp * pp)
+
     def kv_per_chip(self, tp: int, pp: int) -> float:
         """KV bytes one token puts on each chip (kv_split)."""
         return self.kv_bytes_per_token / kv_split(self.kv_heads, tp, pp)
@@ -161,10 +166,9 @@ def _decode_parts(
     tensor-parallel all-reduces; and the pipeline hops of the whole step."""
     group = tp * pp
     micro = max(1.0, batch / pp)
-    touched = m.touched(micro)
     return (
         2 * m.active_params * micro / group / hw.flops,
-        m.weight_bytes * touched / group / hw.memory_bytes_s,
+        m.weights_read(batch, tp, pp) / hw.memory_bytes_s,
         4 * m.layers * context * m.decode_width * micro / group / hw.flops,
         m.kv_per_chip(tp, pp) * context * micro / hw.memory_bytes_s,
         _all_reduces(m, hw, tp, pp, micro),

@@ -351,7 +351,7 @@ def _detail(inp: ServingInputs, s: Served, name: str, bound: str, chip: str) -> 
         )
     if bound == "memory":
         m = model_for(inp, s.kv_precision)
-        weights = inp.weight_bytes / g.chips
+        weights = m.weights_read(s.batch, g.tp, g.pp)
         share = bandwidth_share(job, inp.caps, inp.chip)
         kv = kv_per_chip_token(inp, g, m.kv_bytes_per_token) * decode_context(inp) * s.batch
         what = (
