@@ -44,3 +44,14 @@ def test_the_memory_bound_explanation_reads_the_touched_experts(catalog: Catalog
     assert "GB of weights per chip for a batch of 1" in text
     read = float(text.split("each step reads ")[1].split(" GB")[0])
     assert read < 10
+
+
+def test_qlora_computes_in_16_bit_and_is_not_offered_fp8(catalog: Catalog) -> None:
+    # QLoRA (Dettmers et al. 2023, §3): the NF4 base is dequantized to the BF16 compute dtype
+    # before each matmul (bitsandbytes bnb_4bit_compute_dtype).
+    flags = dict(model="llama-3.1-70b", task="finetune", finetune_method="qlora", tokens="100M")
+    half = served(catalog, "h100-sxm:1/-/-/-/pytorch", **flags)
+    asked = served(catalog, "h100-sxm:1/-/-/-/pytorch", **flags, precision="fp8")
+    assert asked.metrics.step_time_s == half.metrics.step_time_s
+    assert any("QLoRA computes in 16-bit" in n for n in asked.notes)
+    assert "fp8" not in (half.bottleneck.relief or "")

@@ -225,6 +225,13 @@ def _compute_order(
 ) -> list[str]:
     """Precisions to try for the matmuls, best first."""
     wanted = job.workload.precision
+    if job.method == "qlora" and wanted in ("fp8", "fp4"):
+        # bitsandbytes dequantizes the NF4 base to its compute dtype (bnb_4bit_compute_dtype:
+        # bf16, fp16 or fp32) before every matmul: QLoRA has no 8-bit GEMM path.
+        notes.append(
+            f"QLoRA computes in 16-bit (NF4 dequantized to BF16): {wanted.upper()} not used"
+        )
+        return ["bf16", "fp16", "fp32"]
     if wanted in ("fp8", "fp4"):
         if chip.peak_tflops.get(wanted) and wanted in acts:
             return [wanted] if wanted == "fp8" else ["fp4", "fp8"]
