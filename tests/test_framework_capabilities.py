@@ -293,3 +293,17 @@ def test_a_kv_precision_a_framework_lacks_is_named_in_the_rejection(catalog: Cat
     assert not report.stacks
     reasons = " ".join(r for rej in report.rejected for r in rej.reasons)
     assert "--kv-precision fp8: PyTorch keeps its KV cache in bf16, fp16, fp32" in reasons
+
+
+def test_a_library_built_for_the_model_type_is_not_dominated_by_a_general_one(
+    catalog: Catalog,
+) -> None:
+    # DLRM on B200: JAX lists everything TorchRec does (and FP8) but is not built for
+    # recommenders; with equal estimates the tie goes to TorchRec, the library built for them.
+    from infra_advisor.search.engine import recommend
+    from infra_advisor.workload import build_workload
+
+    w = build_workload({"model": "dlrm-v2", "task": "train", "samples": "4B", "chip": "b200",
+                        "chips": 8}, catalog=catalog)  # fmt: skip
+    top = recommend(w, catalog, top=1).stacks[0]
+    assert top.components.framework == "torchrec"
