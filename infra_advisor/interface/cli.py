@@ -577,15 +577,48 @@ def presets(
 @app.command()
 def models(
     as_json: JsonOnly = False,
+    fits: Annotated[
+        str | None,
+        typer.Option(
+            "--fits",
+            help="list what this chip can serve instead: each generative model at the heaviest "
+            "precision that fits, with its batch-1 decode speed (a chip id, any case)",
+            metavar="CHIP",
+        ),
+    ] = None,
+    chips: Annotated[
+        int, typer.Option("--chips", help="chips in the box, with --fits", metavar="N", min=1)
+    ] = 1,
+    context: Annotated[
+        int,
+        typer.Option(
+            "--context",
+            help="tokens of one request, prompt and answer, with --fits",
+            metavar="TOKENS",
+            min=2,
+        ),
+    ] = 4096,
     catalog_dirs: CatalogDirs = None,
     debug: Debug = False,
 ) -> None:
-    """List the named models of the catalog (`--model NAME` takes any id or alias)."""
+    """List the named models of the catalog (`--model NAME` takes any id or alias), or with
+    --fits what one box can serve."""
 
     def body() -> int:
-        from infra_advisor.interface.commands import model_rows
+        from infra_advisor.interface.commands import fit_rows, model_rows
 
-        rows = model_rows(_load_catalog(catalog_dirs))
+        catalog = _load_catalog(catalog_dirs)
+        if fits is not None:
+            rows = fit_rows(catalog, fits, chips, context)
+            if as_json:
+                sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True) + "\n")
+            else:
+                from infra_advisor.interface.render.table import make_console, render_fits
+
+                render_fits(rows, catalog.chips[rows[0]["chip"]].name if rows else fits,
+                            chips, context, make_console())  # fmt: skip
+            return 0
+        rows = model_rows(catalog)
         if as_json:
             sys.stdout.write(json.dumps(rows, indent=2, sort_keys=True) + "\n")
         else:

@@ -90,6 +90,27 @@ def recommend_text(
     return ExitCode.OK if report.stacks else ExitCode.NO_FIT
 
 
+def fit_rows(catalog: Any, chip: str, chips: int, context: int) -> list[dict[str, Any]]:
+    """What ``chips`` × ``chip`` can serve (search.fits), as JSON-ready rows; an unknown chip is
+    bad input, named with its flag."""
+    import dataclasses
+
+    from infra_advisor.errors import WorkloadError
+    from infra_advisor.search.fits import what_fits
+
+    found = {c.lower(): c for c in catalog.chips}.get(chip.strip().lower())
+    if found is None:
+        import difflib
+
+        close = difflib.get_close_matches(chip.lower(), list(catalog.chips), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise WorkloadError(
+            f"--fits: no chip {chip!r} in the catalog{hint}; see `catalog list chips`"
+        )
+    return [dataclasses.asdict(f) | {"chip": found, "chips": chips}
+            for f in what_fits(catalog, found, chips, context)]  # fmt: skip
+
+
 def model_rows(catalog: Any) -> list[dict[str, Any]]:
     """Every model of the catalog as JSON-ready data, with the counts its architecture implies."""
     from infra_advisor.checks import to_data

@@ -300,6 +300,33 @@ def _models_table(rows: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+def render_fits(
+    rows: list[dict[str, Any]], chip: str, chips: int, context: int, console: Console
+) -> None:
+    """What one box serves: each model at the heaviest precision that fits, or why none does."""
+    box = f"{chips} × {chip}" if chips > 1 else chip
+    fitting = sum(1 for r in rows if r["precision"])
+    table = Table(title=f"{box}: {fitting} of {len(rows)} models fit at {context:,} tokens",
+                  header_style="bold underline", box=None, padding=(0, 1))  # fmt: skip
+    for col in ("model", "params", "fits at", "GB/chip", "tok/s", "TTFT", "framework"):
+        table.add_column(col, justify="left" if col in ("model", "framework") else "right",
+                         no_wrap=True)  # fmt: skip
+    for r in rows:
+        if r["precision"] is None:
+            table.add_row(r["model"], _count(r["params"]), "no", "—", "", "", "")
+            continue
+        held, capacity = r["memory_per_chip_bytes"] / 1e9, r["capacity_per_chip_bytes"] / 1e9
+        speed, ttft = r["decode_tokens_per_s"], r["ttft_s"]
+        table.add_row(r["model"], _count(r["params"]), r["precision"], f"{held:.1f}/{capacity:.1f}",
+                      f"{speed:,.0f}" if speed else "—", f"{ttft * 1e3:,.0f} ms" if ttft else "—",
+                      r["framework"] or "—")  # fmt: skip
+    console.print(table)
+    console.print(Text("tok/s: decode at batch 1 · TTFT: a prompt of the context less its 256 "
+                       "answer tokens · --json gives each stack id and, where none fits, why · "
+                       "infra-advisor explain STACK --model ID --task inference shows the "
+                       "working", style="dim"))  # fmt: skip
+
+
 def render_models(rows: list[dict[str, Any]], console: Console) -> None:
     console.print(_models_table(rows, f"models ({len(rows)})"))
     console.print(
