@@ -70,3 +70,17 @@ def test_sharded_optimizer_hides_under_one_micro_batch() -> None:
     assert comm1 == pytest.approx(comm0, rel=1e-6)
     wider, _ = pt._dp_comm(zero1, 1e9, 4.0, 4, LINK, 0.75)
     assert wider == pytest.approx(1.5 * comm1, rel=1e-3)  # the latency terms do not grow
+
+
+def test_sliding_window_layers_attend_their_window(catalog: Catalog) -> None:
+    # gpt-oss config.json (huggingface.co/openai/gpt-oss-120b): 36 layers alternating full and
+    # 128-token sliding attention, so at 8,192 tokens a layer attends (18·128 + 18·8192)/36.
+    from infra_advisor.job import build_job
+    from infra_advisor.workload import build_workload
+
+    w = build_workload({"model": "gpt-oss-120b", "task": "train", "seq_len": 8192}, catalog=catalog)
+    job = build_job(w, catalog)
+    assert pt.attended_context(job) == pytest.approx((18 * 128 + 18 * 8192) / 36)
+    dense = build_job(build_workload({"model": "llama-3.1-8b", "task": "train", "seq_len": 8192},
+                                     catalog=catalog), catalog)  # fmt: skip
+    assert pt.attended_context(dense) == 8192

@@ -39,7 +39,7 @@ LORA_RANK = 16
 
 
 def training_flops_per_token(
-    active_params: float, shape: Shape, seq_len: int, *, recompute: bool, lora: bool
+    active_params: float, shape: Shape, seq_len: float, *, recompute: bool, lora: bool
 ) -> float:
     """FLOPs per trained token (F2): 6·P + 6·L·s·d_attn, attention included (Kaplan et al.
     2020; d_attn = heads × head_dim, the hidden size for most models).
@@ -57,7 +57,7 @@ def training_flops_per_token(
     return total
 
 
-def training_attention_flops_per_token(shape: Shape, seq_len: int, *, recompute: bool) -> float:
+def training_attention_flops_per_token(shape: Shape, seq_len: float, *, recompute: bool) -> float:
     """The part of F2 in attention's score and value products (6·L·s·d_attn, one more forward
     2·L·s·d_attn with full recomputation): FlashAttention runs these in 16-bit even when the
     weight matmuls run in FP8 (Transformer Engine's FP8 attention is off by default)."""
@@ -97,7 +97,7 @@ def elementwise_bytes_per_token_layer(
     return 3 * 2 * elements
 
 
-def model_flops_per_token(active_params: float, shape: Shape, seq_len: int) -> float:
+def model_flops_per_token(active_params: float, shape: Shape, seq_len: float) -> float:
     """Useful FLOPs per token for MFU (no recomputation): 6·P + 6·L·s·h."""
     return 3 * (2 * active_params + 2 * shape.layers * seq_len * shape.attention_width)
 

@@ -519,7 +519,7 @@ def flops_per_token(job: Job, recompute: bool) -> float:
     key = ("training-flops-per-token", recompute)
     if key not in job.cache:
         job.cache[key] = tf.training_flops_per_token(
-            job.matmul_active_params, job.shape, job.seq_len, recompute=recompute,
+            job.matmul_active_params, job.shape, attended_context(job), recompute=recompute,
             lora=job.method in ("lora", "qlora"),
         )  # fmt: skip
     value: float = job.cache[key]
@@ -569,12 +569,25 @@ def elementwise_seconds(job: Job, c: Candidate, mem_bytes_s: float) -> float:
     return job.batch_size * job.seq_len * job.shape.layers * per_token / c.chips / mem_bytes_s
 
 
+def attended_context(job: Job) -> float:
+    """Tokens a layer's attention runs over, averaged over the layers (F2): the sequence, or
+    its window on a named model's sliding-window layers (FlashAttention skips the blocks
+    outside the window)."""
+    m, s = job.model, job.seq_len
+    if m is None or not m.sliding_window or not m.sliding_layers or not m.layers:
+        return float(s)
+    layers: int = m.layers
+    local: int = min(m.sliding_layers, layers)
+    window: int = min(s, m.sliding_window)
+    return float(local * window + (layers - local) * s) / layers
+
+
 def attention_flops_per_token(job: Job, recompute: bool) -> float:
     """The attention part of flops_per_token (F2), once per job."""
     key = ("training-attention-flops-per-token", recompute)
     if key not in job.cache:
         job.cache[key] = tf.training_attention_flops_per_token(
-            job.shape, job.seq_len, recompute=recompute
+            job.shape, attended_context(job), recompute=recompute
         )
     value: float = job.cache[key]
     return value

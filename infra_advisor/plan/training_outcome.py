@@ -203,7 +203,7 @@ def evaluate_training(
     finish(job, cat, chip, spec, oc, store, provisioned, seconds=total, step_s=step, util=util,
            memory=layout.memory, capacity=capacity)  # fmt: skip
     tokens_step = job.batch_size * job.seq_len
-    useful = tf.model_flops_per_token(job.matmul_active_params, job.shape, job.seq_len)
+    useful = tf.model_flops_per_token(job.matmul_active_params, job.shape, pt.attended_context(job))
     useful *= 2 / 3 if job.method in ("lora", "qlora") else 1
     # MFU as it is published: over the datasheet's dense peak in the compute precision, not
     # the sustained, FP8-blended rate the step is costed at.
@@ -284,11 +284,14 @@ def _layout_terms(
             ("2" if layout.recompute else "34") + "·s·b·h/t per layer × L/p × in-flight",
             d["activation_bytes"], "bytes", "F7", s=job.seq_len, b=d["micro_batch"],
             h=job.shape.hidden, t=layout.tp, L=job.shape.layers, p=layout.pp)  # fmt: skip
+    attended = pt.attended_context(job)
     oc.term("FLOPs per token",
             ("4" if lora else "6") + "·P_act + 6·L·s·h"
-            + (" + recompute forward" if layout.recompute else ""),
+            + (" + recompute forward" if layout.recompute else "")
+            + (" (s: the mean tokens a layer attends, sliding windows counted)"
+               if attended < job.seq_len else ""),
             d["flops_per_token"], "FLOP", "F2", P_act=job.matmul_active_params, L=job.shape.layers,
-            s=job.seq_len, h=job.shape.hidden)  # fmt: skip
+            s=round(attended, 1), h=job.shape.hidden)  # fmt: skip
     oc.term("compute per step",
             "tokens/step / N × (matmul FLOPs/token / (peak · η) + attention FLOPs/token / "
             "(attention peak · η))",
