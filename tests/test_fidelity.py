@@ -96,13 +96,13 @@ def test_the_exit_gate_holds_at_its_measured_level(results: list) -> None:  # ty
     # The set fidelity.py's exit status is computed from (held-out cases outside llm-serving), as
     # measured on 2026-12-01 after the data-parallel exchange was confined to the last
     # micro-batch (F13c), a latent or replicated KV cache was read whole on each rank (F8b) and
-    # sliding-window layers attended only their window (F2): 84% within ×1.5 (the issue's
-    # target is 80%), 60% within ×1.25 (target 50%), none beyond ×3, every memory-fit verdict
-    # right.  A regression guard: a change that
+    # sliding-window layers attended only their window (F2), with round 7's eleven Megatron
+    # Bridge dense rows: 85% within ×1.5 (the issue's target is 80%), 62% within ×1.25 (target
+    # 50%), none beyond ×3, every memory-fit verdict right.  A regression guard: a change that
     # moves held-out estimates away from their measurements fails here.
     gate = F.summarise([r for r in F.gated(results) if r.case["split"] == "holdout"], "exit")
-    assert gate.within_15 >= 0.83
-    assert gate.within_125 >= 0.59
+    assert gate.within_15 >= 0.84
+    assert gate.within_125 >= 0.61
     assert gate.beyond_3 == 0
     assert gate.fits_right == gate.fits_total
 
