@@ -66,3 +66,10 @@ def test_an_unknown_chip_is_bad_input() -> None:
     assert result.exit_code == 2
     assert "--fits" in result.stderr and "rtx-4090" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_table_names_the_box_and_the_count() -> None:
+    result = runner.invoke(app, ["models", "--fits", "rtx-4090", "--context", "8192"])
+    assert result.exit_code == 0, result.output
+    assert "RTX 4090" in result.stdout and "8,192 tokens" in result.stdout
+    assert "llama-3.1-8b" in result.stdout and "bf16" in result.stdout
