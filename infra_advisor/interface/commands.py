@@ -95,18 +95,11 @@ def fit_rows(catalog: Any, chip: str, chips: int, context: int) -> list[dict[str
     bad input, named with its flag."""
     import dataclasses
 
-    from infra_advisor.errors import WorkloadError
     from infra_advisor.search.fits import what_fits
+    from infra_advisor.workload import canonical_id
 
-    found = {c.lower(): c for c in catalog.chips}.get(chip.strip().lower())
-    if found is None:
-        import difflib
-
-        close = difflib.get_close_matches(chip.lower(), list(catalog.chips), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise WorkloadError(
-            f"--fits: no chip {chip!r} in the catalog{hint}; see `catalog list chips`"
-        )
+    found = canonical_id("chip", chip, catalog, "--fits: ")
+    assert found is not None  # None only for --vendor/--cloud any
     return [dataclasses.asdict(f) | {"chip": found, "chips": chips}
             for f in what_fits(catalog, found, chips, context)]  # fmt: skip
 

@@ -253,11 +253,12 @@ def _kv_width_at_most(a: Capabilities, b: Capabilities, kv: str | None, weights:
     return BYTES_PER_WEIGHT.get(ka[0], 2.0) <= BYTES_PER_WEIGHT.get(kb[0], 2.0)
 
 
-def _built_for(fw: Framework, task: str, model_type: str) -> int:
-    """How many of the job's task and model type the framework is built for alone (TorchRec
-    for recommenders, a serving engine for inference): a library built for them is kept beside
-    a general one that matches it, and wins their ties (search.rules.framework_preference)."""
-    return int(fw.tasks == [task]) + int(fw.model_types == [model_type])
+def not_built_for(fw: Framework, task: str, model_type: str) -> tuple[int, int]:
+    """Whether the framework is NOT built for the job's task alone and for its model type alone
+    (0 where it is: TorchRec for recommenders, a serving engine for inference), the order a tie
+    between frameworks falls in (search.rules.framework_preference); a library built for them
+    is never dominated by a general one that matches it."""
+    return int(fw.tasks != [task]), int(fw.model_types != [model_type])
 
 
 def dominates(
@@ -276,7 +277,8 @@ def dominates(
     if (
         a.preference(method) > b.preference(method)
         or SUPPORT_RANK[a.support] > SUPPORT_RANK[b.support]
-        or _built_for(b.framework, task, model_type) > _built_for(a.framework, task, model_type)
+        or sum(not_built_for(a.framework, task, model_type))
+        > sum(not_built_for(b.framework, task, model_type))
     ):
         return False
     factors_a, factors_b = dict(a.phase_factors), dict(b.phase_factors)

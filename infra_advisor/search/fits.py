@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from infra_advisor.catalog import Catalog
 from infra_advisor.models import Model
+from infra_advisor.physics.transformer import bytes_per_weight
+from infra_advisor.search.engine import recommend
 from infra_advisor.workload import build_workload, native_serving_precision
 
 OUTPUT_TOKENS = 256  # one answer's worth of generated tokens in the asked context
@@ -47,8 +49,7 @@ def generates(model: Model) -> bool:
 def precisions_to_try(model: Model) -> list[str]:
     """The published precision (16-bit where it is not below that), then the lighter ones."""
     first = native_serving_precision(model) or "bf16"
-    order = {"bf16": 2.0, "fp8": 1.0, "fp4": 0.56, "int4": 0.52}
-    return [first] + [p for p in LIGHTER if order[p] < order[first]]
+    return [first] + [p for p in LIGHTER if bytes_per_weight(p) < bytes_per_weight(first)]
 
 
 def fit_on(catalog: Catalog, model: Model, chip: str, chips: int, context: int) -> Fit:
@@ -56,8 +57,6 @@ def fit_on(catalog: Catalog, model: Model, chip: str, chips: int, context: int) 
     context = min(context, model.max_context or context)
     output = min(OUTPUT_TOKENS, max(1, context // 2))
     reason = None
-    from infra_advisor.search.engine import recommend
-
     for precision in precisions_to_try(model):
         w = build_workload(
             {"model": model.id, "task": "inference", "chip": chip, "chips": chips,

@@ -28,6 +28,7 @@ from infra_advisor.plan.frameworks import (
     Capabilities,
     capabilities,
     dominates,
+    not_built_for,
     row_matches,
     runs_model_type,
     signature,
@@ -530,8 +531,7 @@ def _preference(
 ) -> tuple[int, int, int, int, str]:
     method = job.method if job.method in ("lora", "qlora") else None
     maturity, support = caps.preference(method) if caps is not None else (9, 9)
-    for_task = 0 if fw.tasks == [job.task] else 1
-    for_model = 0 if fw.model_types == [job.workload.model_type] else 1
+    for_task, for_model = not_built_for(fw, job.task, job.workload.model_type)
     return maturity, support, for_task, for_model, fw.id
 
 
