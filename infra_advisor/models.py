@@ -362,6 +362,10 @@ class Framework(Entry):
     # host (a device-to-host sync each MoE layer), then launches every local expert's kernels
     # from there, so that launch time is exposed (moe-expert-launch per local expert).
     moe_expert_launches: Flag = False
+    # MoE token dispatch that sends a token once to each rank holding one of its experts, and
+    # across scale-up domains once to each domain, forwarding inside it over the fast link
+    # (DeepEP / HybridEP, Megatron-Core's flex dispatcher); absent: one copy per routed expert.
+    dedup_dispatch: Flag = False
     # The precision gradients are reduced in across data-parallel ranks (Megatron Bridge's
     # grad_reduce_in_fp32, TorchTitan's mixed_precision_reduce).  Absent: 16-bit, as computed.
     gradient_reduce_precision: Literal["fp32", "bf16", "fp16"] | None = None

@@ -94,12 +94,13 @@ def test_accuracy_holds_at_the_documented_level(results: list) -> None:  # type:
 
 def test_the_exit_gate_holds_at_its_measured_level(results: list) -> None:  # type: ignore[type-arg]
     # The set fidelity.py's exit status is computed from (held-out cases outside llm-serving), as
-    # measured on 2026-12-01 after rounds 7 (Megatron Bridge dense rows) and 8 (TensorRT-LLM's MoE
-    # throughput columns): 82% within ×1.5 (the issue's target is 80%), 60% within ×1.25 (target
-    # 50%), none beyond ×3, every memory-fit verdict right.  A regression guard: a change that
-    # moves held-out estimates away from their measurements fails here.
+    # measured on 2026-12-02 after round 9 (the Megatron MoE Model Zoo's Qwen3-235B rows, two of
+    # whose five held-out rows are outside ×1.5): 81% within ×1.5 (110 of 136; the issue's target
+    # is 80%), 60% within ×1.25 (target 50%), none beyond ×3, every memory-fit verdict right.  A
+    # regression guard: a change that moves held-out estimates away from their measurements
+    # fails here.
     gate = F.summarise([r for r in F.gated(results) if r.case["split"] == "holdout"], "exit")
-    assert gate.within_15 >= 0.81
+    assert gate.within_15 >= 0.80
     assert gate.within_125 >= 0.60
     assert gate.beyond_3 == 0
     assert gate.fits_right == gate.fits_total
@@ -125,7 +126,8 @@ def test_every_family_but_moe_meets_its_held_out_target(results: list) -> None: 
     # x1.5 but MoE, at 16 of 27 (59%).  Round 8's TensorRT-LLM rows (trtllm-bench defaults, the
     # PyTorch backend) come out 1.6-2.2x above the measurement for FP4 on one B200 (Qwen3-30B-A3B,
     # Llama 4 Scout) and for Llama 4 on H100/H200 in FP8, while the same page's FP8 Qwen3-235B
-    # rows land at 1.14-1.19 (benchmarks/README.md, round 8).  A guard at that level.
+    # rows land at 1.14-1.19 (benchmarks/README.md, round 8).  After round 9 (Megatron MoE Model
+    # Zoo, 3 of 5 held out within x1.5 after F12d/F12e): 19 of 32 (59%).  A guard at that level.
     below = dict(F.families_below_target(results))
     assert set(below) <= {"moe"}, below
     assert below.get("moe", 1.0) >= 0.59

@@ -61,6 +61,8 @@ class Links:
     pp: tuple[float, float, str]
     ep: tuple[float, float, str]
     cp: tuple[float, float, str] = (math.inf, 0.0, "")
+    domain: int = 1 << 30  # chips per scale-up domain (an expert group beyond it goes out)
+    dedup_dispatch: bool = False  # the framework's MoE dispatch deduplicates (dispatch_copies)
 
 
 def moe_split(job: Job) -> tuple[float, float, int]:
@@ -121,12 +123,39 @@ def state_bytes(job: Job, c: Candidate, trainable: float) -> float:
     shard = c.tp * c.pp
     if job.method in ("lora", "qlora"):
         base = tf.QLORA_BYTES_PER_PARAM if job.method == "qlora" else tf.WEIGHT_BYTES
-        frozen = (dense + experts / c.ep) * base / shard
+        frozen = (dense / shard + expert_share(c, experts)) * base
         per = tf.WEIGHT_BYTES + tf.GRAD_BYTES + tf.OPTIMIZER_BYTES
         return frozen + trainable * per / shard
     return _zero_states(dense / shard, c.replicas, c.zero) + _zero_states(
-        experts / (shard * c.ep), max(1, c.replicas // c.ep), c.zero
+        expert_share(c, experts), expert_replicas(c), c.zero
     )
+
+
+def dispatch_copies(k: int, ep: int, domain: int, dedup: bool) -> float:
+    """Copies of one token an MoE all-to-all sends over the expert group's slowest link (F12e),
+    its k experts spread evenly over ``ep`` ranks.  Per routed expert: k·(ep − 1)/ep leave the
+    rank.  Deduplicated (DeepEP): one copy to each other rank holding one of its experts,
+    (ep − 1)·(1 − (1 − 1/ep)^k); a group wider than a ``domain`` sends one copy to each other
+    domain holding one, (ep/domain − 1)·(1 − (1 − domain/ep)^k), and forwards inside it."""
+    if ep <= 1:
+        return 0.0
+    if not dedup:
+        return k * (ep - 1) / ep
+    if ep <= domain:
+        return (ep - 1) * (1 - (1 - 1 / ep) ** k)
+    return (ep / domain - 1) * (1 - (1 - domain / ep) ** k)
+
+
+def expert_share(c: Candidate, experts: float) -> float:
+    """Routed-expert parameters on one chip under MoE parallel folding (F12d): the expert layers
+    map the TP·CP·DP ranks of a stage as EP × EDP with expert tensor parallelism 1, so each
+    expert is whole on its rank and only EP and the pipeline divide them."""
+    return experts / (c.ep * c.pp)
+
+
+def expert_replicas(c: Candidate) -> int:
+    """Ranks holding the same experts (expert data parallel): TP·CP·DP / EP (F12d)."""
+    return max(1, c.tp * c.replicas // c.ep)
 
 
 def _zero_states(params: float, dp: int, zero: int) -> float:
@@ -197,7 +226,9 @@ def _inner(
     micro-batch size, each with its lightest form (no recomputation, ZeRO 0) -- see ``forms``."""
     t, cp, p, dp = shape
     w = job.workload
-    eps = [e for e in (1, 2, 4, 8, 16, 32, 64, 128, 256) if e <= dp and dp % e == 0
+    # MoE parallel folding (F12d): expert parallelism spans the TP·CP·DP ranks of a stage.
+    ranks = t * cp * dp
+    eps = [e for e in (1, 2, 4, 8, 16, 32, 64, 128, 256) if ranks % e == 0
            and experts % e == 0 and (e == 1 or "expert" in par) and w.expert_parallel in (None, e)]  # fmt: skip
     if not job.is_moe:
         eps = [1]
@@ -329,7 +360,7 @@ def _states_by_zero(job: Job, c: Candidate, zeros: list[int], trainable: float) 
         return dict.fromkeys(zeros, same)
     dense, experts, _ = moe_split(job)
     shard = c.tp * c.pp
-    d, e, dp_e = dense / shard, experts / (shard * c.ep), max(1, c.replicas // c.ep)
+    d, e, dp_e = dense / shard, expert_share(c, experts), expert_replicas(c)
     return {z: _zero_states(d, c.replicas, z) + _zero_states(e, dp_e, z) for z in zeros}
 
 
@@ -398,7 +429,8 @@ def step_parts(
     matmul_s, attention_s = compute_split(job, c, *flops)
     compute = matmul_s + attention_s
     dense, experts, _ = moe_split(job)
-    weights = (dense + experts / c.ep) * tf.WEIGHT_BYTES / (c.tp * c.pp)
+    local = dense / (c.tp * c.pp) + expert_share(c, experts)  # parameters on one chip
+    weights = local * tf.WEIGHT_BYTES
     acts = activation_bytes(job, c)
     memory = (3 * weights * m + 2 * acts * m / max(min(c.pp, m), 1)) / mem_bytes_s
     elementwise = elementwise_seconds(job, c, mem_bytes_s)
@@ -407,12 +439,12 @@ def step_parts(
         # kernel of its own (so it adds, as the element-wise kernels do, F3e): each pass over a
         # micro-batch reads 0.5 B and writes 2 B per frozen parameter more.
         passes = 3 if c.recompute else 2
-        frozen = (dense + experts / c.ep) / (c.tp * c.pp)
+        frozen = local
         elementwise += frozen * QLORA_DEQUANT_BYTES * passes * m / mem_bytes_s
     bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * (max(compute, memory) + elementwise)
     bw, lat, _ = links.tp
     tp_comm = _tp_comm(job, c, m, bw, lat)
-    synced = (trainable if lora else dense + experts / c.ep) / (c.tp * c.pp)
+    synced = trainable / (c.tp * c.pp) if lora else local
     grads = synced * reduce_bytes
     dp_comm, window = _dp_comm(c, synced, reduce_bytes, m, links.dp, eff_net)
     bw, lat, _ = links.pp
@@ -424,15 +456,11 @@ def step_parts(
     ep_comm = 0.0
     if job.is_moe and c.ep > 1:
         bw, lat, _ = links.ep
-        # 2 all-to-alls forward + 2 backward per MoE layer, each token's hidden state to its top-k.
-        ep_comm = (
-            m
-            * (L / c.pp)
-            * 4
-            * net.all_to_all_time(
-                2 * experts_per_token(job) * s * h * c.micro_batch, c.ep, bw, lat, eff_net
-            )
-        )
+        # 2 all-to-alls forward + 2 backward per MoE layer, each token's hidden state to its
+        # top-k; each rank dispatches its sequence-parallel share of the tokens, s/t (F12d).
+        copies = dispatch_copies(experts_per_token(job), c.ep, links.domain, links.dedup_dispatch)
+        sent = 2 * copies * s * h * c.micro_batch / c.tp
+        ep_comm = m * (L / c.pp) * 4 * (sent / (bw * eff_net) + (c.ep - 1) * lat)
     # The ring's hops overlap the attention of the chunk already held (Megatron-Core's
     # context parallelism double-buffers them): only what attention does not cover is exposed.
     cp_comm = max(0.0, _cp_comm(job, c, m, links.cp) - attention_s)

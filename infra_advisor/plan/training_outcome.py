@@ -68,6 +68,7 @@ class _Search:
     links: tuple[Any, Any]
     expert_launch: float = 0.0  # host seconds per local expert per MoE layer per micro-batch
     reduce_bytes: float = tf.GRAD_BYTES  # a gradient element in the data-parallel reduction
+    dedup_dispatch: bool = False  # the framework's MoE dispatch deduplicates (F12e)
 
 
 def plan_training(
@@ -99,7 +100,8 @@ def plan_training(
     reduce = job.workload.grad_reduce or fw.gradient_reduce_precision
     search = _Search(job, cat, chip, spec, trainable, usable, (peaks[0] * eta, peaks[1] * eta),
                      mem_bytes_s, links_for(cat, chip, spec), launch,
-                     tf.bytes_per_weight(reduce) if reduce else tf.GRAD_BYTES)  # fmt: skip
+                     tf.bytes_per_weight(reduce) if reduce else tf.GRAD_BYTES,
+                     fw.dedup_dispatch)  # fmt: skip
     best, smallest = _search_layouts(search, par)
     if best is not None:
         return best
@@ -152,8 +154,11 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
         tp=group_link(c.tp, c.tp, s.chip, up, out),
         dp=group_link(c.dp, n, s.chip, up, out),
         pp=group_link(c.pp, n, s.chip, up, out),
-        ep=group_link(c.ep, c.tp * c.ep, s.chip, up, out),
+        # Folded expert ranks are consecutive (expert TP 1): EP 8 stays in an 8-GPU box (F12d).
+        ep=group_link(c.ep, c.ep, s.chip, up, out),
         cp=group_link(c.cp, c.tp * c.cp, s.chip, up, out),
+        domain=s.chip.scale_up_domain_size or 1,
+        dedup_dispatch=s.dedup_dispatch,
     )
     parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links, s.reduce_bytes)
     tcp = tcp_host_time(s.job, s.cat, s.spec, parts["grad_bytes"]) if c.dp > 1 else 0.0
@@ -173,7 +178,9 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
             "virtual_stages": c.virtual, "flops_per_token": parts["flops_per_token"],
             "attention_flops_per_token": pt.attention_flops_per_token(s.job, c.recompute),
             "tp_link": links.tp[2], "dp_link": links.dp[2], "grad_bytes": parts["grad_bytes"],
-            "expert_parallel": c.ep, "context_parallel": c.cp,
+            "expert_parallel": c.ep, "context_parallel": c.cp, "ep_link": links.ep[2],
+            "ep_copies": pt.dispatch_copies(pt.experts_per_token(s.job), c.ep, links.domain,
+                                            links.dedup_dispatch),
             "eval_pass_s": pt.evaluation_pass_s(s.job, c, parts),
         },
     )  # fmt: skip
@@ -337,8 +344,12 @@ def _collective_terms(oc: Outcome, layout: TrainingLayout) -> None:
         oc.term("pipeline bubble per step", "(p−1)/(v·m) × compute", p["bubble_s"], "s", "F14",
                 p=layout.pp, m=d["micro_batches"], v=d["virtual_stages"])  # fmt: skip
     if d["expert_parallel"] > 1:
-        oc.term("expert all-to-all per step", "m · L/p · 4 · all-to-all(2·k·s·b·h bytes, ep)",
-                p["ep_comm_s"], "s", "F12", ep=d["expert_parallel"])  # fmt: skip
+        oc.term("expert all-to-all per step",
+                "m · L/p · 4 · (2·c·(s/t)·b·h bytes / (BW·η) + (ep−1)·α), c = copies of a token "
+                "over the group's slowest link (k·(ep−1)/ep; deduplicated: one a rank, across "
+                "domains one a domain)",
+                p["ep_comm_s"], "s", "F12/F12d/F12e", ep=d["expert_parallel"],
+                link=d["ep_link"], copies=d["ep_copies"])  # fmt: skip
     if d["context_parallel"] > 1:
         oc.term("context-parallel ring per step (exposed)",
                 "max(0, m · L/p · 3(c−1) hops of 2·(s/c)·b·kv·2 bytes − attention compute)",
