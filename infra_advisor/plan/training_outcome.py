@@ -282,8 +282,11 @@ def _layout_terms(
     d, lora = layout.detail, job.method in ("lora", "qlora")
     trainable = tf.lora_params(job.shape) if lora else job.params
     states_formula = (
-        "P·by_base/(t·p) + P_lora·16/(t·p)" if lora else "P·(2+2+12)/(t·p), ZeRO shards over DP"
-    )
+        "P·by_base/(t·p) + P_lora·16/(t·p)" if lora
+        else "(D/(t·p) + X/(ep·p))·(2+2+12), D dense and X routed-expert parameters; ZeRO "
+        "shards D over DP and X over t·DP/ep (F12d)" if job.is_moe
+        else "P·(2+2+12)/(t·p), ZeRO shards over DP"
+    )  # fmt: skip
     oc.term("model states per chip", states_formula, d["states_bytes"], "bytes", "F6/F23",
             P=job.params, trainable=trainable, t=layout.tp, p=layout.pp, dp=layout.dp,
             zero=layout.zero)  # fmt: skip
