@@ -289,7 +289,7 @@ def _layout_terms(
     )  # fmt: skip
     oc.term("model states per chip", states_formula, d["states_bytes"], "bytes", "F6/F23",
             P=job.params, trainable=trainable, t=layout.tp, p=layout.pp, dp=layout.dp,
-            zero=layout.zero)  # fmt: skip
+            zero=layout.zero, **({"ep": d["expert_parallel"]} if job.is_moe else {}))  # fmt: skip
     oc.term("activations per chip",
             ("2" if layout.recompute else "34") + "·s·b·h/t per layer × L/p × in-flight",
             d["activation_bytes"], "bytes", "F7", s=job.seq_len, b=d["micro_batch"],
