@@ -453,7 +453,7 @@ def step_parts(
         if c.pp > 1
         else 0.0
     )
-    ep_comm = 0.0
+    ep_comm, copies = 0.0, 0.0
     if job.is_moe and c.ep > 1:
         bw, lat, _ = links.ep
         # 2 all-to-alls forward + 2 backward per MoE layer, each token's hidden state to its
@@ -472,8 +472,8 @@ def step_parts(
         "compute_s": compute, "memory_s": memory, "elementwise_s": elementwise,
         "network_s": network, "bubble_s": bubble,
         "overlap_s": hidden, "tp_comm_s": tp_comm, "dp_comm_s": dp_comm, "pp_comm_s": pp_comm,
-        "ep_comm_s": ep_comm, "cp_comm_s": cp_comm, "grad_bytes": grads, "flops_per_token": flops_tok,
-        "micro_batches": m, "activation_bytes": acts,
+        "ep_comm_s": ep_comm, "ep_copies": copies, "cp_comm_s": cp_comm, "grad_bytes": grads,
+        "flops_per_token": flops_tok, "micro_batches": m, "activation_bytes": acts,
     }  # fmt: skip
 
 

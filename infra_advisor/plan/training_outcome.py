@@ -157,7 +157,7 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
         # Folded expert ranks are consecutive (expert TP 1): EP 8 stays in an 8-GPU box (F12d).
         ep=group_link(c.ep, c.ep, s.chip, up, out),
         cp=group_link(c.cp, c.tp * c.cp, s.chip, up, out),
-        domain=s.chip.scale_up_domain_size or 1,
+        domain=s.chip.scale_up_domain_size,
         dedup_dispatch=s.dedup_dispatch,
     )
     parts = pt.step_parts(s.job, c, s.trainable, s.flops, s.mem_bytes_s, links, s.reduce_bytes)
@@ -179,8 +179,7 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
             "attention_flops_per_token": pt.attention_flops_per_token(s.job, c.recompute),
             "tp_link": links.tp[2], "dp_link": links.dp[2], "grad_bytes": parts["grad_bytes"],
             "expert_parallel": c.ep, "context_parallel": c.cp, "ep_link": links.ep[2],
-            "ep_copies": pt.dispatch_copies(pt.experts_per_token(s.job), c.ep, links.domain,
-                                            links.dedup_dispatch),
+            "ep_copies": parts["ep_copies"],
             "eval_pass_s": pt.evaluation_pass_s(s.job, c, parts),
         },
     )  # fmt: skip
