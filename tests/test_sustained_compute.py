@@ -197,3 +197,31 @@ def test_mlperf_lora_throughput_with_the_element_wise_kernels(capsys: Any) -> No
     assert stack["metrics"]["samples_per_s"] == pytest.approx(2.155, rel=0.15)
     ew = _term(stack, "element-wise kernels per step")["value"]
     assert 0 < ew < 0.1 * stack["metrics"]["step_time_s"]
+
+
+def test_fp4_keeps_the_realised_share_of_its_gain_as_fp8_does(catalog: Catalog) -> None:
+    # F3g: FP8 doubles the GEMM peak and FP4 doubles it again, but attention, norms and
+    # activation quantisation stay 16-bit, so a step keeps fp8-realised (0.7) of the gain over
+    # the 16-bit peak, FP4 as FP8.  B200: BF16 2,250, FP4 9,000 dense; the MAMF table has no FP4
+    # row, so both take the chip's 16-bit sustained share (BF16 1,745 / 2,250 over the H100's 80.3%).
+    chip, fw = catalog.chips["b200"], catalog.frameworks["tensorrt-llm"]
+    job = build_job(build_workload(dict(task="inference", params=7e10, precision="fp4")), catalog)
+    precision, peak = compute_peak(job, chip, fw, [])
+    assert precision == "fp4"
+    bf16 = 2250 * min(1.0, 1745.0 / 2250 / 0.803)
+    fp4 = 9000 * min(1.0, 1745.0 / 2250 / 0.803)
+    assert peak == pytest.approx((bf16 + (fp4 - bf16) * 0.7) * 1e12)
+
+
+def test_a_prefill_bound_fp4_serving_run_matches_tensorrt_llm(capsys: Any) -> None:
+    # TensorRT-LLM perf-overview.md (commit 00f37686), 'Llama 3.3 70B' table, row 2048/128,
+    # column 'B200 TP1 (FP4)': 1,339 output tokens/s, offline (trtllm-bench, infinite rate).
+    # A 2,048-token prompt per 128 outputs: prompt encoding, compute-bound, sets the rate.
+    stack = _top(
+        ["--model", "llama-3.3-70b", "--task", "inference", "--precision", "fp4",
+         "--prompt-tokens", "2048", "--output-tokens", "128", "--tensor-parallel", "1",
+         "--chip", "b200", "--chips", "1", "--framework", "tensorrt-llm", "--rate", "1e9",
+         "--top", "1", "--json"],
+        capsys,
+    )  # fmt: skip
+    assert stack["metrics"]["tokens_per_s"] == pytest.approx(1339, rel=0.2)

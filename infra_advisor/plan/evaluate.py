@@ -126,8 +126,9 @@ def compute_peak(job: Job, chip: Chip, fw: Framework, notes: list[str]) -> tuple
         peak = chip.peak_tflops.get(precision)
         if peak:
             peak *= sustained_share(job, chip, precision, notes)
-        if peak and precision == "fp8" and chip.peak_tflops.bf16:
-            # FP8 doubles GEMM peak, but attention, norms and collectives stay 16-bit.
+        if peak and precision in ("fp8", "fp4") and chip.peak_tflops.bf16:
+            # FP8 doubles GEMM peak (FP4 doubles it again), but attention, norms, activation
+            # quantisation and collectives stay 16-bit: a share of the gain is realised.
             bf16 = chip.peak_tflops.bf16 * sustained_share(job, chip, "bf16", [])
             peak = bf16 + (peak - bf16) * job.eff["fp8-realised"]
         if peak:
