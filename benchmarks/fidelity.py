@@ -160,7 +160,10 @@ def run_collective(case: dict[str, Any], catalog: Any) -> Result:
 
     stack = case["stack"]
     link = catalog.interconnects[stack["interconnect"]]
-    eff = catalog.eff("network").value
+    # The engine's ring-collective efficiency (F13d): the link's measured share, else the
+    # catalog-wide one.
+    stated = link.collective_efficiency
+    eff = catalog.eff("network").value if stated is None else stated
     ranks = int(stack["chips"])
     # One ring over n ranks; across nodes each rank has its own NIC (the link's figure is per chip).
     group = max(2, ranks)

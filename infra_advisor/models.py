@@ -176,6 +176,9 @@ class Interconnect(Entry):
     max_domain_size: PositiveInt | None = None
     multi_node: Flag = False
     price_usd_per_chip_hour: NonNegativeFloat | None = None
+    # Share of the bandwidth ring collectives (all-reduce, all-gather, reduce-scatter) achieve
+    # on this link, where a measurement is published; absent: the catalog's network efficiency.
+    collective_efficiency: Annotated[float, Check(strict=True, gt=0, le=1)] | None = None
     # Where the fabric can be had: clouds, GPU clouds, "onprem".  Empty: anywhere (a link inside
     # the chip or its board, such as NVLink or PCIe).
     providers: list[Slug] = field(default_factory=list)

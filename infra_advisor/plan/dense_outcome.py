@@ -26,6 +26,7 @@ from infra_advisor.plan.evaluate import (
     Outcome,
     Spec,
     choose_storage,
+    collective_efficiency,
     compute_peak,
     dispatch_per_layer,
     dominant_overhead,
@@ -231,7 +232,8 @@ def _step(dm: DenseModel, cat: Catalog, spec: Spec) -> _Step:
     if dm.train and n > 1:
         up, out = links_for(cat, chip, spec)
         bw, lat, _ = group_link(n, n, chip, up, out)
-        comm = net.all_reduce_time(2 * job.params, n, bw, lat, job.eff["network"])
+        eff = collective_efficiency(job, n, n, chip, up, out)
+        comm = net.all_reduce_time(2 * job.params, n, bw, lat, eff)
         comm -= min(comm * job.eff["dp-overlap"], compute)
         comm += tcp_host_time(job, cat, spec, 2 * job.params)
     decode = 0.0

@@ -22,6 +22,7 @@ from infra_advisor.plan.evaluate import (
     Outcome,
     Spec,
     choose_storage,
+    collective_efficiency,
     compute_peak,
     dominant_overhead,
     duty_cycle,
@@ -165,7 +166,8 @@ def _exchange(job: Job, cat: Catalog, chip: Chip, spec: Spec, t: Tables, work: _
         work.exchange_s = network
     if train and n > 1:
         bw, lat, link = group_link(n, n, chip, up, out)
-        network += net.all_reduce_time(2 * t.dense_params, n, bw, lat, job.eff["network"])
+        eff = collective_efficiency(job, n, n, chip, up, out)
+        network += net.all_reduce_time(2 * t.dense_params, n, bw, lat, eff)
     work.network_s, work.exchange_bytes, work.link = network, a2a, link
 
 

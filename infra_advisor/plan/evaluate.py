@@ -338,13 +338,35 @@ def group_link(
     """
     if group <= 1:
         return math.inf, 0.0, "none"
-    if span <= chip.scale_up_domain_size and up is not None and chip.scale_up_bandwidth_gb_s:
-        return chip.scale_up_bandwidth_gb_s * GB, up.latency_us * 1e-6, up.id
-    if out is not None:
-        return out.bandwidth_gb_s * GB, out.latency_us * 1e-6, out.id
-    if up is not None and chip.scale_up_bandwidth_gb_s:
-        return chip.scale_up_bandwidth_gb_s * GB, up.latency_us * 1e-6, up.id
-    return 1.0 * GB, 50e-6, "host network"
+    link = group_interconnect(span, chip, up, out)
+    if link is None:
+        return 1.0 * GB, 50e-6, "host network"
+    bandwidth = chip.scale_up_bandwidth_gb_s if link is up else link.bandwidth_gb_s
+    return (bandwidth or 0.0) * GB, link.latency_us * 1e-6, link.id
+
+
+def group_interconnect(
+    span: int, chip: Chip, up: Interconnect | None, out: Interconnect | None
+) -> Interconnect | None:
+    """The link entry a group over ``span`` consecutive chips rides (group_link's choice): the
+    scale-up link inside the scale-up domain, the scale-out link beyond it, the scale-up link
+    where there is no other; None for the host network."""
+    scale_up = up if up is not None and chip.scale_up_bandwidth_gb_s else None
+    if scale_up is not None and span <= chip.scale_up_domain_size:
+        return scale_up
+    return out if out is not None else scale_up
+
+
+def collective_efficiency(
+    job: Job, group: int, span: int, chip: Chip, up: Interconnect | None,
+    out: Interconnect | None,
+) -> float:  # fmt: skip
+    """Share of its link's bandwidth a group's ring collectives (all-reduce, all-gather,
+    reduce-scatter) achieve (F13d): the link entry's measured collective_efficiency where the
+    catalog states one, else the catalog-wide network efficiency."""
+    link = group_interconnect(span, chip, up, out) if group > 1 else None
+    stated = link.collective_efficiency if link is not None else None
+    return job.eff["network"] if stated is None else stated
 
 
 def duty_cycle(job: Job, busy_s: float, step_s: float, chips: int, per_step: float = 1.0) -> float:

@@ -25,6 +25,7 @@ from infra_advisor.plan.evaluate import (
     Outcome,
     Spec,
     choose_storage,
+    collective_efficiency,
     compute_peak,
     dispatch_per_layer,
     dominant_overhead,
@@ -407,7 +408,8 @@ def _exchange(job: Job, cat: Catalog, chip: Chip, spec: Spec, g: Graph, p: _Plac
             exchange = net.all_to_all_time(ids, shards, bw, lat, eff)
             exchange += net.all_to_all_time(g.sampled_bytes, shards, bw, lat, eff)
     if train:
-        work.allreduce_s = net.all_reduce_time(2 * g.params, n, bw, lat, job.eff["network"])
+        ring = collective_efficiency(job, n, n, chip, up, out)
+        work.allreduce_s = net.all_reduce_time(2 * g.params, n, bw, lat, ring)
     work.exchange_s = exchange + tcp_host_time(job, cat, spec, halo)
     formula = (
         "distinct remote neighbours R·(1 − e^(−cut edges/R)) × state bytes / link"

@@ -61,6 +61,10 @@ class Links:
     pp: tuple[float, float, str]
     ep: tuple[float, float, str]
     cp: tuple[float, float, str] = (math.inf, 0.0, "")
+    # Ring-collective efficiency of the TP and DP links (collective_efficiency, F13d); None:
+    # the catalog-wide network efficiency.
+    tp_eff: float | None = None
+    dp_eff: float | None = None
     domain: int = 1 << 30  # chips per scale-up domain (an expert group beyond it goes out)
     dedup_dispatch: bool = False  # the framework's MoE dispatch deduplicates (dispatch_copies)
 
@@ -443,10 +447,11 @@ def step_parts(
         elementwise += frozen * QLORA_DEQUANT_BYTES * passes * m / mem_bytes_s
     bubble = tf.pipeline_bubble_fraction(c.pp, m * c.virtual) * (max(compute, memory) + elementwise)
     bw, lat, _ = links.tp
-    tp_comm = _tp_comm(job, c, m, bw, lat)
+    tp_comm = _tp_comm(job, c, m, bw, lat, links.tp_eff)
     synced = trainable / (c.tp * c.pp) if lora else local
     grads = synced * reduce_bytes
-    dp_comm, window = _dp_comm(c, synced, reduce_bytes, m, links.dp, eff_net)
+    dp_eff = eff_net if links.dp_eff is None else links.dp_eff
+    dp_comm, window = _dp_comm(c, synced, reduce_bytes, m, links.dp, dp_eff)
     bw, lat, _ = links.pp
     pp_comm = (
         2 * m * c.virtual * net.point_to_point_time(2 * s * h * c.micro_batch, bw, lat)
@@ -504,10 +509,14 @@ def _dp_comm(
 
 
 def lower_bound_s(
-    job: Job, c: Candidate, flops: tuple[float, float], tp_link: tuple[float, float] | None = None
+    job: Job,
+    c: Candidate,
+    flops: tuple[float, float],
+    tp_link: tuple[float, float, float] | None = None,
 ) -> float:
     """A step can take no less than its compute, the pipeline bubble on it and, given the
-    tensor-parallel link (bytes/s, latency), its tensor-parallel all-reduces, which nothing
+    tensor-parallel link (bytes/s, latency, ring efficiency), its tensor-parallel all-reduces,
+    which nothing
     overlaps (step_parts); the search skips layouts whose bound is already slower than the best
     found."""
     compute = compute_seconds(job, c, *flops)
@@ -518,12 +527,16 @@ def lower_bound_s(
     return bound + _tp_comm(job, c, m, *tp_link)
 
 
-def _tp_comm(job: Job, c: Candidate, m: int, bandwidth: float, latency: float) -> float:
+def _tp_comm(
+    job: Job, c: Candidate, m: int, bandwidth: float, latency: float, eff: float | None = None
+) -> float:
     """Tensor-parallel all-reduces of a step: per layer of a stage 4 (6 with recomputation) of
-    the activations, each micro-batch (Megatron-LM, Shoeybi et al. 2019)."""
+    the activations, each micro-batch (Megatron-LM, Shoeybi et al. 2019), at the link's ring
+    efficiency ``eff`` (the catalog-wide network efficiency when None)."""
     size = 2 * job.seq_len // c.cp * job.shape.hidden * c.micro_batch
     n_ar = 6 if c.recompute else 4
-    one = net.all_reduce_time(size, c.tp, bandwidth, latency, job.eff["network"])
+    eff = job.eff["network"] if eff is None else eff
+    one = net.all_reduce_time(size, c.tp, bandwidth, latency, eff)
     return m * (job.shape.layers / c.pp) * n_ar * one
 
 

@@ -25,6 +25,7 @@ from infra_advisor.plan.evaluate import (
     Spec,
     attention_peak,
     choose_storage,
+    collective_efficiency,
     compute_peak,
     dominant_overhead,
     finish,
@@ -128,7 +129,7 @@ def _search_layouts(s: _Search, par: frozenset[str]) -> tuple[TrainingLayout | N
         job, s.spec.count, s.chip.scale_up_domain_size, par, s.trainable, s.usable - overhead
     )
     best: TrainingLayout | None = None
-    links: dict[int, tuple[float, float]] = {}
+    links: dict[int, tuple[float, float, float]] = {}
     for c, need in fits:
         if best is not None:
             if c.tp not in links:
@@ -141,9 +142,9 @@ def _search_layouts(s: _Search, par: frozenset[str]) -> tuple[TrainingLayout | N
     return best, smallest + overhead
 
 
-def _tp_link(s: _Search, c: pt.Candidate) -> tuple[float, float]:
+def _tp_link(s: _Search, c: pt.Candidate) -> tuple[float, float, float]:
     bandwidth, latency, _ = group_link(c.tp, c.tp, s.chip, *s.links)
-    return bandwidth, latency
+    return bandwidth, latency, collective_efficiency(s.job, c.tp, c.tp, s.chip, *s.links)
 
 
 def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
@@ -157,6 +158,8 @@ def _cost_layout(s: _Search, c: pt.Candidate, memory: float) -> TrainingLayout:
         # Folded expert ranks are consecutive (expert TP 1): EP 8 stays in an 8-GPU box (F12d).
         ep=group_link(c.ep, c.ep, s.chip, up, out),
         cp=group_link(c.cp, c.tp * c.cp, s.chip, up, out),
+        tp_eff=collective_efficiency(s.job, c.tp, c.tp, s.chip, up, out),
+        dp_eff=collective_efficiency(s.job, c.dp, n, s.chip, up, out),
         domain=s.chip.scale_up_domain_size,
         dedup_dispatch=s.dedup_dispatch,
     )
