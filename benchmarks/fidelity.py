@@ -157,13 +157,11 @@ def run_memory_fit(case: dict[str, Any], catalog: Any) -> Result:
 
 def run_collective(case: dict[str, Any], catalog: Any) -> Result:
     from infra_advisor.physics import network
+    from infra_advisor.plan.evaluate import ring_efficiency
 
     stack = case["stack"]
     link = catalog.interconnects[stack["interconnect"]]
-    # The engine's ring-collective efficiency (F13d): the link's measured share, else the
-    # catalog-wide one.
-    stated = link.collective_efficiency
-    eff = catalog.eff("network").value if stated is None else stated
+    eff = ring_efficiency(link, catalog.eff("network").value)  # the engine's rule (F13d)
     ranks = int(stack["chips"])
     # One ring over n ranks; across nodes each rank has its own NIC (the link's figure is per chip).
     group = max(2, ranks)

@@ -365,8 +365,14 @@ def collective_efficiency(
     reduce-scatter) achieve (F13d): the link entry's measured collective_efficiency where the
     catalog states one, else the catalog-wide network efficiency."""
     link = group_interconnect(span, chip, up, out) if group > 1 else None
+    return ring_efficiency(link, job.eff["network"])
+
+
+def ring_efficiency(link: Interconnect | None, default: float) -> float:
+    """A link's measured ring-collective share (its collective_efficiency), else ``default``,
+    the catalog-wide network efficiency."""
     stated = link.collective_efficiency if link is not None else None
-    return job.eff["network"] if stated is None else stated
+    return default if stated is None else stated
 
 
 def duty_cycle(job: Job, busy_s: float, step_s: float, chips: int, per_step: float = 1.0) -> float:

@@ -516,9 +516,8 @@ def lower_bound_s(
 ) -> float:
     """A step can take no less than its compute, the pipeline bubble on it and, given the
     tensor-parallel link (bytes/s, latency, ring efficiency), its tensor-parallel all-reduces,
-    which nothing
-    overlaps (step_parts); the search skips layouts whose bound is already slower than the best
-    found."""
+    which nothing overlaps (step_parts); the search skips layouts whose bound is already slower
+    than the best found."""
     compute = compute_seconds(job, c, *flops)
     m = micro_batches(job, c)
     bound = compute * (1 + tf.pipeline_bubble_fraction(c.pp, m * c.virtual))
